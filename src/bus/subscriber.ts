@@ -1,0 +1,38 @@
+import type { StoredEvent } from '../event.js';
+import type { ParsedPattern } from '../pattern/parse.js';
+import type { IndexedMember } from '../pattern/subscription-index.js';
+import type { BufferedSubscription } from '../subscription/buffered-subscription.js';
+
+export type EventFilter = (event: StoredEvent) => boolean;
+export type EventHandler = (event: StoredEvent) => unknown;
+
+let nextSeq = 1;
+
+/**
+ * One `on`, `once` or `subscribe` registration. Exactly one of `handler` and `sink` is set;
+ * every subscriber has the same shape, so the dispatch loop stays monomorphic.
+ */
+export class Subscriber implements IndexedMember {
+  /** Creation order = delivery order. */
+  readonly seq = nextSeq++;
+  matchStamp = 0;
+  /** Cleared on unsubscribe, so a dispatch already holding this subscriber skips it. */
+  active = true;
+  /** Set for handlers that are async functions or have returned a promise: they run through the queue. */
+  isAsync: boolean;
+
+  constructor(
+    readonly patterns: readonly ParsedPattern[],
+    readonly stream: string | undefined,
+    readonly filter: EventFilter | undefined,
+    readonly handler: EventHandler | undefined,
+    readonly sink: BufferedSubscription<StoredEvent> | undefined,
+  ) {
+    this.isAsync = handler?.constructor?.name === 'AsyncFunction';
+  }
+
+  /** The patterns as written, for stats and error reports. */
+  get sources(): string[] {
+    return this.patterns.map((p) => p.source);
+  }
+}

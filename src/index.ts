@@ -1,0 +1,36 @@
+export { type BusStats, EventBus, type PublishResult } from './bus/event-bus.js';
+export type { ErrorContext, EventBusOptions } from './bus/options.js';
+export type {
+  OnceOptions,
+  OnOptions,
+  SelectOptions,
+  StartFrom,
+  SubscribeOptions,
+} from './bus/subscribe-options.js';
+export type { EventMap, EventMatching, PatternOf, PublishInput, TypesMatching } from './bus/typed-events.js';
+export {
+  BufferOverflowError,
+  BuslineError,
+  type BuslineErrorCode,
+  ClosedError,
+  EventTooLargeError,
+  HistoryTruncatedError,
+  InvalidEventError,
+  InvalidOptionError,
+  InvalidPatternError,
+  RateLimitedError,
+  type SchemaIssue,
+  SchemaMismatchError,
+  StoreUnavailableError,
+  TimeoutError,
+} from './errors.js';
+export { type BusEvent, EVENT_DEFAULTS, type EventInput, type EventMeta, type StoredEvent } from './event.js';
+export { createEventId } from './event-id.js';
+export { PATTERN_LIMITS } from './pattern/limits.js';
+export { type ParsedPattern, parsePattern } from './pattern/parse.js';
+export type { StandardSchemaV1 } from './schema/standard-schema.js';
+export type {
+  OverflowPolicy,
+  Subscription,
+  SubscriptionStats,
+} from './subscription/buffered-subscription.js';

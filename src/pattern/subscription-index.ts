@@ -1,0 +1,126 @@
+import { eventTypeProblem } from './event-type.js';
+import { SEPARATOR } from './limits.js';
+import type { ParsedPattern } from './parse.js';
+import { segmentsMatch } from './segments-match.js';
+import { PatternTrie, type TrieMember } from './trie.js';
+
+/** A subscriber as the index sees it: a delivery order and the patterns it listens on. */
+export interface IndexedMember extends TrieMember {
+  readonly patterns: readonly ParsedPattern[];
+}
+
+/** The subscribers of one event type, in delivery order. */
+export interface MatchEntry<M> {
+  readonly segments: readonly string[];
+  /**
+   * Appended to in place (a dispatch in progress reads only up to the length it started with),
+   * replaced on removal (so that dispatch keeps its snapshot).
+   */
+  members: M[];
+}
+
+/** Default bound of the per-type match cache. */
+export const DEFAULT_MATCH_CACHE_SIZE = 1024;
+
+/**
+ * The subscription trie plus a bounded cache of "type → subscribers". A publish of a known
+ * type costs one Map lookup however many patterns exist. Subscribing or unsubscribing patches
+ * only the cached entries the pattern matches (a literal pattern touches at most one), so
+ * churn never turns into a rebuild.
+ */
+export class SubscriptionIndex<M extends IndexedMember> {
+  readonly #trie = new PatternTrie<M>();
+  readonly #cache = new Map<string, MatchEntry<M>>();
+  readonly #maxCached: number;
+  #members = 0;
+
+  constructor(maxCachedTypes: number = DEFAULT_MATCH_CACHE_SIZE) {
+    this.#maxCached = maxCachedTypes;
+  }
+
+  /** Number of subscribers (a multi-pattern subscriber counts once). */
+  get size(): number {
+    return this.#members;
+  }
+
+  get cachedTypes(): number {
+    return this.#cache.size;
+  }
+
+  get trieNodes(): number {
+    return this.#trie.nodeCount;
+  }
+
+  add(member: M): void {
+    for (const pattern of member.patterns) this.#trie.add(pattern, member);
+    this.#members++;
+    // `member` is the newest subscriber, so appending keeps every entry in delivery order.
+    if (isLiteralOnly(member)) {
+      for (const pattern of member.patterns) {
+        const entry = this.#cache.get(pattern.source);
+        if (entry && entry.members[entry.members.length - 1] !== member) entry.members.push(member);
+      }
+      return;
+    }
+    for (const entry of this.#cache.values()) {
+      if (matchesAny(member, entry)) entry.members.push(member);
+    }
+  }
+
+  remove(member: M): void {
+    let removed = false;
+    for (const pattern of member.patterns) removed = this.#trie.remove(pattern, member) || removed;
+    if (!removed) return;
+    this.#members--;
+    if (isLiteralOnly(member)) {
+      for (const pattern of member.patterns) {
+        const entry = this.#cache.get(pattern.source);
+        if (entry) withoutMember(entry, member);
+      }
+      return;
+    }
+    for (const entry of this.#cache.values()) withoutMember(entry, member);
+  }
+
+  /**
+   * The subscribers of `type`, or `undefined` when `type` is not a valid event type
+   * (`eventTypeProblem` says why). Types are validated on first sight: a cached type is a valid one.
+   */
+  lookup(type: string): MatchEntry<M> | undefined {
+    const cached = this.#cache.get(type);
+    if (cached !== undefined) return cached;
+    if (eventTypeProblem(type) !== undefined) return undefined;
+    const segments = type.split(SEPARATOR);
+    const entry: MatchEntry<M> = { segments, members: this.#trie.match(segments) };
+    if (this.#cache.size >= this.#maxCached) {
+      // Oldest inserted goes first: a cheap approximation of LRU that never reorders the Map.
+      this.#cache.delete(this.#cache.keys().next().value as string);
+    }
+    this.#cache.set(type, entry);
+    return entry;
+  }
+
+  /** Visits every subscriber once per pattern (for stats). */
+  forEach(fn: (member: M) => void): void {
+    this.#trie.forEach(fn);
+  }
+}
+
+function isLiteralOnly(member: IndexedMember): boolean {
+  for (const pattern of member.patterns) if (!pattern.isLiteral) return false;
+  return true;
+}
+
+function matchesAny(member: IndexedMember, entry: MatchEntry<unknown>): boolean {
+  for (const pattern of member.patterns) if (segmentsMatch(pattern.segments, entry.segments)) return true;
+  return false;
+}
+
+/** Copy on write, so a dispatch iterating the old array keeps its snapshot. */
+function withoutMember<M>(entry: MatchEntry<M>, member: M): void {
+  const index = entry.members.indexOf(member);
+  if (index < 0) return;
+  const next = entry.members.slice(0, index);
+  for (let i = index + 1; i < entry.members.length; i++) next.push(entry.members[i]!);
+  entry.members = next;
+}

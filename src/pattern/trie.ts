@@ -1,0 +1,208 @@
+import { GLOBSTAR, STAR } from './limits.js';
+import type { ParsedPattern } from './parse.js';
+
+/** What the trie stores: anything with a creation sequence number (delivery order). */
+export interface TrieMember {
+  readonly seq: number;
+  /** Scratch field the trie uses to collect each member once per match. */
+  matchStamp: number;
+}
+
+class TrieNode<M extends TrieMember> {
+  children: Map<string, TrieNode<M>> | null = null;
+  star: TrieNode<M> | null = null;
+  globstar: TrieNode<M> | null = null;
+  members: M[] = [];
+  /** Counted in PatternTrie's emptied total: lost its last member and has not gained one since. */
+  emptied = false;
+  /** Set on nodes at or below a `**` edge: only there can one (node, position) be reached twice. */
+  readonly belowGlobstar: boolean;
+  readonly id: number;
+
+  constructor(id: number, belowGlobstar: boolean) {
+    this.id = id;
+    this.belowGlobstar = belowGlobstar;
+  }
+
+  isEmpty(): boolean {
+    return (
+      this.members.length === 0 && this.children === null && this.star === null && this.globstar === null
+    );
+  }
+}
+
+/**
+ * Subscription trie over dot-separated segments, in the manner of NATS's sublist: one edge
+ * per literal word, one `*` edge and one `**` edge per node. Matching walks only the branches
+ * a type can take, so its cost depends on the type and the matching branches, not on how many
+ * patterns are subscribed.
+ *
+ * Emptied nodes are not pruned on every removal (V8 Map churn on a big map costs ~16 µs per
+ * delete+insert); they are swept in one pass once they outnumber the live nodes.
+ */
+export class PatternTrie<M extends TrieMember> {
+  #root: TrieNode<M>;
+  #nextNodeId = 1;
+  #nodes = 1;
+  /** Nodes whose members were all removed and not replaced: a churning pattern counts at most once. */
+  #emptied = 0;
+  #stamp = 0;
+  #size = 0;
+  /** (node, position) pairs seen during one match below a `**`; reused to spare an allocation. */
+  #visited = new Set<number>();
+
+  constructor() {
+    this.#root = new TrieNode<M>(0, false);
+  }
+
+  /** Number of (pattern, member) pairs stored. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Number of nodes, including emptied ones not yet swept. For tests and stats. */
+  get nodeCount(): number {
+    return this.#nodes;
+  }
+
+  add(pattern: ParsedPattern, member: M): void {
+    let node = this.#root;
+    for (const segment of pattern.segments) node = this.#childFor(node, segment);
+    node.members.push(member);
+    this.#size++;
+    if (node.emptied) {
+      node.emptied = false;
+      this.#emptied--;
+    }
+  }
+
+  /** Removes one (pattern, member) pair; returns false when it was not there. */
+  remove(pattern: ParsedPattern, member: M): boolean {
+    let node: TrieNode<M> | null | undefined = this.#root;
+    for (const segment of pattern.segments) {
+      if (segment === GLOBSTAR) node = node.globstar;
+      else if (segment === STAR) node = node.star;
+      else node = node.children?.get(segment);
+      if (!node) return false;
+    }
+    const index = node.members.indexOf(member);
+    if (index < 0) return false;
+    // In place: match() copies members out, so nothing iterates this array across a removal.
+    node.members.splice(index, 1);
+    this.#size--;
+    if (node.members.length === 0 && !node.emptied) {
+      node.emptied = true;
+      if (++this.#emptied > Math.max(1024, this.#nodes / 2)) this.#sweep();
+    }
+    return true;
+  }
+
+  /** Every member whose pattern matches the type, each once, in `seq` order. */
+  match(typeSegments: readonly string[]): M[] {
+    const out: M[] = [];
+    const stamp = ++this.#stamp;
+    if (this.#visited.size > 0) this.#visited.clear();
+    this.#visit(this.#root, typeSegments, 0, out, stamp, this.#visited);
+    if (out.length > 1) out.sort(bySeq);
+    return out;
+  }
+
+  /** Calls `fn` once per stored (pattern, member) pair; for stats, not the hot path. */
+  forEach(fn: (member: M) => void): void {
+    const stack = [this.#root];
+    for (let node = stack.pop(); node; node = stack.pop()) {
+      for (const member of node.members) fn(member);
+      if (node.children) for (const child of node.children.values()) stack.push(child);
+      if (node.star) stack.push(node.star);
+      if (node.globstar) stack.push(node.globstar);
+    }
+  }
+
+  #visit(
+    node: TrieNode<M>,
+    type: readonly string[],
+    i: number,
+    out: M[],
+    stamp: number,
+    visited: Set<number>,
+  ) {
+    if (node.belowGlobstar) {
+      // Several `**` can lead to the same (node, position); walking it twice would only repeat work.
+      const key = node.id * 64 + i;
+      if (visited.has(key)) return;
+      visited.add(key);
+    }
+    if (i === type.length) {
+      collect(node.members, out, stamp);
+      if (node.globstar) this.#visit(node.globstar, type, i, out, stamp, visited);
+      return;
+    }
+    const child = node.children?.get(type[i]!);
+    if (child) this.#visit(child, type, i + 1, out, stamp, visited);
+    if (node.star) this.#visit(node.star, type, i + 1, out, stamp, visited);
+    if (node.globstar) {
+      // `**` consumes type[i..j-1] for every j, zero segments included.
+      for (let j = i; j <= type.length; j++) this.#visit(node.globstar, type, j, out, stamp, visited);
+    }
+  }
+
+  #childFor(node: TrieNode<M>, segment: string): TrieNode<M> {
+    if (segment === GLOBSTAR) return (node.globstar ??= this.#newNode(true));
+    if (segment === STAR) return (node.star ??= this.#newNode(node.belowGlobstar));
+    node.children ??= new Map();
+    let child = node.children.get(segment);
+    if (!child) {
+      child = this.#newNode(node.belowGlobstar);
+      node.children.set(segment, child);
+    }
+    return child;
+  }
+
+  #newNode(belowGlobstar: boolean): TrieNode<M> {
+    this.#nodes++;
+    return new TrieNode<M>(this.#nextNodeId++, belowGlobstar);
+  }
+
+  /** Drops every empty subtree in one pass. */
+  #sweep(): void {
+    this.#emptied = 0;
+    this.#nodes = 1 + this.#prune(this.#root);
+  }
+
+  /** Prunes empty descendants of `node`; returns how many descendants are kept. */
+  #prune(node: TrieNode<M>): number {
+    node.emptied = false; // the sweep restarts the count
+    let kept = 0;
+    if (node.children) {
+      for (const [segment, child] of node.children) {
+        const below = this.#prune(child);
+        if (child.isEmpty()) node.children.delete(segment);
+        else kept += 1 + below;
+      }
+      if (node.children.size === 0) node.children = null;
+    }
+    if (node.star) {
+      const below = this.#prune(node.star);
+      if (node.star.isEmpty()) node.star = null;
+      else kept += 1 + below;
+    }
+    if (node.globstar) {
+      const below = this.#prune(node.globstar);
+      if (node.globstar.isEmpty()) node.globstar = null;
+      else kept += 1 + below;
+    }
+    return kept;
+  }
+}
+
+function collect<M extends TrieMember>(members: readonly M[], out: M[], stamp: number): void {
+  for (const member of members) {
+    if (member.matchStamp === stamp) continue;
+    member.matchStamp = stamp;
+    out.push(member);
+  }
+}
+
+function bySeq(a: TrieMember, b: TrieMember): number {
+  return a.seq - b.seq;
+}

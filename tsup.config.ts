@@ -1,0 +1,25 @@
+import { defineConfig } from 'tsup';
+
+const entry = { index: 'src/index.ts' };
+
+export default defineConfig([
+  {
+    // ESM: dependencies stay external, resolved by the user's package manager.
+    entry,
+    format: ['esm'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+  },
+  {
+    // CJS: p-queue ships ESM only, and require() of ESM is not available on every
+    // Node 20 release, so the CommonJS build carries its own copy of it.
+    entry,
+    format: ['cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'node20',
+    noExternal: ['p-queue'],
+  },
+]);
