@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+
+/** Runs a script in a fresh Node process from the package root, as a user's program would. */
+function run(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+}
+
+const program = `
+  const bus = new EventBus({ store: null });
+  const seen = [];
+  bus.on('task.*', (event) => seen.push(event.type));
+  await bus.publish({ type: 'task.created', data: { id: 1 } });
+  await bus.publish({ type: 'user.created', data: { id: 2 } });
+  console.log(JSON.stringify({ seen, error: new InvalidPatternError('x', 'y').code }));
+`;
+
+describe('the built package', () => {
+  it('has been built (npm test builds before it runs vitest)', () => {
+    expect(existsSync(resolve(root, 'dist/index.js')), 'run `npm run build` first').toBe(true);
+    expect(existsSync(resolve(root, 'dist/index.cjs')), 'run `npm run build` first').toBe(true);
+  });
+
+  it('works when imported as ESM through the exports map', () => {
+    const out = run([
+      '--input-type=module',
+      '-e',
+      `import { EventBus, InvalidPatternError } from 'busline'; ${program}`,
+    ]);
+    expect(JSON.parse(out)).toEqual({ seen: ['task.created'], error: 'INVALID_PATTERN' });
+  });
+
+  it('works when required as CommonJS through the exports map', () => {
+    const out = run([
+      '-e',
+      `const { EventBus, InvalidPatternError } = require('busline'); (async () => { ${program} })();`,
+    ]);
+    expect(JSON.parse(out)).toEqual({ seen: ['task.created'], error: 'INVALID_PATTERN' });
+  });
+});
