@@ -38,7 +38,7 @@ class TrieNode<M extends TrieMember> {
  * patterns are subscribed.
  *
  * Emptied nodes are not pruned on every removal (V8 Map churn on a big map costs ~16 µs per
- * delete+insert); they are swept in one pass once they outnumber the live nodes.
+ * delete+insert); they are swept in one pass once they outnumber the live members.
  */
 export class PatternTrie<M extends TrieMember> {
   #root: TrieNode<M>;
@@ -92,7 +92,8 @@ export class PatternTrie<M extends TrieMember> {
     this.#size--;
     if (node.members.length === 0 && !node.emptied) {
       node.emptied = true;
-      if (++this.#emptied > Math.max(1024, this.#nodes / 2)) this.#sweep();
+      // Amortized: a sweep visits every node, and runs once the emptied outnumber the live members.
+      if (++this.#emptied > Math.max(1024, this.#size)) this.#sweep();
     }
     return true;
   }

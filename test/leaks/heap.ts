@@ -1,0 +1,15 @@
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+
+setFlagsFromString('--expose-gc');
+/** A real `gc()`, whatever flags the test process started with. */
+const gc = runInNewContext('gc') as () => void;
+
+/** Heap used after full collections, so transient garbage does not count. */
+export async function settledHeap(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  return process.memoryUsage().heapUsed;
+}
