@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as busline from '../src/index.js';
 import { BuslineError } from '../src/index.js';
 
-const errorClasses = Object.values(busline).filter(
+const errorClasses = (Object.values(busline) as unknown[]).filter(
   (value): value is new (...args: never[]) => BuslineError =>
     typeof value === 'function' && value.prototype instanceof BuslineError,
 );

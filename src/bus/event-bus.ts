@@ -84,7 +84,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   #dropped = 0;
   #closing: Promise<void> | undefined;
 
-  constructor(options: EventBusOptions<Events> = {}) {
+  constructor(options: EventBusOptions<NoInfer<Events>> = {}) {
     this.#options = resolveBusOptions(options as EventBusOptions<EventMap>);
     this.#index = new SubscriptionIndex(this.#options.matchCacheSize);
     this.#dispatcher = new Dispatcher(this.#options.handlerConcurrency, this.#options.onError);

@@ -27,12 +27,17 @@ type SegmentsMatch<P extends string[], T extends string[]> = P extends []
         : false
       : false;
 
-/** The event types of `Events` that pattern `P` matches (all of them when `P` is just `string`). */
+/**
+ * The event types of `Events` that pattern `P` matches (all of them when `P` is just `string`).
+ * A union of patterns (an array passed to `on`) is matched one pattern at a time.
+ */
 export type TypesMatching<Events extends EventMap, P extends string> = string extends P
   ? keyof Events & string
-  : {
-      [K in keyof Events & string]: SegmentsMatch<Split<P>, Split<K>> extends true ? K : never;
-    }[keyof Events & string];
+  : P extends string
+    ? {
+        [K in keyof Events & string]: SegmentsMatch<Split<P>, Split<K>> extends true ? K : never;
+      }[keyof Events & string]
+    : never;
 
 /** The stored event a handler for pattern `P` receives: a union over the matching types. */
 export type EventMatching<Events extends EventMap, P extends string> = string extends keyof Events

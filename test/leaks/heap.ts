@@ -1,5 +1,5 @@
-import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 setFlagsFromString('--expose-gc');
 /** A real `gc()`, whatever flags the test process started with. */

@@ -66,7 +66,8 @@ describe('no leaks', () => {
     const bufferSize = 1024;
     const sub = bus.subscribe('tick', { bufferSize, overflow: 'drop-oldest' });
     const publish = async (count: number): Promise<void> => {
-      for (let i = 0; i < count; i++) await bus.publish({ type: 'tick', data: { i, payload: 'x'.repeat(64) } });
+      for (let i = 0; i < count; i++)
+        await bus.publish({ type: 'tick', data: { i, payload: 'x'.repeat(64) } });
     };
     await publish(10_000); // fills the buffer to its bound
     const before = await settledHeap();
