@@ -28,9 +28,25 @@ export { type BusEvent, EVENT_DEFAULTS, type EventInput, type EventMeta, type St
 export { createEventId } from './event-id.js';
 export { PATTERN_LIMITS } from './pattern/limits.js';
 export { type ParsedPattern, parsePattern } from './pattern/parse.js';
+export { TypeMatcher } from './pattern/type-matcher.js';
 export type { StandardSchemaV1 } from './schema/standard-schema.js';
+export {
+  type AppendResult,
+  type EventStore,
+  READ_LIMITS,
+  type ReadPage,
+  type ReadQuery,
+  type StoreStats,
+} from './store/event-store.js';
+export {
+  MEMORY_STORE_DEFAULTS,
+  MemoryEventStore,
+  type MemoryEventStoreOptions,
+} from './store/memory/memory-event-store.js';
+export { type CheckedReadQuery, checkReadQuery } from './store/read-query.js';
 export type {
   OverflowPolicy,
   Subscription,
   SubscriptionStats,
 } from './subscription/buffered-subscription.js';
+export { HistoryTruncated } from './subscription/history-truncated.js';

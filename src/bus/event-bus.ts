@@ -1,41 +1,34 @@
 import {
+  BuslineError,
   ClosedError,
-  EventTooLargeError,
   InvalidEventError,
   InvalidOptionError,
+  StoreUnavailableError,
   TimeoutError,
 } from '../errors.js';
-import {
-  EVENT_DEFAULTS,
-  type EventInput,
-  envelopeBytes,
-  envelopeProblem,
-  type StoredEvent,
-} from '../event.js';
-import { createEventId } from '../event-id.js';
-import { NotSerializableError } from '../json-size.js';
-import { eventTypeProblem } from '../pattern/event-type.js';
+import type { EventInput, StoredEvent } from '../event.js';
+import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
-import { validateData } from '../schema/validate-data.js';
+import type { AppendResult, EventStore, StoreStats } from '../store/event-store.js';
 import { BufferedSubscription, type Subscription } from '../subscription/buffered-subscription.js';
+import type { HistoryTruncated } from '../subscription/history-truncated.js';
+import { ReplayHandover } from '../subscription/replay-handover.js';
 import { Dispatcher } from './dispatcher.js';
-import {
-  type EventBusOptions,
-  positiveInteger,
-  type ResolvedBusOptions,
-  resolveBusOptions,
-} from './options.js';
+import { EventStamper } from './event-stamper.js';
+import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
 import { StreamCounter } from './stream-counter.js';
 import {
+  checkOnTruncated,
   checkOverflow,
   checkSelectOptions,
+  checkStart,
   type OnceOptions,
   type OnOptions,
   SUBSCRIBE_DEFAULTS,
   type SubscribeOptions,
 } from './subscribe-options.js';
-import { type EventFilter, type EventHandler, Subscriber } from './subscriber.js';
+import { type EventFilter, type EventHandler, type EventSink, Subscriber } from './subscriber.js';
 import type { EventMap, EventMatching, PatternOf, PublishInput } from './typed-events.js';
 
 export interface PublishResult {
@@ -68,6 +61,8 @@ export interface BusStats {
 }
 
 const STATS_TOP_STREAMS = 100;
+/** Events read from the store per page while a subscription replays history. */
+const REPLAY_PAGE_SIZE = 500;
 
 /**
  * The event bus: typed publish, wildcard subscriptions (`task.*`, `**`), handler isolation
@@ -75,41 +70,58 @@ const STATS_TOP_STREAMS = 100;
  */
 export class EventBus<Events extends EventMap = EventMap> {
   readonly #options: ResolvedBusOptions;
+  readonly #store: EventStore | null;
   readonly #index: SubscriptionIndex<Subscriber>;
   readonly #dispatcher: Dispatcher;
+  readonly #stamper: EventStamper;
   readonly #streams = new StreamCounter();
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
   #published = 0;
+  #duplicates = 0;
   #dropped = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: EventBusOptions<NoInfer<Events>> = {}) {
     this.#options = resolveBusOptions(options as EventBusOptions<EventMap>);
+    this.#store = this.#options.store;
     this.#index = new SubscriptionIndex(this.#options.matchCacheSize);
     this.#dispatcher = new Dispatcher(this.#options.handlerConcurrency, this.#options.onError);
+    this.#stamper = new EventStamper({
+      ...this.#options,
+      isKnownType: (type) => this.#index.lookup(type) !== undefined,
+    });
   }
 
-  /** Validates, stamps and delivers one event. Invalid input rejects with a typed error and publishes nothing. */
+  /**
+   * Validates, stamps, stores and delivers one event. Invalid input rejects with a typed
+   * error and publishes nothing; an id the store already holds resolves with `status: 'duplicate'`.
+   */
   async publish<K extends keyof Events & string>(event: PublishInput<Events, K>): Promise<PublishResult> {
     this.#assertOpen();
-    const prepared = this.#prepare(event, undefined);
-    return this.#dispatch(prepared instanceof Promise ? await prepared : prepared);
+    const stamped = this.#stamper.stamp(event as EventInput, undefined);
+    const ready = stamped instanceof Promise ? await stamped : stamped;
+    if (this.#store === null) return this.#dispatch(ready, undefined);
+    const [appended] = await this.#append([ready]);
+    return this.#dispatch(ready, appended);
   }
 
-  /** Publishes several events; if any is invalid the call rejects (naming its index) and none is published. */
+  /**
+   * Publishes several events with one store round trip; if any is invalid the call rejects
+   * (naming its index) and none is published.
+   */
   async publishBatch<K extends keyof Events & string>(
     events: readonly PublishInput<Events, K>[],
   ): Promise<PublishResult[]> {
     this.#assertOpen();
     if (!Array.isArray(events))
       throw new InvalidEventError('Expected publishBatch to receive an array of events');
-    const prepared = events.map((event, index) => this.#prepare(event, index));
-    const ready = prepared.some((p) => p instanceof Promise)
-      ? await Promise.all(prepared)
-      : (prepared as StoredEvent[]);
-    this.#assertOpen();
-    const results = ready.map((event) => this.#dispatch(event));
+    const stamped = events.map((event, index) => this.#stamper.stamp(event as EventInput, index));
+    const ready = stamped.some((p) => p instanceof Promise)
+      ? await Promise.all(stamped)
+      : (stamped as StoredEvent[]);
+    const appended = this.#store === null ? undefined : await this.#append(ready);
+    const results = ready.map((event, i) => this.#dispatch(event, appended?.[i]));
     return results.some((r) => r instanceof Promise) ? Promise.all(results) : (results as PublishResult[]);
   }
 
@@ -171,29 +183,39 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   /**
-   * A live AsyncIterable of matching events with a bounded buffer. Release it with `break`,
-   * `return()`, `close()`, `signal` or `await using`.
+   * An AsyncIterable of matching events with a bounded buffer: live from now, or replaying
+   * stored history first (`from`) and then live with no gap and no duplicate. Release it
+   * with `break`, `return()`, `close()`, `signal` or `await using`.
    */
   subscribe<P extends PatternOf<Events>>(
     pattern: P | readonly P[],
-    options: SubscribeOptions<EventMatching<Events, P>> = {},
-  ): Subscription<EventMatching<Events, P>> {
+    options?: SubscribeOptions<EventMatching<Events, P>> & { from?: 'now' },
+  ): Subscription<EventMatching<Events, P>>;
+  subscribe<P extends PatternOf<Events>>(
+    pattern: P | readonly P[],
+    options: SubscribeOptions<EventMatching<Events, P>> & { onTruncated: 'throw' },
+  ): Subscription<EventMatching<Events, P>>;
+  subscribe<P extends PatternOf<Events>>(
+    pattern: P | readonly P[],
+    options: SubscribeOptions<EventMatching<Events, P>>,
+  ): Subscription<EventMatching<Events, P> | HistoryTruncated>;
+  subscribe(
+    pattern: string | readonly string[],
+    options: SubscribeOptions<never> = {},
+  ): Subscription<StoredEvent | HistoryTruncated> {
     this.#assertOpen();
-    checkSelectOptions(options as SubscribeOptions<never>);
-    if (options.from !== undefined && options.from !== 'now') {
-      throw new InvalidOptionError(
-        'Expected `from` to be "now": this bus has no store (`store: null`), so there is no history to replay',
-      );
-    }
+    checkSelectOptions(options);
+    const start = checkStart(options.from, this.#store !== null);
     const bufferSize = positiveInteger('bufferSize', options.bufferSize, SUBSCRIBE_DEFAULTS.bufferSize);
     const overflow = checkOverflow(options.overflow);
+    const onTruncated = checkOnTruncated(options.onTruncated);
     const { signal } = options;
     const release = (): void => {
       this.#unsubscribe(subscriber);
       this.#closers.delete(close);
       signal?.removeEventListener('abort', abort);
     };
-    const sink = new BufferedSubscription<StoredEvent>(bufferSize, overflow, {
+    const subscription = new BufferedSubscription<StoredEvent | HistoryTruncated>(bufferSize, overflow, {
       release,
       dropped: (count) => {
         this.#dropped += count;
@@ -201,22 +223,52 @@ export class EventBus<Events extends EventMap = EventMap> {
       failed: (error) =>
         this.#dispatcher.report(error, { source: 'subscription', patterns: subscriber.sources }),
     });
-    const subscriber = this.#subscriber(pattern, options, undefined, sink);
-    const close = (): void => sink.close();
-    const abort = (): void => void sink.return();
+    const patterns = parsePatterns(pattern);
+    const handover =
+      start === 'now'
+        ? undefined
+        : new ReplayHandover(subscription, {
+            store: this.#store!,
+            start,
+            types: patterns.map((p) => p.source),
+            stream: options.stream,
+            filter: options.filter as EventFilter | undefined,
+            onTruncated,
+            pageSize: Math.min(bufferSize, REPLAY_PAGE_SIZE),
+            pendingLimit: bufferSize,
+            onFilterError: (error, event) =>
+              this.#dispatcher.report(error, { source: 'filter', patterns: subscriber.sources, event }),
+          });
+    const sink: EventSink = handover ?? (subscription as BufferedSubscription<StoredEvent>);
+    const subscriber = new Subscriber(
+      patterns,
+      options.stream,
+      options.filter as EventFilter,
+      undefined,
+      sink,
+    );
+    const close = (): void => subscription.close();
+    const abort = (): void => void subscription.return();
     if (signal?.aborted) {
-      void sink.return();
-    } else {
-      signal?.addEventListener('abort', abort, { once: true });
-      this.#closers.add(close);
-      this.#index.add(subscriber);
+      void subscription.return();
+      return subscription;
     }
-    return sink as unknown as Subscription<EventMatching<Events, P>>;
+    signal?.addEventListener('abort', abort, { once: true });
+    this.#closers.add(close);
+    // Registered before the replay's first read: see ReplayHandover.
+    this.#index.add(subscriber);
+    handover?.start();
+    return subscription;
   }
 
-  /** Resolves once the live feed is positioned: at once without a shared store. */
+  /** Resolves once the live feed is positioned: at once unless the store is shared between processes. */
   ready(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** The store's own numbers (`null` without a store); asynchronous because stores may be remote. */
+  async storeStats(): Promise<StoreStats | null> {
+    return this.#store === null ? null : this.#store.stats();
   }
 
   stats(): BusStats {
@@ -227,7 +279,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     return {
       published: this.#published,
       delivered: this.#dispatcher.delivered,
-      duplicates: 0,
+      duplicates: this.#duplicates,
       rateLimited: 0,
       dropped: this.#dropped,
       handlerErrors: this.#dispatcher.handlerErrors,
@@ -245,7 +297,10 @@ export class EventBus<Events extends EventMap = EventMap> {
     return this.#dispatcher.drain();
   }
 
-  /** Stops intake, ends iterators (they still yield what they buffered), rejects pending `once`, drains handlers. Idempotent. */
+  /**
+   * Stops intake, ends iterators (they still yield what they buffered), rejects pending
+   * `once`, drains handlers and closes the store. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
     return this.#closing;
@@ -258,6 +313,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   async #shutdown(): Promise<void> {
     for (const close of [...this.#closers]) close();
     await this.#dispatcher.drain();
+    await this.#store?.close();
   }
 
   #assertOpen(): void {
@@ -268,7 +324,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     pattern: unknown,
     options: { stream?: string; filter?: unknown },
     handler: EventHandler | undefined,
-    sink: BufferedSubscription<StoredEvent> | undefined,
+    sink: EventSink | undefined,
   ): Subscriber {
     return new Subscriber(
       parsePatterns(pattern),
@@ -285,53 +341,34 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#index.remove(subscriber);
   }
 
-  /** Validates one input into a stamped event; asynchronous only when a schema validates asynchronously. */
-  #prepare(input: EventInput, index: number | undefined): StoredEvent | Promise<StoredEvent> {
-    const problem =
-      envelopeProblem(input) ?? (this.#index.lookup(input.type) ? undefined : eventTypeProblem(input.type));
-    if (problem !== undefined) throw new InvalidEventError(problem, { index });
-    const schema = this.#options.schemas.size > 0 ? this.#options.schemas.get(input.type) : undefined;
-    if (schema === undefined) return this.#stamp(input, input.data, index);
-    const data = validateData(schema, input.type, input.data, index);
-    return data instanceof Promise
-      ? data.then((valid) => this.#stamp(input, valid, index))
-      : this.#stamp(input, data, index);
-  }
-
-  #stamp(input: EventInput, data: unknown, index: number | undefined): StoredEvent {
-    const now = this.#options.clock();
-    const id = input.id ?? createEventId(now);
-    const event: StoredEvent = {
-      id,
-      type: input.type,
-      stream: input.stream ?? EVENT_DEFAULTS.stream,
-      time: input.time ?? now,
-      data,
-      meta: input.meta,
-      cursor: id,
-    };
-    const limit = this.#options.maxEventBytes;
-    let bytes: number;
+  /** Appends through the store; a failure that is not a BuslineError becomes StoreUnavailableError. */
+  async #append(events: StoredEvent[]): Promise<AppendResult[]> {
     try {
-      bytes = envelopeBytes(event, limit);
+      return await this.#store!.append(events);
     } catch (error) {
-      if (!(error instanceof NotSerializableError)) throw error;
-      throw new InvalidEventError(`expected "data" to be JSON-serializable: ${error.message}`, {
-        index,
+      if (error instanceof BuslineError) throw error;
+      throw new StoreUnavailableError('The event store rejected the append; nothing was published', {
         cause: error,
       });
     }
-    if (bytes > limit) throw new EventTooLargeError(limit, { index });
-    return event;
   }
 
-  #dispatch(event: StoredEvent): PublishResult | Promise<PublishResult> {
-    // The type was validated by #prepare; a lookup re-walks the trie only if the entry was evicted since.
+  #dispatch(event: StoredEvent, appended: AppendResult | undefined): PublishResult | Promise<PublishResult> {
+    if (appended?.duplicate) {
+      this.#duplicates++;
+      return { id: event.id, status: 'duplicate', cursor: appended.cursor, deliveredTo: 0 };
+    }
+    // The cursor is known only now, and the event has not been shared with anyone yet.
+    if (appended !== undefined) (event as { cursor: string }).cursor = appended.cursor;
+    // The stamper validated the type; this lookup re-walks the trie only if the entry was evicted since.
     const entry = this.#index.lookup(event.type)!;
     this.#published++;
     this.#streams.count(event.stream);
     const deliveredTo = this.#dispatcher.deliver(event, entry.members);
-    const result: PublishResult = { id: event.id, status: 'delivered', deliveredTo };
+    const result: PublishResult =
+      appended === undefined
+        ? { id: event.id, status: 'delivered', deliveredTo }
+        : { id: event.id, status: 'delivered', cursor: appended.cursor, deliveredTo };
     const waits = this.#dispatcher.takeBackpressure();
     return waits === undefined ? result : Promise.all(waits).then(() => result);
   }

@@ -1,7 +1,10 @@
 import { InvalidOptionError } from '../errors.js';
 import { EVENT_DEFAULTS, type StoredEvent } from '../event.js';
+import { positiveInteger } from '../option-checks.js';
 import { DEFAULT_MATCH_CACHE_SIZE } from '../pattern/subscription-index.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
+import type { EventStore } from '../store/event-store.js';
+import { MemoryEventStore } from '../store/memory/memory-event-store.js';
 import type { EventMap } from './typed-events.js';
 
 /** Where a failure reported to `onError` happened. */
@@ -18,9 +21,9 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
   /**
    * Where events are kept for replay. `null` = pure pub/sub: no history, `subscribe` only
    * `from: 'now'`, and `cursor` equals the event id.
-   * @default null (the memory store becomes the default once it lands; see CHANGELOG)
+   * @default new MemoryEventStore()
    */
-  store?: null;
+  store?: EventStore | null;
   /** Per-type validators (zod or any Standard Schema); a mismatch rejects with `SCHEMA_MISMATCH`. */
   schemas?: { [K in keyof Events & string]?: StandardSchemaV1 };
   /** Largest serialized envelope (UTF-8 JSON bytes). @default 65536 */
@@ -39,6 +42,7 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
 }
 
 export interface ResolvedBusOptions {
+  store: EventStore | null;
   schemas: Map<string, StandardSchemaV1>;
   maxEventBytes: number;
   onError: (error: unknown, context: ErrorContext) => void;
@@ -60,8 +64,9 @@ function logError(error: unknown, context: ErrorContext): void {
 
 /** Applies defaults and rejects impossible values up front, naming the option and the value. */
 export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedBusOptions {
-  if (options.store !== undefined && options.store !== null) {
-    throw new InvalidOptionError('Expected `store` to be null: event stores are not available yet');
+  const store = options.store === undefined ? new MemoryEventStore() : options.store;
+  if (store !== null && (typeof store.append !== 'function' || typeof store.read !== 'function')) {
+    throw new InvalidOptionError('Expected `store` to be an EventStore (append, read, stats, close) or null');
   }
   const schemas = new Map<string, StandardSchemaV1>();
   for (const [type, schema] of Object.entries(options.schemas ?? {})) {
@@ -80,6 +85,7 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     }
   }
   return {
+    store,
     schemas,
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, BUS_DEFAULTS.maxEventBytes),
     onError: options.onError ?? logError,
@@ -91,13 +97,4 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     ),
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
   };
-}
-
-/** Returns `value` (or `fallback` when undefined) after checking it is an integer ≥ 1. */
-export function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(`Expected \`${name}\` to be an integer ≥ 1, got ${String(value)}`);
-  }
-  return value;
 }

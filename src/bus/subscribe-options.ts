@@ -20,7 +20,11 @@ export interface OnceOptions<E> extends SelectOptions<E> {
   timeoutMs?: number;
 }
 
-/** Where a subscription starts: only `'now'` without a store. */
+/**
+ * Where a subscription starts: `'now'` (live only), `'start'` (everything the store
+ * retains), `{ after: cursor }` (strictly after a cursor, e.g. a client's last seen
+ * event) or `{ since: epochMs }` (events whose `time` ≥ since). Only `'now'` without a store.
+ */
 export type StartFrom = 'now' | 'start' | { after: string } | { since: number };
 
 export interface SubscribeOptions<E> extends SelectOptions<E> {
@@ -30,9 +34,19 @@ export interface SubscribeOptions<E> extends SelectOptions<E> {
   bufferSize?: number;
   /** What happens when the buffer is full. @default 'drop-oldest' */
   overflow?: OverflowPolicy;
+  /**
+   * When replay finds history missing (`after` is older than what the store retains):
+   * `'signal'` yields a `HistoryTruncated` item first, `'throw'` ends with `HistoryTruncatedError`.
+   * @default 'signal'
+   */
+  onTruncated?: 'signal' | 'throw';
 }
 
-export const SUBSCRIBE_DEFAULTS = { bufferSize: 1024, overflow: 'drop-oldest' } as const;
+export const SUBSCRIBE_DEFAULTS = {
+  bufferSize: 1024,
+  overflow: 'drop-oldest',
+  onTruncated: 'signal',
+} as const;
 
 const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'drop-newest', 'error'];
 
@@ -67,4 +81,38 @@ export function checkOverflow(overflow: unknown): OverflowPolicy {
     );
   }
   return overflow as OverflowPolicy;
+}
+
+/** Validates `from`; replay needs a store. */
+export function checkStart(from: unknown, hasStore: boolean): Exclude<StartFrom, never> {
+  if (from === undefined || from === 'now') return 'now';
+  const valid =
+    from === 'start' ||
+    (typeof from === 'object' &&
+      from !== null &&
+      ((typeof (from as { after?: unknown }).after === 'string' &&
+        (from as { after: string }).after.length > 0) ||
+        (typeof (from as { since?: unknown }).since === 'number' &&
+          Number.isFinite((from as { since: number }).since))));
+  if (!valid) {
+    throw new InvalidOptionError(
+      `Expected \`from\` to be 'now', 'start', { after: cursor } or { since: epochMs }, got ${describe(from)}`,
+    );
+  }
+  if (!hasStore) {
+    throw new InvalidOptionError(
+      'Expected `from` to be "now": this bus has no store (`store: null`), so there is no history to replay',
+    );
+  }
+  return from as StartFrom;
+}
+
+export function checkOnTruncated(value: unknown): 'signal' | 'throw' {
+  if (value === undefined) return SUBSCRIBE_DEFAULTS.onTruncated;
+  if (value !== 'signal' && value !== 'throw') {
+    throw new InvalidOptionError(
+      `Expected \`onTruncated\` to be 'signal' or 'throw', got ${describe(value)}`,
+    );
+  }
+  return value;
 }

@@ -1,10 +1,15 @@
 import type { StoredEvent } from '../event.js';
 import type { ParsedPattern } from '../pattern/parse.js';
 import type { IndexedMember } from '../pattern/subscription-index.js';
-import type { BufferedSubscription } from '../subscription/buffered-subscription.js';
 
 export type EventFilter = (event: StoredEvent) => boolean;
 export type EventHandler = (event: StoredEvent) => unknown;
+
+/** Where an iterator subscriber's events go: its subscription, or a replay handover in front of it. */
+export interface EventSink {
+  /** Returns a promise only when the sink applies backpressure (`overflow: 'block'`). */
+  push(event: StoredEvent): Promise<void> | undefined;
+}
 
 let nextSeq = 1;
 
@@ -26,7 +31,7 @@ export class Subscriber implements IndexedMember {
     readonly stream: string | undefined,
     readonly filter: EventFilter | undefined,
     readonly handler: EventHandler | undefined,
-    readonly sink: BufferedSubscription<StoredEvent> | undefined,
+    readonly sink: EventSink | undefined,
   ) {
     this.isAsync = handler?.constructor?.name === 'AsyncFunction';
   }

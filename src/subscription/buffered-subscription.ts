@@ -41,8 +41,8 @@ export interface SubscriptionOwner {
   release(): void;
   /** Called for every event discarded by the overflow policy. */
   dropped(count: number): void;
-  /** Called when `overflow: 'error'` trips. */
-  failed(error: BufferOverflowError): void;
+  /** Called when the subscription fails (`overflow: 'error'` tripped, or its replay failed). */
+  failed(error: Error): void;
 }
 
 interface Waiter<E> {
@@ -70,7 +70,7 @@ export class BufferedSubscription<E> implements Subscription<E> {
   /** Under `block`: events that arrived while the buffer was full, in order, with their publishers. */
   #blocked: BlockedPush<E>[] = [];
   #state: SubscriptionStats['state'] = 'open';
-  #failure: BufferOverflowError | undefined;
+  #failure: Error | undefined;
   #received = 0;
   #yielded = 0;
   #dropped = 0;
@@ -109,10 +109,49 @@ export class BufferedSubscription<E> implements Subscription<E> {
         return undefined;
       case 'error':
         this.#countDrop();
-        this.#fail();
+        this.fail(
+          new BufferOverflowError(
+            `Subscription buffer of ${this.#buffer.capacity} events overflowed (overflow: 'error'); the reader fell behind`,
+          ),
+        );
         return undefined;
       case 'block':
         return new Promise<void>((resume) => this.#blocked.push({ event, resume }));
+    }
+  }
+
+  /** True while the subscription takes events. */
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /**
+   * Offers an event whatever the overflow policy says, waiting for room when the buffer is
+   * full: replayed history is read page by page at the reader's pace, never dropped.
+   */
+  offerWhenRoom(event: E): Promise<void> | undefined {
+    if (this.#state !== 'open') return undefined;
+    if (this.#blocked.length === 0 && (this.#waiters.length > 0 || !this.#buffer.isFull()))
+      return this.push(event);
+    this.#received++;
+    return new Promise<void>((resume) => this.#blocked.push({ event, resume }));
+  }
+
+  /**
+   * Stops intake and makes the reader throw `error` after the events already buffered
+   * (a waiting reader gets it at once).
+   */
+  fail(error: Error): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'closing';
+    this.#owner.release();
+    this.#owner.failed(error);
+    for (const blocked of this.#blocked) blocked.resume();
+    if (this.#waiters.length > 0) {
+      this.#state = 'closed';
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    } else {
+      this.#failure = error;
     }
   }
 
@@ -193,17 +232,6 @@ export class BufferedSubscription<E> implements Subscription<E> {
   #countDrop(): void {
     this.#dropped++;
     this.#owner.dropped(1);
-  }
-
-  #fail(): void {
-    const error = new BufferOverflowError(
-      `Subscription buffer of ${this.#buffer.capacity} events overflowed (overflow: 'error'); the reader fell behind`,
-    );
-    // The buffer is full here, so no reader is waiting: next() yields the buffer, then throws.
-    this.#state = 'closing';
-    this.#failure = error;
-    this.#owner.release();
-    this.#owner.failed(error);
   }
 
   #endWaiters(): void {

@@ -1,0 +1,81 @@
+import { EventTooLargeError, InvalidEventError } from '../errors.js';
+import {
+  EVENT_DEFAULTS,
+  type EventInput,
+  envelopeBytes,
+  envelopeProblem,
+  type StoredEvent,
+} from '../event.js';
+import { createEventId } from '../event-id.js';
+import { NotSerializableError } from '../json-size.js';
+import { eventTypeProblem } from '../pattern/event-type.js';
+import type { StandardSchemaV1 } from '../schema/standard-schema.js';
+import { validateData } from '../schema/validate-data.js';
+
+/** What the stamper needs from the bus. */
+export interface StamperOptions {
+  schemas: Map<string, StandardSchemaV1>;
+  maxEventBytes: number;
+  clock: () => number;
+  /** True when `type` is known valid (cached by the subscription index), to skip re-checking it. */
+  isKnownType: (type: string) => boolean;
+}
+
+/**
+ * Turns publish input into a complete event: validates the envelope, runs the type's
+ * schema, fills `id`, `stream` and `time`, and enforces `maxEventBytes`. The event's cursor
+ * is its id until a store assigns one.
+ */
+export class EventStamper {
+  readonly #options: StamperOptions;
+
+  constructor(options: StamperOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * @param index position in a batch, for error messages
+   * @returns the event, or a promise of it when a schema validates asynchronously
+   * @throws InvalidEventError, SchemaMismatchError, EventTooLargeError
+   */
+  stamp(input: EventInput, index: number | undefined): StoredEvent | Promise<StoredEvent> {
+    const problem =
+      envelopeProblem(input) ??
+      (this.#options.isKnownType(input.type) ? undefined : eventTypeProblem(input.type));
+    if (problem !== undefined) throw new InvalidEventError(problem, { index });
+    const { schemas } = this.#options;
+    const schema = schemas.size > 0 ? schemas.get(input.type) : undefined;
+    if (schema === undefined) return this.#complete(input, input.data, index);
+    const data = validateData(schema, input.type, input.data, index);
+    return data instanceof Promise
+      ? data.then((valid) => this.#complete(input, valid, index))
+      : this.#complete(input, data, index);
+  }
+
+  #complete(input: EventInput, data: unknown, index: number | undefined): StoredEvent {
+    const now = this.#options.clock();
+    const id = input.id ?? createEventId(now);
+    const event: StoredEvent = {
+      id,
+      type: input.type,
+      stream: input.stream ?? EVENT_DEFAULTS.stream,
+      time: input.time ?? now,
+      data,
+      meta: input.meta,
+      cursor: id,
+    };
+    const limit = this.#options.maxEventBytes;
+    let bytes: number;
+    try {
+      bytes = envelopeBytes(event, limit);
+    } catch (error) {
+      if (!(error instanceof NotSerializableError)) throw error;
+      throw new InvalidEventError(`expected "data" to be JSON-serializable: ${error.message}`, {
+        index,
+        cause: error,
+      });
+    }
+    if (bytes > limit) throw new EventTooLargeError(limit, { index });
+    return event;
+  }
+}

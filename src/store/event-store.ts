@@ -1,0 +1,88 @@
+import type { BusEvent, StoredEvent } from '../event.js';
+
+/** The outcome of appending one event. */
+export interface AppendResult {
+  id: string;
+  /** The event's cursor; for a duplicate, the cursor of the event stored first. */
+  cursor: string;
+  /** True when an event with this id was already stored (nothing was written). */
+  duplicate: boolean;
+}
+
+/** A query on the store. Every field narrows; all are optional. */
+export interface ReadQuery {
+  /** Only this stream. A store should answer it without scanning other streams. */
+  stream?: string;
+  /**
+   * Exclusive bound: events strictly after this cursor (strictly before it when
+   * `direction` is `'backward'`). Pass a page's `next` to continue.
+   */
+  after?: string;
+  /** Patterns (`task.*`, `**`) with the bus's matching rules; any may match. */
+  types?: readonly string[];
+  /** `event.time` ≥ since (epoch ms). */
+  since?: number;
+  /** `event.time` < until (epoch ms). */
+  until?: number;
+  /** Most events per page. @default 100; at most READ_LIMITS.maxLimit (10,000). */
+  limit?: number;
+  /** `forward`: oldest first. `backward`: newest first. @default 'forward' */
+  direction?: 'forward' | 'backward';
+}
+
+export interface ReadPage {
+  /** In cursor order (reversed for `backward`). */
+  events: StoredEvent[];
+  /** Present when more matching events may follow: pass it as `after` for the next page. */
+  next?: string;
+  /**
+   * True when events after `after` were removed by retention (or `after` comes from an
+   * earlier epoch of the store), so this page does not continue where that cursor left off.
+   */
+  truncated?: boolean;
+}
+
+export interface StoreStats {
+  /** Events currently retained. */
+  events: number;
+  /** Streams currently retained. */
+  streams: number;
+  /** Adapter-specific numbers (memory use, evictions, lengths…). */
+  [key: string]: number | string | boolean;
+}
+
+export const READ_LIMITS = {
+  defaultLimit: 100,
+  maxLimit: 10_000,
+} as const;
+
+/**
+ * The storage port. Implement it to keep events anywhere; prove the implementation with
+ * `describeEventStore` from `busline/testing`. See docs/stores.md for the guarantees.
+ */
+export interface EventStore {
+  /**
+   * Appends events atomically per call (all or none) and assigns cursors. Idempotent by id:
+   * re-appending a stored id writes nothing and returns `{ duplicate: true }` with the cursor
+   * of the original (also for the same id twice in one call).
+   *
+   * Cursors are strings that sort (plain `<` on strings) in append order, and that order is
+   * also visibility order: once a read has returned cursor c, no event with a cursor below c
+   * may appear later. The bus relies on it for a gapless replay → live handover.
+   */
+  append(events: readonly BusEvent[]): Promise<AppendResult[]>;
+  /** One page of events in cursor order, with `next` for paging and `truncated` for lost history. */
+  read(query: ReadQuery): Promise<ReadPage>;
+  /** Exact "is this id stored?" check. Optional; the bus uses it to confirm bloom-filter positives. */
+  has?(id: string): Promise<boolean>;
+  /**
+   * Live feed of events appended by any process, strictly after `after`. Optional: only
+   * stores shared between processes need it (the bus then dispatches remote events locally).
+   */
+  tail?(after: string | 'start' | 'now', signal: AbortSignal): AsyncIterable<StoredEvent>;
+  /** Applies retention as of `now` (epoch ms); returns how many events were removed. Optional. */
+  cleanup?(now: number): Promise<number>;
+  stats(): Promise<StoreStats>;
+  /** Releases what the store created (timers, connections it opened). Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+/** Fixed width, so cursors of one store sort as strings in append order. */
+const SEQ_DIGITS = 16;
+
+/**
+ * Memory-store cursors are `<epoch>-<sequence>`: the epoch is random per store instance, so
+ * a cursor kept by a client across a process restart is recognised as belonging to an
+ * earlier store (history it cannot resume) instead of pointing at an unrelated event.
+ */
+export class MemoryCursor {
+  readonly epoch = randomBytes(5).toString('hex');
+  readonly #prefix = `${this.epoch}-`;
+
+  format(seq: number): string {
+    return this.#prefix + String(seq).padStart(SEQ_DIGITS, '0');
+  }
+
+  /**
+   * The sequence number of a cursor of this store; `-1` for a well-formed cursor of another
+   * epoch (treat as "before everything, history lost"); `undefined` when malformed.
+   */
+  parse(cursor: string): number | undefined {
+    const dash = cursor.indexOf('-');
+    const digits = cursor.slice(dash + 1);
+    if (dash < 1 || digits.length !== SEQ_DIGITS || !/^\d+$/.test(digits)) return undefined;
+    return cursor.startsWith(this.#prefix) ? Number(digits) : -1;
+  }
+}
