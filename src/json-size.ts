@@ -20,15 +20,15 @@ const OMITTED = -1;
 
 function valueBytes(value: unknown, key: string | number, budget: number, depth: number): number {
   if (
-    value !== null &&
-    typeof value === 'object' &&
+    ((value !== null && typeof value === 'object') || typeof value === 'function') &&
     typeof (value as { toJSON?: unknown }).toJSON === 'function'
   ) {
     value = (value as { toJSON(key: string): unknown }).toJSON(String(key));
   }
   switch (typeof value) {
     case 'string':
-      return stringBytes(value);
+      // Every character takes at least one byte: a string longer than the budget is over it, unread.
+      return value.length + 2 > budget ? value.length + 2 : stringBytes(value);
     case 'number':
       return Number.isFinite(value) ? numberBytes(value) : 4;
     case 'boolean':

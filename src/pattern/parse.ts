@@ -1,4 +1,5 @@
 import { InvalidPatternError } from '../errors.js';
+import { describe } from '../event.js';
 import { GLOBSTAR, hasControlCharacter, PATTERN_LIMITS, SEPARATOR, STAR } from './limits.js';
 
 /** A validated pattern, split into segments, with consecutive `**` collapsed into one. */
@@ -17,7 +18,9 @@ export interface ParsedPattern {
  */
 export function parsePattern(pattern: unknown): ParsedPattern {
   if (typeof pattern !== 'string') {
-    throw new InvalidPatternError(String(pattern), `expected a string, got ${typeof pattern}`);
+    const shown =
+      pattern === null || typeof pattern === 'object' ? `(${describe(pattern)})` : String(pattern);
+    throw new InvalidPatternError(shown, `expected a string, got ${typeof pattern}`);
   }
   if (pattern.length === 0) throw new InvalidPatternError(pattern, 'expected at least one character');
   if (pattern.length > PATTERN_LIMITS.maxLength) {

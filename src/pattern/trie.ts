@@ -129,7 +129,7 @@ export class PatternTrie<M extends TrieMember> {
   ) {
     if (node.belowGlobstar) {
       // Several `**` can lead to the same (node, position); walking it twice would only repeat work.
-      const key = node.id * 64 + i;
+      const key = node.id * (type.length + 1) + i;
       if (visited.has(key)) return;
       visited.add(key);
     }

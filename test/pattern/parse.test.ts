@@ -95,10 +95,8 @@ describe('parsePattern', () => {
     },
   );
 
-  // BUG (src/pattern/parse.ts): the non-string branch builds its message with String(pattern),
-  // which itself throws a TypeError for an object without toString/valueOf, so the caller gets
-  // a crash instead of the typed error the contract promises ("typed errors, never a crash").
-  it.fails('rejects a null-prototype object with an InvalidPatternError, not a TypeError', () => {
+  // Regression: building the message with String(pattern) used to throw a TypeError here.
+  it('rejects a null-prototype object with an InvalidPatternError, not a TypeError', () => {
     expectInvalidPattern(Object.create(null));
   });
 
