@@ -32,8 +32,10 @@ export interface ReplayOptions {
  * 2. Pages are read until the store has nothing more; each replayed event waits for room in
  *    the subscription (history is never dropped by the overflow policy).
  * 3. At the switch, pending events with a cursor above the last one the store returned are
- *    delivered; the others were part of the replay. This needs the store guarantee that
- *    cursor order is visibility order (see EventStore.append).
+ *    delivered; the others were part of the replay. The same test stays on for live events:
+ *    an event appended before the last read can be dispatched after the switch (its
+ *    publisher's continuation runs later than the replay's), and it was replayed already.
+ *    This needs the store guarantee that cursor order is visibility order (EventStore.append).
  *
  * If more live events arrive during the replay than `pendingLimit`, they are discarded and
  * read from the store instead (every dispatched event is stored first), so memory stays bounded.
@@ -44,6 +46,8 @@ export class ReplayHandover {
   #pending: StoredEvent[] = [];
   #pendingOverflowed = false;
   #live = false;
+  /** The last cursor the replay returned: live events at or below it were replayed already. */
+  #replayedUpTo: string | undefined;
 
   constructor(sink: BufferedSubscription<StoredEvent | HistoryTruncated>, options: ReplayOptions) {
     this.#sink = sink;
@@ -52,7 +56,7 @@ export class ReplayHandover {
 
   /** Live delivery from the bus: held until the replay has caught up, then passed straight through. */
   push(event: StoredEvent): Promise<void> | undefined {
-    if (this.#live) return this.#sink.push(event);
+    if (this.#live) return this.#isReplayed(event) ? undefined : this.#sink.push(event);
     if (this.#pending.length < this.#options.pendingLimit) this.#pending.push(event);
     else this.#pendingOverflowed = true;
     return undefined;
@@ -109,24 +113,28 @@ export class ReplayHandover {
   /** Reports lost history; returns whether the replay goes on. */
   async #truncated(after: string | undefined): Promise<boolean> {
     if (this.#options.onTruncated === 'throw') {
-      this.#sink.fail(new HistoryTruncatedError(truncationMessage(after)));
+      this.#sink.fail(new HistoryTruncatedError(truncationMessage(after, false)));
       return false;
     }
-    const wait = this.#sink.offerWhenRoom(new HistoryTruncated(after, truncationMessage(after)));
+    const wait = this.#sink.offerWhenRoom(new HistoryTruncated(after, truncationMessage(after, true)));
     if (wait !== undefined) await wait;
     return true;
   }
 
   #goLive(lastReturned: string | undefined): void {
     this.#live = true;
+    this.#replayedUpTo = lastReturned;
     const pending = this.#pending;
     this.#pending = [];
-    for (const event of pending) {
-      if (lastReturned === undefined || event.cursor > lastReturned) this.#sink.push(event);
-    }
+    for (const event of pending) if (!this.#isReplayed(event)) this.#sink.push(event);
+  }
+
+  #isReplayed(event: StoredEvent): boolean {
+    return this.#replayedUpTo !== undefined && event.cursor <= this.#replayedUpTo;
   }
 }
 
-function truncationMessage(after: string | undefined): string {
-  return `Events after cursor ${after ?? '(start)'} are no longer retained by the store; the replay resumes at the oldest retained event`;
+function truncationMessage(after: string | undefined, resumes: boolean): string {
+  const lost = `Events after cursor ${after ?? '(start)'} are no longer retained by the store`;
+  return resumes ? `${lost}; the replay resumes at the oldest retained event` : lost;
 }

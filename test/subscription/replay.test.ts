@@ -1,0 +1,166 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  EventBus,
+  type EventStore,
+  HistoryTruncated,
+  HistoryTruncatedError,
+  MemoryEventStore,
+  type StoredEvent,
+  StoreUnavailableError,
+} from '../../src/index.js';
+
+async function take<T>(iterator: AsyncIterator<T>, count: number): Promise<T[]> {
+  const out: T[] = [];
+  while (out.length < count) {
+    const next = await iterator.next();
+    if (next.done) break;
+    out.push(next.value);
+  }
+  return out;
+}
+
+const dataOf = (items: unknown[]) =>
+  items.map((e) => (e instanceof HistoryTruncated ? 'TRUNCATED' : (e as StoredEvent).data));
+
+describe('publishing with a store', () => {
+  it('returns the cursor and delivers the event with it', async () => {
+    const bus = new EventBus();
+    const seen: StoredEvent[] = [];
+    bus.on('**', (e) => seen.push(e));
+    const result = await bus.publish({ type: 'a', data: 1 });
+    expect(result.cursor).toBeDefined();
+    expect(seen[0]!.cursor).toBe(result.cursor);
+  });
+
+  it('does not deliver an id the store already holds, and says duplicate with the original cursor', async () => {
+    const bus = new EventBus();
+    const handler = vi.fn();
+    bus.on('**', handler);
+    const first = await bus.publish({ id: 'same', type: 'a', data: 1 });
+    const again = await bus.publish({ id: 'same', type: 'a', data: 2 });
+    expect(again).toEqual({ id: 'same', status: 'duplicate', cursor: first.cursor, deliveredTo: 0 });
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(bus.stats()).toMatchObject({ published: 1, duplicates: 1 });
+  });
+
+  it('appends a batch with one store call', async () => {
+    const store = new MemoryEventStore();
+    const append = vi.spyOn(store, 'append');
+    const bus = new EventBus({ store });
+    const results = await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'a', data: n })));
+    expect(append).toHaveBeenCalledTimes(1);
+    expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered']);
+  });
+
+  it('rejects with StoreUnavailableError and delivers nothing when the store fails', async () => {
+    const store = new MemoryEventStore();
+    store.append = async () => {
+      throw new Error('disk on fire');
+    };
+    const bus = new EventBus({ store });
+    const handler = vi.fn();
+    bus.on('**', handler);
+    const error = await bus.publish({ type: 'a', data: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).cause).toMatchObject({ message: 'disk on fire' });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('closes the store when the bus closes', async () => {
+    const store = new MemoryEventStore();
+    const bus = new EventBus({ store });
+    await bus.close();
+    await expect(store.read({})).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('subscribe with replay', () => {
+  it("from 'start' replays the retained history, then goes live", async () => {
+    const bus = new EventBus();
+    await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'job.done', data: n })));
+    await bus.publish({ type: 'other', data: 'x' });
+    const sub = bus.subscribe('job.*', { from: 'start' });
+    await bus.publish({ type: 'job.done', data: 4 });
+    expect(dataOf(await take(sub, 4))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('from { after } yields strictly after the cursor, and honours stream and filter', async () => {
+    const bus = new EventBus();
+    const [first] = await bus.publishBatch([{ type: 'a', stream: 's', data: 1 }]);
+    await bus.publishBatch([
+      { type: 'a', stream: 's', data: 2 },
+      { type: 'a', stream: 't', data: 3 },
+      { type: 'a', stream: 's', data: 4 },
+      { type: 'a', stream: 's', data: 5 },
+    ]);
+    const sub = bus.subscribe('a', {
+      from: { after: first!.cursor! },
+      stream: 's',
+      filter: (e) => e.data !== 4,
+    });
+    await bus.publish({ type: 'a', stream: 's', data: 6 });
+    expect(dataOf(await take(sub, 3))).toEqual([2, 5, 6]);
+  });
+
+  it('from { since } replays events whose time is at or after it', async () => {
+    const bus = new EventBus();
+    await bus.publishBatch([10, 20, 30].map((time) => ({ type: 'a', time, data: time })));
+    const sub = bus.subscribe('a', { from: { since: 20 } });
+    expect(dataOf(await take(sub, 2))).toEqual([20, 30]);
+  });
+
+  it('yields a HistoryTruncated signal first when the cursor is older than what is retained', async () => {
+    const bus = new EventBus({ store: new MemoryEventStore({ maxEventsPerStream: 3 }) });
+    const results = await bus.publishBatch([1, 2, 3, 4, 5].map((n) => ({ type: 'a', data: n })));
+    const sub = bus.subscribe('a', { from: { after: results[0]!.cursor! } });
+    const items = await take(sub, 4);
+    expect(dataOf(items)).toEqual(['TRUNCATED', 3, 4, 5]);
+    expect((items[0] as HistoryTruncated).after).toBe(results[0]!.cursor);
+  });
+
+  it("throws HistoryTruncatedError instead with onTruncated: 'throw'", async () => {
+    const bus = new EventBus({ store: new MemoryEventStore({ maxEventsPerStream: 2 }), onError: () => {} });
+    const results = await bus.publishBatch([1, 2, 3, 4].map((n) => ({ type: 'a', data: n })));
+    const sub = bus.subscribe('a', { from: { after: results[0]!.cursor! }, onTruncated: 'throw' });
+    await expect(sub.next()).rejects.toBeInstanceOf(HistoryTruncatedError);
+  });
+
+  it('ends with StoreUnavailableError when the store cannot be read', async () => {
+    const store = new MemoryEventStore();
+    const bus = new EventBus({ store, onError: () => {} });
+    store.read = async () => {
+      throw new Error('gone');
+    };
+    const sub = bus.subscribe('a', { from: 'start' });
+    await expect(sub.next()).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(bus.stats().subscriptions).toBe(0);
+  });
+
+  it('replays history at the reader pace, never dropping it, even with a tiny buffer', async () => {
+    const bus = new EventBus();
+    await bus.publishBatch(Array.from({ length: 50 }, (_, n) => ({ type: 'a', data: n })));
+    const sub = bus.subscribe('a', { from: 'start', bufferSize: 2 });
+    const items = await take(sub, 50);
+    expect(dataOf(items)).toEqual(Array.from({ length: 50 }, (_, n) => n));
+    expect(sub.stats().dropped).toBe(0);
+  });
+
+  it('rejects replay on a store-less bus and a malformed from', () => {
+    expect(() => new EventBus({ store: null }).subscribe('a', { from: 'start' })).toThrow(/no store/);
+    expect(() => new EventBus().subscribe('a', { from: { after: '' } })).toThrow(/from/);
+    expect(() => new EventBus().subscribe('a', { from: 'yesterday' as never })).toThrow(/from/);
+  });
+
+  it('works with a store that implements only the required methods', async () => {
+    const inner = new MemoryEventStore();
+    const minimal: EventStore = {
+      append: (events) => inner.append(events),
+      read: (query) => inner.read(query),
+      stats: () => inner.stats(),
+      close: () => inner.close(),
+    };
+    const bus = new EventBus({ store: minimal });
+    await bus.publish({ type: 'a', data: 1 });
+    expect(dataOf(await take(bus.subscribe('a', { from: 'start' }), 1))).toEqual([1]);
+  });
+});
