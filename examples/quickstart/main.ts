@@ -1,8 +1,8 @@
 /**
- * busline quickstart: a typed bus, wildcard subscribers and an async iterator.
- * Run it with `npm run demo`.
+ * busline quickstart: a typed bus, wildcard subscribers, an async iterator, and replay for a
+ * late joiner. Run it with `npm run demo`.
  */
-import { EventBus, InvalidPatternError } from 'busline';
+import { EventBus, HistoryTruncated, InvalidPatternError } from 'busline';
 
 // 1. Describe your events once: type → data. Publish and handlers are checked against it.
 type Events = {
@@ -12,7 +12,8 @@ type Events = {
   'job.deploy.failed': { job: string; reason: string };
 };
 
-const bus = new EventBus<Events>({ store: null }); // pure pub/sub: no history kept
+// The default store keeps recent history in memory (1,000 events per stream), for replay.
+const bus = new EventBus<Events>();
 
 const line = (who: string, text: string) => console.log(`  ${who.padEnd(16)} ${text}`);
 
@@ -39,7 +40,24 @@ for await (const event of failures) line('[iterator]', `${event.data.job} (${eve
 line('iterator stats', JSON.stringify(failures.stats()));
 line('', 'the buffer holds 2, so the oldest of 3 was dropped and counted');
 
-console.log('\n3) Bad input gets a typed error');
+console.log('\n3) A late joiner replays from a cursor, then continues live');
+const checkpoint = await bus.publish({ type: 'task.created', data: { id: 't2', title: 'Review the PR' } });
+await bus.publish({ type: 'task.created', data: { id: 't3', title: 'Cut a release' } });
+const lastBeforeJoin = await bus.publish({ type: 'task.done', data: { id: 't2' } });
+// A client that saw everything up to `checkpoint` reconnects: it gets what it missed, then live events.
+const lateJoiner = bus.subscribe('task.*', { from: { after: checkpoint.cursor! } });
+const caughtUp = (async () => {
+  for await (const item of lateJoiner) {
+    if (item instanceof HistoryTruncated) continue; // history was lost (not here): the item says so
+    const how = item.cursor <= lastBeforeJoin.cursor! ? 'replayed' : 'live';
+    line('[late joiner]', `${item.type} ${item.data.id} (${how})`);
+    if (item.data.id === 't4') break; // the live one: stop here
+  }
+})();
+await bus.publish({ type: 'task.created', data: { id: 't4', title: 'Published after the join' } });
+await caughtUp;
+
+console.log('\n4) Bad input gets a typed error');
 try {
   bus.on('task*', () => {});
 } catch (error) {

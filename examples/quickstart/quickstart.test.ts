@@ -14,6 +14,10 @@ it('runs the quickstart demo end to end against the built package', () => {
   expect(out).toContain('[** admin only]  task.done');
   expect(out).toMatch(/\[iterator\]\s+test#2[\s\S]*\[iterator\]\s+deploy#3/);
   expect(out).not.toMatch(/\[iterator\]\s+lint#1/);
+  expect(out).toMatch(
+    /\[late joiner\]\s+task\.created t3 \(replayed\)\n[\s\S]*\[late joiner\]\s+task\.done t2 \(replayed\)\n[\s\S]*\[late joiner\]\s+task\.created t4 \(live\)/,
+  );
+  expect(out.match(/\[late joiner\]/g)).toHaveLength(3);
   expect(out).toContain('INVALID_PATTERN');
-  expect(out).toContain('Done: 6 events published, 10 deliveries, 1 dropped.');
+  expect(out).toContain('Done: 10 events published, 15 deliveries, 1 dropped.');
 });
