@@ -50,3 +50,9 @@ export type {
   SubscriptionStats,
 } from './subscription/buffered-subscription.js';
 export { HistoryTruncated } from './subscription/history-truncated.js';
+export {
+  DEDUP_DEFAULTS,
+  Deduplicator,
+  type DeduplicatorOptions,
+  type DeduplicatorStats,
+} from './dedup/deduplicator.js';

@@ -1,0 +1,193 @@
+import { InvalidOptionError } from '../errors.js';
+import { positiveInteger } from '../option-checks.js';
+import { BitSet, optimalFilterSize, optimalHashes } from './bloom-parts.js';
+import { DoubleHash } from './double-hash.js';
+
+export interface DeduplicatorOptions {
+  /** How long an id is remembered at least. It is forgotten by 1.25 × windowMs. @default 5000 */
+  windowMs?: number;
+  /** Ids expected per window; sizes the filters. @default 10000 */
+  expectedEvents?: number;
+  /** Target false-positive rate with `expectedEvents` ids in the window. @default 0.01 */
+  falsePositiveRate?: number;
+  /** Time source. @default Date.now */
+  clock?: () => number;
+}
+
+export interface DeduplicatorStats {
+  /** Ids checked or marked. */
+  checked: number;
+  /** Checks that answered "seen" (true duplicates plus false positives). */
+  duplicates: number;
+  /** Bloom generations kept: the current one plus `SPANS` older ones. */
+  generations: number;
+  /** Bytes of all generations' bit arrays. */
+  memoryBytes: number;
+  /** Bits per expected id (the optimum at 1 % is about 9.6). */
+  bitsPerEntry: number;
+  /** Estimated false-positive rate right now, from how full the generations are. */
+  estimatedFalsePositiveRate: number;
+  /** Fill of the current generation against its capacity (0–1). */
+  saturation: number;
+  /** Rotations forced by traffic above `expectedEvents` per window (ids then remembered for less than windowMs). */
+  earlyRotations: number;
+}
+
+export const DEDUP_DEFAULTS = { windowMs: 5000, expectedEvents: 10_000, falsePositiveRate: 0.01 } as const;
+
+/**
+ * The window is covered by SPANS generations of windowMs / SPANS each, plus the current
+ * one. More spans forget sooner after the window (here at 1.25 × windowMs) and hold fewer
+ * surplus ids, at the price of more filters to probe; 4 keeps memory near its floor.
+ */
+const SPANS = 4;
+
+interface Generation {
+  bits: BitSet;
+  count: number;
+}
+
+/**
+ * Time-windowed duplicate detection with rotating bloom generations. An id is remembered
+ * for at least `windowMs` and forgotten by 1.25 × `windowMs`; memory is fixed at
+ * construction, whatever the traffic. Every generation is sized for its share of
+ * `expectedEvents` at `falsePositiveRate / (SPANS + 1)`, so that checking all of them stays
+ * within the configured rate.
+ *
+ * Above `expectedEvents` per window the current generation would saturate (and the
+ * false-positive rate climb); it rotates early instead, and `stats().earlyRotations` counts
+ * it: memory and false positives stay bounded, but ids are then remembered for less than
+ * `windowMs`. A positive is never a proof: the bus confirms it with an exact check.
+ */
+export class Deduplicator {
+  readonly windowMs: number;
+  readonly #span: number;
+  readonly #capacity: number;
+  readonly #hash: DoubleHash;
+  readonly #clock: () => number;
+  readonly #bitCount: number;
+  readonly #hashCount: number;
+  /** Newest first: [current, previous, …]. */
+  readonly #generations: Generation[] = [];
+  #currentStart: number;
+  #checked = 0;
+  #duplicates = 0;
+  #earlyRotations = 0;
+
+  constructor(options: DeduplicatorOptions = {}) {
+    this.windowMs = positiveInteger('windowMs', options.windowMs, DEDUP_DEFAULTS.windowMs);
+    const expected = positiveInteger('expectedEvents', options.expectedEvents, DEDUP_DEFAULTS.expectedEvents);
+    const rate = options.falsePositiveRate ?? DEDUP_DEFAULTS.falsePositiveRate;
+    if (typeof rate !== 'number' || !(rate > 0 && rate < 1)) {
+      throw new InvalidOptionError(
+        `Expected \`falsePositiveRate\` to be between 0 and 1 (exclusive), got ${String(rate)}`,
+      );
+    }
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new InvalidOptionError('Expected `clock` to be a function');
+    }
+    this.#clock = options.clock ?? Date.now;
+    this.#span = this.windowMs / SPANS;
+    this.#capacity = Math.ceil(expected / SPANS);
+    this.#bitCount = optimalFilterSize(this.#capacity, rate / (SPANS + 1));
+    this.#hashCount = optimalHashes(this.#bitCount, this.#capacity);
+    this.#hash = new DoubleHash(this.#bitCount, this.#hashCount);
+    for (let i = 0; i <= SPANS; i++) this.#generations.push({ bits: new BitSet(this.#bitCount), count: 0 });
+    this.#currentStart = this.#clock();
+  }
+
+  /** Was `id` seen within the window? May answer true for a new id (at about the configured rate), never false for a seen one. */
+  isDuplicate(id: string): boolean {
+    this.#checked++;
+    this.#advance();
+    const seen = this.#seen(this.#hash.compute(id));
+    if (seen) this.#duplicates++;
+    return seen;
+  }
+
+  /** Remembers `id`. */
+  markSeen(id: string): void {
+    this.#checked++;
+    this.#advance();
+    this.#mark(this.#hash.compute(id));
+  }
+
+  /** `isDuplicate` then `markSeen`, hashing once: returns whether `id` was seen before. */
+  checkAndMark(id: string): boolean {
+    this.#checked++;
+    this.#advance();
+    const indexes = this.#hash.compute(id);
+    if (this.#seen(indexes)) {
+      this.#duplicates++;
+      return true;
+    }
+    this.#mark(indexes);
+    return false;
+  }
+
+  stats(): DeduplicatorStats {
+    this.#advance();
+    let notFalsePositive = 1;
+    for (const generation of this.#generations) {
+      const fill = 1 - Math.exp((-this.#hashCount * generation.count) / this.#bitCount);
+      notFalsePositive *= 1 - fill ** this.#hashCount;
+    }
+    const memoryBytes = this.#generations.length * Math.ceil(this.#bitCount / 8);
+    return {
+      checked: this.#checked,
+      duplicates: this.#duplicates,
+      generations: this.#generations.length,
+      memoryBytes,
+      bitsPerEntry: (memoryBytes * 8) / (this.#capacity * SPANS),
+      estimatedFalsePositiveRate: 1 - notFalsePositive,
+      saturation: this.#generations[0]!.count / this.#capacity,
+      earlyRotations: this.#earlyRotations,
+    };
+  }
+
+  #seen(indexes: Uint32Array): boolean {
+    for (const generation of this.#generations) {
+      if (generation.count === 0) continue;
+      let all = true;
+      for (let i = 0; i < indexes.length; i++) {
+        if (!generation.bits.has(indexes[i]!)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) return true;
+    }
+    return false;
+  }
+
+  #mark(indexes: Uint32Array): void {
+    let current = this.#generations[0]!;
+    if (current.count >= this.#capacity) {
+      this.#earlyRotations++;
+      this.#rotate(1);
+      this.#currentStart = this.#clock();
+      current = this.#generations[0]!;
+    }
+    for (let i = 0; i < indexes.length; i++) current.bits.add(indexes[i]!);
+    current.count++;
+  }
+
+  /** Rotates once per elapsed span, keeping generation starts aligned to the span grid. */
+  #advance(): void {
+    const elapsed = this.#clock() - this.#currentStart;
+    if (elapsed < this.#span) return; // includes a clock that stepped back
+    const spans = Math.floor(elapsed / this.#span);
+    this.#rotate(Math.min(spans, this.#generations.length));
+    this.#currentStart += spans * this.#span;
+  }
+
+  /** Drops the `times` oldest generations and reuses their bit arrays as fresh current ones. */
+  #rotate(times: number): void {
+    for (let i = 0; i < times; i++) {
+      const oldest = this.#generations.pop()!;
+      oldest.bits.array.fill(0);
+      oldest.count = 0;
+      this.#generations.unshift(oldest);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Deduplicator } from '../../src/dedup/deduplicator.js';
+import { InvalidOptionError } from '../../src/index.js';
+import { createFakeClock } from '../../src/testing/index.js';
+
+const WINDOW = 5000;
+
+describe('Deduplicator', () => {
+  it('never forgets an id inside the window (no false negatives), for random ids and clock steps', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.string({ minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: WINDOW / 2 })),
+          {
+            minLength: 1,
+            maxLength: 300,
+          },
+        ),
+        (steps) => {
+          const clock = createFakeClock();
+          const dedup = new Deduplicator({ windowMs: WINDOW, expectedEvents: 10_000, clock: clock.now });
+          const markedAt = new Map<string, number>();
+          for (const [id, step] of steps) {
+            clock.advance(step);
+            const seenRecently = markedAt.has(id) && clock.now() - markedAt.get(id)! <= WINDOW;
+            const answer = dedup.checkAndMark(id);
+            if (seenRecently) expect(answer).toBe(true);
+            if (!answer) markedAt.set(id, clock.now());
+            // Every id marked within the window is still reported.
+            for (const [known, at] of markedAt) {
+              if (clock.now() - at <= WINDOW) expect(dedup.isDuplicate(known)).toBe(true);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('forgets ids by 1.25 × windowMs', () => {
+    const clock = createFakeClock();
+    const dedup = new Deduplicator({ windowMs: WINDOW, clock: clock.now });
+    dedup.markSeen('a');
+    clock.advance(WINDOW);
+    expect(dedup.isDuplicate('a')).toBe(true);
+    clock.advance(WINDOW / 4);
+    expect(dedup.isDuplicate('a')).toBe(false);
+  });
+
+  it('measures a false-positive rate at or below the configured 1 % on 100,000 fresh ids', () => {
+    const clock = createFakeClock();
+    const dedup = new Deduplicator({
+      windowMs: WINDOW,
+      expectedEvents: 10_000,
+      falsePositiveRate: 0.01,
+      clock: clock.now,
+    });
+    // A full window of traffic at the expected rate: 10,000 ids spread over 5 s.
+    for (let i = 0; i < 10_000; i++) {
+      dedup.markSeen(`seen-${i}-${(i * 2_654_435_761) % 1_000_003}`);
+      clock.advance(WINDOW / 10_000);
+    }
+    let falsePositives = 0;
+    const trials = 100_000;
+    for (let i = 0; i < trials; i++) if (dedup.isDuplicate(`fresh-${i}`)) falsePositives++;
+    // Tolerance: three binomial standard deviations at p = 1 % over 100,000 trials
+    // (sqrt(100,000 × 0.01 × 0.99) ≈ 31.5 → 95 of 1,000), so a correct filter fails by chance < 0.2 % of runs.
+    expect(falsePositives).toBeLessThanOrEqual(1000 + 95);
+    expect(dedup.stats().estimatedFalsePositiveRate).toBeLessThanOrEqual(0.01);
+  });
+
+  it('keeps memory fixed and within 1.7 × the optimal bits, however much traffic arrives', () => {
+    const clock = createFakeClock();
+    const dedup = new Deduplicator({ expectedEvents: 10_000, falsePositiveRate: 0.01, clock: clock.now });
+    const before = dedup.stats().memoryBytes;
+    const optimalBytes = (10_000 * -Math.log(0.01)) / Math.LN2 ** 2 / 8; // ≈ 12 KB
+    expect(before).toBeLessThan(optimalBytes * 1.7);
+    for (let i = 0; i < 200_000; i++) {
+      dedup.checkAndMark(`id-${i}`);
+      if (i % 100 === 0) clock.advance(1);
+    }
+    expect(dedup.stats().memoryBytes).toBe(before);
+  });
+
+  it('rotates early instead of saturating when traffic exceeds expectedEvents, and says so', () => {
+    const clock = createFakeClock();
+    const dedup = new Deduplicator({ expectedEvents: 1000, clock: clock.now });
+    for (let i = 0; i < 20_000; i++) dedup.markSeen(`burst-${i}`); // 20× the expected traffic, no time passing
+    const stats = dedup.stats();
+    expect(stats.earlyRotations).toBeGreaterThan(0);
+    expect(stats.saturation).toBeLessThanOrEqual(1);
+    expect(stats.estimatedFalsePositiveRate).toBeLessThanOrEqual(0.01);
+    let falsePositives = 0;
+    for (let i = 0; i < 10_000; i++) if (dedup.isDuplicate(`other-${i}`)) falsePositives++;
+    expect(falsePositives).toBeLessThanOrEqual(100 + 30);
+  });
+
+  it('counts checks and duplicates', () => {
+    const dedup = new Deduplicator();
+    expect(dedup.checkAndMark('x')).toBe(false);
+    expect(dedup.checkAndMark('x')).toBe(true);
+    expect(dedup.stats()).toMatchObject({ checked: 2, duplicates: 1, generations: 5 });
+  });
+
+  it('rejects impossible options', () => {
+    expect(() => new Deduplicator({ falsePositiveRate: 0 })).toThrow(InvalidOptionError);
+    expect(() => new Deduplicator({ falsePositiveRate: 1.5 })).toThrow(/falsePositiveRate/);
+    expect(() => new Deduplicator({ windowMs: -1 })).toThrow(/windowMs/);
+    expect(() => new Deduplicator({ expectedEvents: 0.5 })).toThrow(/expectedEvents/);
+  });
+});
