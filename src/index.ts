@@ -9,6 +9,12 @@ export type {
 } from './bus/subscribe-options.js';
 export type { EventMap, EventMatching, PatternOf, PublishInput, TypesMatching } from './bus/typed-events.js';
 export {
+  DEDUP_DEFAULTS,
+  Deduplicator,
+  type DeduplicatorOptions,
+  type DeduplicatorStats,
+} from './dedup/deduplicator.js';
+export {
   BufferOverflowError,
   BuslineError,
   type BuslineErrorCode,
@@ -26,6 +32,13 @@ export {
 } from './errors.js';
 export { type BusEvent, EVENT_DEFAULTS, type EventInput, type EventMeta, type StoredEvent } from './event.js';
 export { createEventId } from './event-id.js';
+export {
+  type OnLimit,
+  RATE_LIMIT_DEFAULTS,
+  RateLimiter,
+  type RateLimiterOptions,
+  type RateLimiterStats,
+} from './limit/rate-limiter.js';
 export { PATTERN_LIMITS } from './pattern/limits.js';
 export { type ParsedPattern, parsePattern } from './pattern/parse.js';
 export { TypeMatcher } from './pattern/type-matcher.js';
@@ -50,9 +63,3 @@ export type {
   SubscriptionStats,
 } from './subscription/buffered-subscription.js';
 export { HistoryTruncated } from './subscription/history-truncated.js';
-export {
-  DEDUP_DEFAULTS,
-  Deduplicator,
-  type DeduplicatorOptions,
-  type DeduplicatorStats,
-} from './dedup/deduplicator.js';

@@ -1,0 +1,199 @@
+import { InvalidOptionError } from '../errors.js';
+import { positiveInteger } from '../option-checks.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type OnLimit = 'drop' | 'delay' | 'throw';
+
+export interface RateLimiterOptions {
+  /** Tokens added per `intervalMs` (e.g. 1000 events per second). */
+  rate: number;
+  /** @default 1000 */
+  intervalMs?: number;
+  /** Bucket capacity: how many can go at once after a quiet period. @default rate */
+  burst?: number;
+  /** What the bus does with a limited event: drop it (`status: 'rate_limited'`), wait, or throw `RateLimitedError`. @default 'drop' */
+  onLimit?: OnLimit;
+  /** Keys tracked at most; idle keys go first. @default 10000 */
+  maxKeys?: number;
+  /** @default Date.now */
+  clock?: () => number;
+}
+
+export interface RateLimiterStats {
+  keys: number;
+  allowed: number;
+  limited: number;
+  /** Keys dropped to respect `maxKeys` while their bucket was not full (they restart with a full bucket). */
+  evictedActive: number;
+  /** The busiest keys (most tokens taken or refused), busiest first. */
+  busiest: { key: string; allowed: number; limited: number; tokens: number }[];
+}
+
+export const RATE_LIMIT_DEFAULTS = { intervalMs: 1000, onLimit: 'drop', maxKeys: 10_000 } as const;
+
+/**
+ * A token bucket per key (stream, tenant, API key…), refilled continuously from the clock.
+ * Memory is bounded: a bucket that has refilled to full is indistinguishable from a new
+ * one, so idle keys are swept; past `maxKeys` the least recently created keys go too.
+ */
+export class RateLimiter {
+  readonly rate: number;
+  readonly intervalMs: number;
+  readonly burst: number;
+  readonly onLimit: OnLimit;
+  readonly #tokensPerMs: number;
+  readonly #maxKeys: number;
+  readonly #clock: () => number;
+  readonly #buckets = new Map<string, TokenBucket>();
+  #opsSinceSweep = 0;
+  #allowed = 0;
+  #limited = 0;
+  #evictedActive = 0;
+
+  constructor(options: RateLimiterOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidOptionError('Expected rate limiter options, e.g. { rate: 1000, intervalMs: 1000 }');
+    }
+    if (typeof options.rate !== 'number' || !(options.rate > 0) || !Number.isFinite(options.rate)) {
+      throw new InvalidOptionError(`Expected \`rate\` to be a positive number, got ${String(options.rate)}`);
+    }
+    this.rate = options.rate;
+    this.intervalMs = positiveInteger('intervalMs', options.intervalMs, RATE_LIMIT_DEFAULTS.intervalMs);
+    this.burst = options.burst ?? Math.max(1, this.rate);
+    if (typeof this.burst !== 'number' || !(this.burst >= 1) || !Number.isFinite(this.burst)) {
+      throw new InvalidOptionError(`Expected \`burst\` to be a number ≥ 1, got ${String(options.burst)}`);
+    }
+    this.onLimit = options.onLimit ?? RATE_LIMIT_DEFAULTS.onLimit;
+    if (!['drop', 'delay', 'throw'].includes(this.onLimit)) {
+      throw new InvalidOptionError(
+        `Expected \`onLimit\` to be 'drop', 'delay' or 'throw', got ${String(options.onLimit)}`,
+      );
+    }
+    this.#maxKeys = positiveInteger('maxKeys', options.maxKeys, RATE_LIMIT_DEFAULTS.maxKeys);
+    this.#clock = options.clock ?? Date.now;
+    this.#tokensPerMs = this.rate / this.intervalMs;
+  }
+
+  /** Takes `n` tokens from `key`'s bucket if it has them now; never waits. */
+  tryTake(key: string, n = 1): boolean {
+    this.#checkCount(n);
+    const now = this.#clock();
+    const bucket = this.#bucket(key, now);
+    bucket.refill(now, this.#tokensPerMs, this.burst);
+    // Queued `take` callers were first: a tryTake does not jump the queue.
+    if (bucket.waiters.length === 0 && bucket.tokens >= n) {
+      bucket.tokens -= n;
+      bucket.allowed += n;
+      this.#allowed += n;
+      return true;
+    }
+    bucket.limited += n;
+    this.#limited += n;
+    return false;
+  }
+
+  /**
+   * Waits until `n` tokens can be taken from `key`'s bucket, first come first served.
+   * Rejects with the abort reason if `signal` aborts first (taking nothing).
+   */
+  take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
+    this.#checkCount(n);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const now = this.#clock();
+    const bucket = this.#bucket(key, now);
+    bucket.refill(now, this.#tokensPerMs, this.burst);
+    if (bucket.waiters.length === 0 && bucket.tokens >= n) {
+      bucket.tokens -= n;
+      bucket.allowed += n;
+      this.#allowed += n;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        n,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      const onAbort = (): void => {
+        const index = bucket.waiters.indexOf(waiter);
+        if (index >= 0) bucket.waiters.splice(index, 1);
+        waiter.cleanup();
+        reject(signal!.reason);
+        if (index === 0) this.#schedule(bucket);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      bucket.waiters.push(waiter);
+      if (bucket.waiters.length === 1) this.#schedule(bucket);
+    });
+  }
+
+  stats(top = 10): RateLimiterStats {
+    const busiest = [...this.#buckets]
+      .sort((a, b) => b[1].allowed + b[1].limited - (a[1].allowed + a[1].limited))
+      .slice(0, top)
+      .map(([key, b]) => ({ key, allowed: b.allowed, limited: b.limited, tokens: b.tokens }));
+    return {
+      keys: this.#buckets.size,
+      allowed: this.#allowed,
+      limited: this.#limited,
+      evictedActive: this.#evictedActive,
+      busiest,
+    };
+  }
+
+  #checkCount(n: number): void {
+    if (typeof n !== 'number' || !(n > 0) || n > this.burst) {
+      throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${String(n)}`);
+    }
+  }
+
+  /** Serves the head waiter (and those behind it) when enough tokens have accrued. */
+  #schedule(bucket: TokenBucket): void {
+    clearTimeout(bucket.timer);
+    bucket.timer = undefined;
+    const head = bucket.waiters[0];
+    if (!head) return;
+    const now = this.#clock();
+    bucket.refill(now, this.#tokensPerMs, this.burst);
+    const delay = bucket.waitFor(head.n, this.#tokensPerMs);
+    bucket.timer = setTimeout(() => {
+      const at = this.#clock();
+      bucket.refill(at, this.#tokensPerMs, this.burst);
+      while (bucket.waiters.length > 0 && bucket.tokens >= bucket.waiters[0]!.n) {
+        const waiter = bucket.waiters.shift()!;
+        bucket.tokens -= waiter.n;
+        bucket.allowed += waiter.n;
+        this.#allowed += waiter.n;
+        waiter.cleanup();
+        waiter.resolve();
+      }
+      this.#schedule(bucket);
+    }, delay);
+  }
+
+  #bucket(key: string, now: number): TokenBucket {
+    let bucket = this.#buckets.get(key);
+    if (bucket !== undefined) return bucket;
+    if (++this.#opsSinceSweep >= this.#maxKeys || this.#buckets.size >= this.#maxKeys) this.#sweep(now);
+    bucket = new TokenBucket(this.burst, now);
+    this.#buckets.set(key, bucket);
+    return bucket;
+  }
+
+  /** Drops buckets that refilled to full (same as absent); then, if still too many, the oldest idle ones. */
+  #sweep(now: number): void {
+    this.#opsSinceSweep = 0;
+    for (const [key, bucket] of this.#buckets) {
+      bucket.refill(now, this.#tokensPerMs, this.burst);
+      if (bucket.tokens >= this.burst && bucket.waiters.length === 0) this.#buckets.delete(key);
+    }
+    const target = Math.floor(this.#maxKeys * 0.9);
+    for (const [key, bucket] of this.#buckets) {
+      if (this.#buckets.size <= target) break;
+      if (bucket.waiters.length > 0) continue;
+      this.#buckets.delete(key);
+      this.#evictedActive++;
+    }
+  }
+}
