@@ -1,0 +1,58 @@
+// busline's public build does not export its trie, index or dispatch pieces, yet the suite
+// must time them alone (the match step against qlobber, the cost breakdown of one publish).
+// esbuild bundles those internals straight from src/ on each run, so they are never stale.
+
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'bench', '.build');
+
+const ENTRIES = {
+  'subscription-index': 'src/pattern/subscription-index.ts',
+  trie: 'src/pattern/trie.ts',
+  parse: 'src/pattern/parse.ts',
+  event: 'src/event.ts',
+  'event-type': 'src/pattern/event-type.ts',
+  dispatcher: 'src/bus/dispatcher.ts',
+  subscriber: 'src/bus/subscriber.ts',
+  'stream-counter': 'src/bus/stream-counter.ts',
+  'buffered-subscription': 'src/subscription/buffered-subscription.ts',
+};
+
+/** Bundles the internals (shared modules split into common chunks, one copy each) and imports them. */
+export async function loadInternals() {
+  rmSync(outdir, { recursive: true, force: true }); // chunk names change between builds
+  mkdirSync(outdir, { recursive: true });
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: Object.entries(ENTRIES).map(([out, inFile]) => ({ in: inFile, out })),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // p-queue stays a bare import, resolved from the repo's node_modules like the real build.
+    packages: 'external',
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
+  });
+  const load = (name) => import(pathToFileURL(path.join(outdir, `${name}.mjs`)).href);
+  const [index, trie, parse, event, eventType, dispatcher, subscriber, streamCounter, buffered] =
+    await Promise.all(Object.keys(ENTRIES).map(load));
+  return {
+    SubscriptionIndex: index.SubscriptionIndex,
+    PatternTrie: trie.PatternTrie,
+    parsePattern: parse.parsePattern,
+    envelopeProblem: event.envelopeProblem,
+    envelopeBytes: event.envelopeBytes,
+    eventTypeProblem: eventType.eventTypeProblem,
+    Dispatcher: dispatcher.Dispatcher,
+    Subscriber: subscriber.Subscriber,
+    StreamCounter: streamCounter.StreamCounter,
+    BufferedSubscription: buffered.BufferedSubscription,
+  };
+}

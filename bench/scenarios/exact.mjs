@@ -1,0 +1,284 @@
+// Scenario 1: one subscriber on an exact type, the plain-emitter case. busline does more per
+// event than an emitter (validation, a UUIDv7 id, an envelope, a promise), so besides the
+// ratios this scenario times each of those pieces on its own to show where the time goes.
+
+import { measure } from '../harness.mjs';
+import { EventEmitter3, mitt, NodeEventEmitter, Tseep } from '../peers.mjs';
+import { formatProfile, profileLoop } from '../profile.mjs';
+import { BATCH, batchedPublish } from './shared.mjs';
+
+const TYPE = 'job.created';
+const DATA = { jobId: 42, name: 'render', attempts: 1 };
+
+export async function run({ busline, internals, findings }) {
+  const { EventBus, createEventId } = busline;
+  const rows = await measure([
+    {
+      name: 'busline publish',
+      setup() {
+        const bus = new EventBus({ store: null });
+        const ctx = { bus, event: { type: TYPE, data: DATA }, ps: new Array(BATCH), count: 0 };
+        bus.on(TYPE, () => {
+          ctx.count++;
+        });
+        return ctx;
+      },
+      loop: batchedPublish,
+      step: BATCH,
+      check: (ctx) => (ctx.count > 0 ? undefined : 'handler never ran'),
+    },
+    {
+      name: 'eventemitter3 emit',
+      setup() {
+        const ctx = { ee: new EventEmitter3(), data: DATA, count: 0 };
+        ctx.ee.on(TYPE, () => {
+          ctx.count++;
+        });
+        return ctx;
+      },
+      loop: (ctx, n) => {
+        const { ee, data } = ctx;
+        for (let i = 0; i < n; i++) ee.emit('job.created', data);
+      },
+      check: (ctx) => (ctx.count > 0 ? undefined : 'handler never ran'),
+    },
+    {
+      name: 'tseep emit',
+      setup() {
+        const ctx = { ee: new Tseep(), data: DATA, count: 0 };
+        ctx.ee.on(TYPE, () => {
+          ctx.count++;
+        });
+        return ctx;
+      },
+      loop: (ctx, n) => {
+        const { ee, data } = ctx;
+        for (let i = 0; i < n; i++) ee.emit('job.created', data);
+      },
+      check: (ctx) => (ctx.count > 0 ? undefined : 'handler never ran'),
+    },
+    {
+      name: 'node:events emit',
+      setup() {
+        const ctx = { ee: new NodeEventEmitter(), data: DATA, count: 0 };
+        ctx.ee.on(TYPE, () => {
+          ctx.count++;
+        });
+        return ctx;
+      },
+      loop: (ctx, n) => {
+        const { ee, data } = ctx;
+        for (let i = 0; i < n; i++) ee.emit('job.created', data);
+      },
+      check: (ctx) => (ctx.count > 0 ? undefined : 'handler never ran'),
+    },
+    {
+      name: 'mitt emit',
+      setup() {
+        const ctx = { ee: mitt(), data: DATA, count: 0 };
+        ctx.ee.on(TYPE, () => {
+          ctx.count++;
+        });
+        return ctx;
+      },
+      loop: (ctx, n) => {
+        const { ee, data } = ctx;
+        for (let i = 0; i < n; i++) ee.emit('job.created', data);
+      },
+      check: (ctx) => (ctx.count > 0 ? undefined : 'handler never ran'),
+    },
+  ]);
+
+  const pieces = await measure(breakdownContenders(EventBus, createEventId, internals));
+  const publish = pieces.find((r) => r.name === PUBLISH);
+  const parts = pieces.filter((r) => r !== publish && r.name !== INSIDE_SIZE);
+  const sum = parts.reduce((total, r) => total + r.nsPerOp, 0);
+  findings.breakdown = Object.fromEntries(pieces.map((r) => [r.name, r.nsPerOp]));
+  findings.publishNs = publish.nsPerOp;
+  findings.piecesSumNs = sum;
+  findings.publishProfile = formatProfile(
+    await profileLoop({ ...breakdownContenders(EventBus, createEventId, internals)[0], name: 'publish' }),
+  );
+
+  return {
+    title: 'One exact-type subscriber',
+    summary: `publish("${TYPE}") to one handler; busline: new EventBus({ store: null }), ${BATCH} publish calls then await Promise.all of their promises, repeated.`,
+    description: [
+      `One handler subscribed to \`${TYPE}\`; each contender delivers \`{ jobId, name, attempts }\` to it.`,
+      `busline runs in pure mode (\`new EventBus({ store: null })\`); its loop calls \`bus.publish({ type, data })\``,
+      `${BATCH} times, then awaits \`Promise.all\` of those ${BATCH} promises, and repeats, so the`,
+      'promise settling is inside the timed work. The emitters call `emit(type, data)` synchronously.',
+      'No target: busline builds a validated, id-stamped envelope and returns a promise per event,',
+      'which an emitter does not; the second table shows what each of those pieces costs on its own.',
+    ].join(' '),
+    tables: [
+      { rows, baseline: 'busline publish', ratioLabel: 'busline ÷ this' },
+      {
+        caption: `Where one busline publish spends its time (each piece timed alone, same interleaved run; internals bundled from src/ by esbuild):`,
+        rows: pieces,
+        shareOf: PUBLISH,
+      },
+    ],
+    extra: [
+      `Sum of the pieces: ${sum.toFixed(0)} ns of the ${publish.nsPerOp.toFixed(0)} ns a publish costs (${((100 * sum) / publish.nsPerOp).toFixed(0)} %); the rest lies in no single piece (the calls between them, GC of the per-event objects; see the profile).`,
+      `CPU profile of the publish loop (V8 sampling profiler, self time, dist/index.js lines): ${findings.publishProfile}.`,
+    ],
+    targets: [],
+  };
+}
+
+const PUBLISH = 'publish, whole (awaited per 1,000)';
+/** A part of the size piece, shown to explain it; left out of the sum. */
+const INSIDE_SIZE = '  (inside size) String(event.time).length';
+
+/** Each piece of `EventBus.publish` reproduced with the bundled internals, in publish order. */
+function breakdownContenders(EventBus, createEventId, internals) {
+  const { SubscriptionIndex, envelopeProblem, envelopeBytes, Dispatcher, Subscriber, StreamCounter } =
+    internals;
+  const { parsePattern } = internals;
+  const handlerCtx = () => {
+    const ctx = { count: 0 };
+    const handler = () => {
+      ctx.count++;
+    };
+    const subscriber = new Subscriber([parsePattern(TYPE)], undefined, undefined, handler, undefined);
+    const index = new SubscriptionIndex();
+    index.add(subscriber);
+    return Object.assign(ctx, { index, subscriber });
+  };
+  const stored = {
+    id: createEventId(Date.now()),
+    type: TYPE,
+    stream: 'default',
+    time: Date.now(),
+    data: DATA,
+    meta: undefined,
+  };
+  stored.cursor = stored.id;
+  return [
+    {
+      name: PUBLISH,
+      setup() {
+        const bus = new EventBus({ store: null });
+        const ctx = { bus, event: { type: TYPE, data: DATA }, ps: new Array(BATCH), count: 0 };
+        bus.on(TYPE, () => {
+          ctx.count++;
+        });
+        return ctx;
+      },
+      loop: batchedPublish,
+      step: BATCH,
+    },
+    {
+      name: 'validate: envelopeProblem + cached type lookup',
+      setup: () => Object.assign(handlerCtx(), { envelopeProblem, input: { type: TYPE, data: DATA } }),
+      loop: (ctx, n) => {
+        const { envelopeProblem, index, input } = ctx;
+        let bad = 0;
+        for (let i = 0; i < n; i++) {
+          const problem = envelopeProblem(input) ?? (index.lookup(input.type) ? undefined : 'type');
+          if (problem !== undefined) bad++;
+        }
+        ctx.bad = bad;
+      },
+    },
+    {
+      name: 'clock: Date.now()',
+      setup: () => ({ total: 0 }),
+      loop: (ctx, n) => {
+        let total = 0;
+        for (let i = 0; i < n; i++) total += Date.now();
+        ctx.total = total;
+      },
+    },
+    {
+      name: 'id: createEventId(now)',
+      setup: () => ({ createEventId, now: Date.now(), last: '' }),
+      loop: (ctx, n) => {
+        const { createEventId } = ctx;
+        let last = '';
+        // The clock advances one ms per 1,024 ids, about the rate publish reaches.
+        for (let i = 0; i < n; i++) last = createEventId(ctx.now + (i >>> 10));
+        ctx.now += (n >>> 10) + 1;
+        ctx.last = last;
+      },
+    },
+    {
+      name: 'envelope: build the event object',
+      setup: () => ({ id: stored.id, now: stored.time, input: { type: TYPE, data: DATA }, last: undefined }),
+      loop: (ctx, n) => {
+        const { id, input, now } = ctx;
+        for (let i = 0; i < n; i++) {
+          ctx.last = {
+            id,
+            type: input.type,
+            stream: input.stream ?? 'default',
+            time: input.time ?? now,
+            data: input.data,
+            meta: input.meta,
+            cursor: id,
+          };
+        }
+      },
+    },
+    {
+      name: 'size: envelopeBytes(event)',
+      setup: () => ({ envelopeBytes, event: stored, total: 0 }),
+      loop: (ctx, n) => {
+        const { envelopeBytes, event } = ctx;
+        let total = 0;
+        for (let i = 0; i < n; i++) total += envelopeBytes(event, 65536);
+        ctx.total = total;
+      },
+    },
+    {
+      name: INSIDE_SIZE,
+      setup: () => ({ time: stored.time, total: 0 }),
+      loop: (ctx, n) => {
+        const { time } = ctx;
+        let total = 0;
+        // A fresh number each time, as each event has its own; String() of it is the cost.
+        for (let i = 0; i < n; i++) total += String(time + (i & 1023)).length;
+        ctx.total = total;
+      },
+    },
+    {
+      name: 'dispatch: lookup + stream count + deliver + result',
+      setup: () =>
+        Object.assign(handlerCtx(), {
+          dispatcher: new Dispatcher(64, () => {}),
+          streams: new StreamCounter(),
+          event: stored,
+          result: undefined,
+        }),
+      loop: (ctx, n) => {
+        const { dispatcher, streams, index, event } = ctx;
+        let result;
+        for (let i = 0; i < n; i++) {
+          const entry = index.lookup(event.type);
+          streams.count(event.stream);
+          const deliveredTo = dispatcher.deliver(event, entry.members);
+          result = { id: event.id, status: 'delivered', deliveredTo };
+          if (dispatcher.takeBackpressure() !== undefined) result = undefined;
+        }
+        ctx.result = result;
+      },
+    },
+    {
+      name: 'promise: async function result, awaited per 1,000',
+      setup: () => ({
+        ps: new Array(BATCH),
+        result: { id: stored.id, status: 'delivered', deliveredTo: 1 },
+        settle: async (r) => r,
+      }),
+      loop: async (ctx, n) => {
+        const { ps, result, settle } = ctx;
+        for (let i = 0; i < n; i += ps.length) {
+          for (let j = 0; j < ps.length; j++) ps[j] = settle(result);
+          await Promise.all(ps);
+        }
+      },
+      step: BATCH,
+    },
+  ];
+}
