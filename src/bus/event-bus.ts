@@ -1,3 +1,4 @@
+import type { DeduplicatorStats } from '../dedup/deduplicator.js';
 import {
   BuslineError,
   ClosedError,
@@ -7,6 +8,7 @@ import {
   TimeoutError,
 } from '../errors.js';
 import type { EventInput, StoredEvent } from '../event.js';
+import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
@@ -17,6 +19,7 @@ import { ReplayHandover } from '../subscription/replay-handover.js';
 import { Dispatcher } from './dispatcher.js';
 import { EventStamper } from './event-stamper.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
+import { type Admission, PublishGate } from './publish-gate.js';
 import { StreamCounter } from './stream-counter.js';
 import {
   checkOnTruncated,
@@ -58,9 +61,15 @@ export interface BusStats {
   patterns: { pattern: string; subscribers: number }[];
   /** Publish counts of the busiest streams (at most 100), busiest first. */
   streams: { stream: string; published: number }[];
+  /** The deduplicator's numbers (`null` with `dedup: false`). */
+  dedup: DeduplicatorStats | null;
+  /** The rate limiter's numbers, busiest keys included (`null` without a limiter). */
+  rateLimit: RateLimiterStats | null;
 }
 
 const STATS_TOP_STREAMS = 100;
+/** Ids kept for exact duplicate confirmation when the store cannot answer `has` (see PublishGate). */
+const DEDUP_RECENT_IDS = 10_000;
 /** Events read from the store per page while a subscription replays history. */
 const REPLAY_PAGE_SIZE = 500;
 
@@ -74,11 +83,13 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #index: SubscriptionIndex<Subscriber>;
   readonly #dispatcher: Dispatcher;
   readonly #stamper: EventStamper;
+  readonly #gate: PublishGate;
   readonly #streams = new StreamCounter();
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
   #published = 0;
   #duplicates = 0;
+  #rateLimited = 0;
   #dropped = 0;
   #closing: Promise<void> | undefined;
 
@@ -91,6 +102,14 @@ export class EventBus<Events extends EventMap = EventMap> {
       ...this.#options,
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
     });
+    const { dedup, limiter, limitKey, store } = this.#options;
+    this.#gate = new PublishGate({
+      dedup,
+      limiter,
+      limitKey,
+      store,
+      recentIds: DEDUP_RECENT_IDS,
+    });
   }
 
   /**
@@ -101,6 +120,11 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#assertOpen();
     const stamped = this.#stamper.stamp(event as EventInput, undefined);
     const ready = stamped instanceof Promise ? await stamped : stamped;
+    if (!this.#gate.isOpen) {
+      const admission = this.#gate.admit(ready);
+      const verdict = admission instanceof Promise ? await admission : admission;
+      if (verdict !== 'admit') return this.#refused(ready, verdict);
+    }
     if (this.#store === null) return this.#dispatch(ready, undefined);
     const [appended] = await this.#append([ready]);
     return this.#dispatch(ready, appended);
@@ -120,8 +144,14 @@ export class EventBus<Events extends EventMap = EventMap> {
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);
-    const appended = this.#store === null ? undefined : await this.#append(ready);
-    const results = ready.map((event, i) => this.#dispatch(event, appended?.[i]));
+    const verdicts = this.#gate.isOpen ? undefined : await this.#admitBatch(ready);
+    const admitted = verdicts === undefined ? ready : ready.filter((_, i) => verdicts[i] === 'admit');
+    const appended = this.#store === null || admitted.length === 0 ? undefined : await this.#append(admitted);
+    let next = 0;
+    const results = ready.map((event, i) => {
+      const verdict = verdicts?.[i] ?? 'admit';
+      return verdict === 'admit' ? this.#dispatch(event, appended?.[next++]) : this.#refused(event, verdict);
+    });
     return results.some((r) => r instanceof Promise) ? Promise.all(results) : (results as PublishResult[]);
   }
 
@@ -280,7 +310,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       published: this.#published,
       delivered: this.#dispatcher.delivered,
       duplicates: this.#duplicates,
-      rateLimited: 0,
+      rateLimited: this.#rateLimited,
       dropped: this.#dropped,
       handlerErrors: this.#dispatcher.handlerErrors,
       pendingHandlers: this.#dispatcher.pending,
@@ -289,6 +319,8 @@ export class EventBus<Events extends EventMap = EventMap> {
         .sort((a, b) => b[1] - a[1])
         .map(([pattern, subscribers]) => ({ pattern, subscribers })),
       streams: this.#streams.top(STATS_TOP_STREAMS),
+      dedup: this.#options.dedup?.stats() ?? null,
+      rateLimit: this.#options.limiter?.stats() ?? null,
     };
   }
 
@@ -339,6 +371,23 @@ export class EventBus<Events extends EventMap = EventMap> {
     if (!subscriber.active) return;
     subscriber.active = false;
     this.#index.remove(subscriber);
+  }
+
+  /** Runs the gate over a batch in order; a repeated id inside the batch is a duplicate. */
+  async #admitBatch(events: StoredEvent[]): Promise<Admission[]> {
+    const batchIds = new Set<string>();
+    const verdicts: Admission[] = [];
+    for (const event of events) {
+      const admission = this.#gate.admit(event, batchIds);
+      verdicts.push(admission instanceof Promise ? await admission : admission);
+    }
+    return verdicts;
+  }
+
+  #refused(event: StoredEvent, verdict: Exclude<Admission, 'admit'>): PublishResult {
+    if (verdict === 'duplicate') this.#duplicates++;
+    else this.#rateLimited++;
+    return { id: event.id, status: verdict, deliveredTo: 0 };
   }
 
   /** Appends through the store; a failure that is not a BuslineError becomes StoreUnavailableError. */

@@ -1,5 +1,7 @@
+import { Deduplicator, type DeduplicatorOptions } from '../dedup/deduplicator.js';
 import { InvalidOptionError } from '../errors.js';
-import { EVENT_DEFAULTS, type StoredEvent } from '../event.js';
+import { type BusEvent, EVENT_DEFAULTS, type StoredEvent } from '../event.js';
+import { RateLimiter, type RateLimiterOptions } from '../limit/rate-limiter.js';
 import { positiveInteger } from '../option-checks.js';
 import { DEFAULT_MATCH_CACHE_SIZE } from '../pattern/subscription-index.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
@@ -24,6 +26,16 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
    * @default new MemoryEventStore()
    */
   store?: EventStore | null;
+  /**
+   * Duplicate detection by event id (rotating bloom filters, confirmed exactly before
+   * anything is dropped). Pass options, your own Deduplicator, or `false` to turn it off.
+   * @default { windowMs: 5000, expectedEvents: 10_000, falsePositiveRate: 0.01 }
+   */
+  dedup?: DeduplicatorOptions | Deduplicator | false;
+  /** Token-bucket rate limit per key (see `rateLimitKey`). @default false (off) */
+  rateLimit?: RateLimiterOptions | RateLimiter | false;
+  /** The rate-limit key of an event. @default (event) => event.stream */
+  rateLimitKey?: (event: BusEvent) => string;
   /** Per-type validators (zod or any Standard Schema); a mismatch rejects with `SCHEMA_MISMATCH`. */
   schemas?: { [K in keyof Events & string]?: StandardSchemaV1 };
   /** Largest serialized envelope (UTF-8 JSON bytes). @default 65536 */
@@ -43,6 +55,9 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
 
 export interface ResolvedBusOptions {
   store: EventStore | null;
+  dedup: Deduplicator | null;
+  limiter: RateLimiter | null;
+  limitKey: (event: BusEvent) => string;
   schemas: Map<string, StandardSchemaV1>;
   maxEventBytes: number;
   onError: (error: unknown, context: ErrorContext) => void;
@@ -84,12 +99,19 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
       throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${typeof fn}`);
     }
   }
+  const clock = options.clock ?? Date.now;
+  if (options.rateLimitKey !== undefined && typeof options.rateLimitKey !== 'function') {
+    throw new InvalidOptionError('Expected `rateLimitKey` to be a function of the event');
+  }
   return {
     store,
+    dedup: resolveDedup(options.dedup, clock),
+    limiter: resolveLimiter(options.rateLimit, clock),
+    limitKey: options.rateLimitKey ?? streamOf,
     schemas,
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, BUS_DEFAULTS.maxEventBytes),
     onError: options.onError ?? logError,
-    clock: options.clock ?? Date.now,
+    clock,
     handlerConcurrency: positiveInteger(
       'handlerConcurrency',
       options.handlerConcurrency,
@@ -97,4 +119,24 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     ),
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
   };
+}
+
+function streamOf(event: BusEvent): string {
+  return event.stream;
+}
+
+/** Dedup is on unless `false`; the bus clock drives it unless the options bring their own. */
+function resolveDedup(dedup: EventBusOptions['dedup'], clock: () => number): Deduplicator | null {
+  if (dedup === false) return null;
+  if (dedup instanceof Deduplicator) return dedup;
+  if (dedup !== undefined && (dedup === null || typeof dedup !== 'object')) {
+    throw new InvalidOptionError('Expected `dedup` to be Deduplicator options, a Deduplicator or false');
+  }
+  return new Deduplicator({ clock, ...dedup });
+}
+
+function resolveLimiter(rateLimit: EventBusOptions['rateLimit'], clock: () => number): RateLimiter | null {
+  if (rateLimit === undefined || rateLimit === false) return null;
+  if (rateLimit instanceof RateLimiter) return rateLimit;
+  return new RateLimiter({ clock, ...rateLimit });
 }

@@ -33,7 +33,7 @@ describe('publishing with a store', () => {
   });
 
   it('does not deliver an id the store already holds, and says duplicate with the original cursor', async () => {
-    const bus = new EventBus();
+    const bus = new EventBus({ dedup: false }); // the store's own idempotency reports the original cursor
     const handler = vi.fn();
     bus.on('**', handler);
     const first = await bus.publish({ id: 'same', type: 'a', data: 1 });

@@ -1,0 +1,90 @@
+import type { Deduplicator } from '../dedup/deduplicator.js';
+import { RecentIds } from '../dedup/recent-ids.js';
+import { RateLimitedError } from '../errors.js';
+import type { BusEvent } from '../event.js';
+import type { RateLimiter } from '../limit/rate-limiter.js';
+import type { EventStore } from '../store/event-store.js';
+
+/** What the gate decided for one event. */
+export type Admission = 'admit' | 'duplicate' | 'rate_limited';
+
+export interface GateOptions {
+  dedup: Deduplicator | null;
+  /** How many recent ids to keep for exact confirmation when the store has no `has`. */
+  recentIds: number;
+  store: EventStore | null;
+  limiter: RateLimiter | null;
+  limitKey: (event: BusEvent) => string;
+}
+
+/**
+ * Decides, before anything is stored, whether an event is a duplicate or over its rate.
+ *
+ * A bloom positive is only a hint: it is confirmed with `store.has(id)` when the store has
+ * it, else against the last `recentIds` ids, so a false positive never drops a new event.
+ * A duplicate costs no rate-limit token; an event refused by the limiter is not marked seen,
+ * so its retry is not mistaken for a duplicate.
+ */
+export class PublishGate {
+  readonly #options: GateOptions;
+  readonly #recent: RecentIds | null;
+
+  constructor(options: GateOptions) {
+    this.#options = options;
+    const exactInStore = typeof options.store?.has === 'function';
+    this.#recent = options.dedup !== null && !exactInStore ? new RecentIds(options.recentIds) : null;
+  }
+
+  /** True when no check is configured: the bus skips the gate entirely. */
+  get isOpen(): boolean {
+    return this.#options.dedup === null && this.#options.limiter === null;
+  }
+
+  /**
+   * @param batchIds ids admitted earlier in the same `publishBatch` (a duplicate inside one batch)
+   * @throws RateLimitedError when the limiter refuses and `onLimit` is `'throw'`
+   */
+  admit(event: BusEvent, batchIds?: Set<string>): Admission | Promise<Admission> {
+    if (batchIds?.has(event.id)) return 'duplicate';
+    const { dedup, limiter } = this.#options;
+    // With a limiter the id is marked only once admitted; without one, check and mark in one hash.
+    const maybeSeen =
+      dedup === null ? false : limiter === null ? dedup.checkAndMark(event.id) : dedup.isDuplicate(event.id);
+    if (!maybeSeen) return this.#limit(event, batchIds);
+    const confirmed = this.#confirm(event.id);
+    if (confirmed instanceof Promise) {
+      return confirmed.then((seen) => (seen ? 'duplicate' : this.#limit(event, batchIds)));
+    }
+    return confirmed ? 'duplicate' : this.#limit(event, batchIds);
+  }
+
+  #confirm(id: string): boolean | Promise<boolean> {
+    const { store } = this.#options;
+    if (store?.has) return store.has(id);
+    return this.#recent!.has(id);
+  }
+
+  #limit(event: BusEvent, batchIds: Set<string> | undefined): Admission | Promise<Admission> {
+    const { limiter } = this.#options;
+    if (limiter === null || limiter.tryTake(this.#options.limitKey(event)))
+      return this.#admitted(event, batchIds);
+    switch (limiter.onLimit) {
+      case 'drop':
+        return 'rate_limited';
+      case 'throw':
+        throw new RateLimitedError(
+          `Rate limit of ${limiter.rate} per ${limiter.intervalMs} ms reached for key "${this.#options.limitKey(event)}"`,
+        );
+      case 'delay':
+        return limiter.take(this.#options.limitKey(event)).then(() => this.#admitted(event, batchIds));
+    }
+  }
+
+  #admitted(event: BusEvent, batchIds: Set<string> | undefined): Admission {
+    const { dedup, limiter } = this.#options;
+    if (dedup !== null && limiter !== null) dedup.markSeen(event.id);
+    this.#recent?.add(event.id);
+    batchIds?.add(event.id);
+    return 'admit';
+  }
+}

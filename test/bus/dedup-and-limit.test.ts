@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  Deduplicator,
+  EventBus,
+  type EventStore,
+  MemoryEventStore,
+  RateLimitedError,
+  RateLimiter,
+  type StoredEvent,
+} from '../../src/index.js';
+import { createFakeClock } from '../../src/testing/index.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function delivered(bus: EventBus): StoredEvent[] {
+  const seen: StoredEvent[] = [];
+  bus.on('**', (e) => seen.push(e));
+  return seen;
+}
+
+/** A store with only the required methods: no `has`, so the bus confirms from recent ids. */
+function storeWithoutHas(): EventStore {
+  const inner = new MemoryEventStore();
+  return {
+    append: (e) => inner.append(e),
+    read: (q) => inner.read(q),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+  };
+}
+
+describe.each([
+  ['no store', () => null],
+  ['the memory store', () => new MemoryEventStore()],
+  ['a store without has()', storeWithoutHas],
+])('deduplication with %s', (_, makeStore) => {
+  it('is on by default: a repeated id is not delivered and reports duplicate', async () => {
+    const bus = new EventBus({ store: makeStore() });
+    const seen = delivered(bus);
+    await bus.publish({ id: 'evt-1', type: 'a', data: 1 });
+    const again = await bus.publish({ id: 'evt-1', type: 'a', data: 1 });
+    expect(again).toMatchObject({ id: 'evt-1', status: 'duplicate', deliveredTo: 0 });
+    expect(seen).toHaveLength(1);
+    expect(bus.stats().duplicates).toBe(1);
+  });
+
+  it('catches a duplicate inside one publishBatch', async () => {
+    const bus = new EventBus({ store: makeStore() });
+    const seen = delivered(bus);
+    const results = await bus.publishBatch([
+      { id: 'x', type: 'a', data: 1 },
+      { id: 'y', type: 'a', data: 2 },
+      { id: 'x', type: 'a', data: 3 },
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered', 'duplicate']);
+    expect(seen.map((e) => e.data)).toEqual([1, 2]);
+  });
+
+  it('never drops a new event on a bloom false positive', async () => {
+    // A deliberately tiny, leaky filter: half of all new ids look "seen" to it.
+    const dedup = new Deduplicator({ expectedEvents: 8, falsePositiveRate: 0.5 });
+    const bus = new EventBus({ store: makeStore(), dedup });
+    const seen = delivered(bus);
+    const results = await bus.publishBatch(
+      Array.from({ length: 500 }, (_, i) => ({ id: `new-${i}`, type: 'a', data: i })),
+    );
+    for (let i = 0; i < 500; i++) await bus.publish({ id: `single-${i}`, type: 'a', data: i });
+    expect(dedup.stats().duplicates).toBeGreaterThan(50); // the filter did raise false alarms…
+    expect(results.every((r) => r.status === 'delivered')).toBe(true); // …and none was dropped
+    expect(seen).toHaveLength(1000);
+    expect(bus.stats().duplicates).toBe(0);
+  });
+});
+
+describe('deduplication options', () => {
+  it('can be turned off', async () => {
+    const bus = new EventBus({ store: null, dedup: false });
+    const seen = delivered(bus);
+    await bus.publish({ id: 'same', type: 'a', data: 1 });
+    await bus.publish({ id: 'same', type: 'a', data: 1 });
+    expect(seen).toHaveLength(2);
+    expect(bus.stats().dedup).toBeNull();
+  });
+
+  it('forgets ids after the window on the bus clock (no store to remember them)', async () => {
+    const clock = createFakeClock();
+    const bus = new EventBus({ store: null, clock: clock.now, dedup: { windowMs: 1000 } });
+    await bus.publish({ id: 'retry', type: 'a', data: 1 });
+    clock.advance(500);
+    expect((await bus.publish({ id: 'retry', type: 'a', data: 1 })).status).toBe('duplicate');
+    clock.advance(1300);
+    expect((await bus.publish({ id: 'retry', type: 'a', data: 1 })).status).toBe('delivered');
+  });
+});
+
+describe('rate limiting', () => {
+  it("drops events over the per-stream budget with status 'rate_limited', other streams unaffected", async () => {
+    const clock = createFakeClock();
+    const bus = new EventBus({ clock: clock.now, rateLimit: { rate: 1000, intervalMs: 1000 } });
+    const seen = delivered(bus);
+    const results = await bus.publishBatch(
+      Array.from({ length: 1001 }, (_, i) => ({ type: 'op.tick', stream: 'op-1', data: i })),
+    );
+    expect(results.filter((r) => r.status === 'rate_limited')).toHaveLength(1);
+    expect(results[1000]).toMatchObject({ status: 'rate_limited', deliveredTo: 0 });
+    expect((await bus.publish({ type: 'op.tick', stream: 'op-2', data: 0 })).status).toBe('delivered');
+    clock.advance(1);
+    expect((await bus.publish({ type: 'op.tick', stream: 'op-1', data: 0 })).status).toBe('delivered');
+    expect(seen).toHaveLength(1002);
+    const stats = bus.stats();
+    expect(stats.rateLimited).toBe(1);
+    expect(stats.rateLimit?.busiest[0]).toMatchObject({ key: 'op-1', limited: 1 });
+  });
+
+  it('does not mark a refused event as seen, so its retry is not a duplicate', async () => {
+    const clock = createFakeClock();
+    const bus = new EventBus({ store: null, clock: clock.now, rateLimit: { rate: 1, burst: 1 } });
+    await bus.publish({ type: 'a', data: 0 });
+    expect((await bus.publish({ id: 'later', type: 'a', data: 1 })).status).toBe('rate_limited');
+    clock.advance(1000);
+    expect((await bus.publish({ id: 'later', type: 'a', data: 1 })).status).toBe('delivered');
+  });
+
+  it("throws RateLimitedError with onLimit: 'throw'", async () => {
+    const bus = new EventBus({ rateLimit: { rate: 1, burst: 1, onLimit: 'throw' } });
+    await bus.publish({ type: 'a', data: 0 });
+    await expect(bus.publish({ type: 'a', data: 1 })).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  it("makes publish wait with onLimit: 'delay'", async () => {
+    vi.useFakeTimers();
+    const bus = new EventBus({ rateLimit: { rate: 10, intervalMs: 1000, burst: 1, onLimit: 'delay' } });
+    const seen = delivered(bus);
+    await bus.publish({ type: 'a', data: 0 });
+    const waiting = bus.publish({ type: 'a', data: 1 });
+    await vi.advanceTimersByTimeAsync(50);
+    expect(seen).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(50);
+    await expect(waiting).resolves.toMatchObject({ status: 'delivered' });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('keys by a custom function, and accepts a shared RateLimiter instance', async () => {
+    const limiter = new RateLimiter({ rate: 1, burst: 1 });
+    const bus = new EventBus({ rateLimit: limiter, rateLimitKey: (e) => String(e.meta?.tenant) });
+    const publish = (tenant: string) => bus.publish({ type: 'a', data: 0, meta: { tenant } });
+    expect((await publish('t1')).status).toBe('delivered');
+    expect((await publish('t1')).status).toBe('rate_limited');
+    expect((await publish('t2')).status).toBe('delivered');
+  });
+});
