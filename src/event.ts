@@ -1,4 +1,4 @@
-import { jsonByteLength, stringBytes } from './json-size.js';
+import { jsonByteLength, numberBytes, stringBytes } from './json-size.js';
 import { hasControlCharacter, PATTERN_LIMITS } from './pattern/limits.js';
 
 /** Values allowed in `meta`: flat, so filters and stores can read them without parsing. */
@@ -102,16 +102,15 @@ const META_KEY = 8; // ,"meta":
 
 /**
  * UTF-8 size of `JSON.stringify(event)` (without the cursor); a value above `limit` means
- * "too large" and may be inexact, since measuring stops early.
+ * "too large" and may be inexact, since measuring stops early. `namesBytes`, when given, is
+ * the JSON size of id + type + stream, which callers can cache.
  * @throws NotSerializableError when `data` holds a BigInt or a cycle.
  */
-export function envelopeBytes(event: BusEvent, limit: number): number {
+export function envelopeBytes(event: BusEvent, limit: number, namesBytes?: number): number {
   let total =
     ENVELOPE_OVERHEAD +
-    stringBytes(event.id) +
-    stringBytes(event.type) +
-    stringBytes(event.stream) +
-    String(event.time).length;
+    (namesBytes ?? stringBytes(event.id) + stringBytes(event.type) + stringBytes(event.stream)) +
+    numberBytes(event.time);
   if (total > limit) return total;
   const data = jsonByteLength(event.data, limit - total);
   if (data > 0) total += DATA_KEY + data;

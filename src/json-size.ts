@@ -71,7 +71,9 @@ function objectBytes(object: Record<string, unknown>, budget: number, depth: num
   return total;
 }
 
-function numberBytes(n: number): number {
+/** Characters of `String(n)` for a finite number. */
+export function numberBytes(n: number): number {
+  if (n >= 1e12 && n < 1e13 && Number.isInteger(n)) return 13; // epoch milliseconds, the common case
   if (Number.isInteger(n) && n >= 0 && n < 1e15) {
     let digits = 1;
     for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;

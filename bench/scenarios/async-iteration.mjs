@@ -56,7 +56,7 @@ export async function run({ busline, internals, findings }) {
     {
       name: 'busline subscribe() + for await',
       async setup() {
-        const bus = new EventBus({ store: null });
+        const bus = new EventBus({ store: null, dedup: false });
         const sub = bus.subscribe('job.created');
         const ctx = consumerState((k) => {
           for (let i = 0; i < k; i++) void bus.publish(EVENT);

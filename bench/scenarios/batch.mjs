@@ -11,7 +11,7 @@ export async function run({ busline }) {
   const { EventBus } = busline;
   const events = Array.from({ length: BATCH }, (_, i) => ({ type: TYPE, data: { jobId: i } }));
   const setup = () => {
-    const bus = new EventBus({ store: null });
+    const bus = new EventBus({ store: null, dedup: false });
     const ctx = { bus, events, ps: new Array(BATCH), count: 0 };
     bus.on(TYPE, () => {
       ctx.count++;

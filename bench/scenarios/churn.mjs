@@ -40,7 +40,7 @@ export async function run({ busline }) {
   const { EventBus } = busline;
   const base = mixedPatterns(10000);
   const busWith = (pattern, { cachedTypes = 0 } = {}) => {
-    const bus = new EventBus({ store: null });
+    const bus = new EventBus({ store: null, dedup: false });
     const ctx = { bus, pattern, event: { type: SCALE_TYPE, data: DATA }, ps: new Array(BATCH), count: 0 };
     ctx.handler = () => {
       ctx.count++;

@@ -16,7 +16,7 @@ export async function run({ busline, internals, findings }) {
     {
       name: 'busline publish',
       setup() {
-        const bus = new EventBus({ store: null });
+        const bus = new EventBus({ store: null, dedup: false });
         const ctx = { bus, event: { type: TYPE, data: DATA }, ps: new Array(BATCH), count: 0 };
         bus.on(TYPE, () => {
           ctx.count++;
@@ -102,10 +102,10 @@ export async function run({ busline, internals, findings }) {
 
   return {
     title: 'One exact-type subscriber',
-    summary: `publish("${TYPE}") to one handler; busline: new EventBus({ store: null }), ${BATCH} publish calls then await Promise.all of their promises, repeated.`,
+    summary: `publish("${TYPE}") to one handler; busline: new EventBus({ store: null, dedup: false }), ${BATCH} publish calls then await Promise.all of their promises, repeated.`,
     description: [
       `One handler subscribed to \`${TYPE}\`; each contender delivers \`{ jobId, name, attempts }\` to it.`,
-      `busline runs in pure mode (\`new EventBus({ store: null })\`); its loop calls \`bus.publish({ type, data })\``,
+      `busline runs in pure mode (\`new EventBus({ store: null, dedup: false })\`); its loop calls \`bus.publish({ type, data })\``,
       `${BATCH} times, then awaits \`Promise.all\` of those ${BATCH} promises, and repeats, so the`,
       'promise settling is inside the timed work. The emitters call `emit(type, data)` synchronously.',
       'No target: busline builds a validated, id-stamped envelope and returns a promise per event,',
@@ -159,7 +159,7 @@ function breakdownContenders(EventBus, createEventId, internals) {
     {
       name: PUBLISH,
       setup() {
-        const bus = new EventBus({ store: null });
+        const bus = new EventBus({ store: null, dedup: false });
         const ctx = { bus, event: { type: TYPE, data: DATA }, ps: new Array(BATCH), count: 0 };
         bus.on(TYPE, () => {
           ctx.count++;

@@ -71,7 +71,7 @@ async function measureAll() {
   // heap by up to ~150 KiB on top of the events.
   const bursts = [];
   for (let r = 0; r < WARM + REPEATS; r++) {
-    const bus = new EventBus({ store: null });
+    const bus = new EventBus({ store: null, dedup: false });
     const sub = bus.subscribe('burst'); // defaults: bufferSize 1024, overflow 'drop-oldest'
     await burst(bus, 'other', 1000); // warm this bus
     const bytes = await growth(() => burst(bus, 'burst', BURST));
@@ -83,7 +83,7 @@ async function measureAll() {
   // Five times the burst: a bounded buffer grows the heap by the same amount.
   let bigBurst;
   {
-    const bus = new EventBus({ store: null });
+    const bus = new EventBus({ store: null, dedup: false });
     const sub = bus.subscribe('burst');
     await burst(bus, 'other', 1000);
     const bytes = await growth(() => burst(bus, 'burst', BIG_BURST));
@@ -95,7 +95,7 @@ async function measureAll() {
   // What one buffered busline event weighs: a subscription big enough to keep SAMPLE of them.
   const weights = [];
   for (let r = 0; r < REPEATS; r++) {
-    const sizer = new EventBus({ store: null });
+    const sizer = new EventBus({ store: null, dedup: false });
     await burst(sizer, 'other', 1000);
     const sizerSub = sizer.subscribe('burst', { bufferSize: SAMPLE });
     weights.push((await growth(() => burst(sizer, 'burst', SAMPLE))) / SAMPLE);

@@ -22,7 +22,7 @@ export async function run({ busline, internals, findings }) {
     contenders.push({
       name: `busline publish, ${label(n)} patterns`,
       setup() {
-        const bus = new EventBus({ store: null });
+        const bus = new EventBus({ store: null, dedup: false });
         const ctx = {
           bus,
           event: { type: SCALE_TYPE, data: DATA },

@@ -146,7 +146,7 @@ async function runCase({ title, pattern, type }, busline, internals, findings) {
     {
       name: 'busline publish',
       setup() {
-        const bus = new EventBus({ store: null });
+        const bus = new EventBus({ store: null, dedup: false });
         const ctx = { bus, event: { type, data: DATA }, ps: new Array(BATCH), count: 0 };
         bus.on(pattern, () => {
           ctx.count++;

@@ -7,10 +7,14 @@ import {
   type StoredEvent,
 } from '../event.js';
 import { createEventId } from '../event-id.js';
-import { NotSerializableError } from '../json-size.js';
+import { NotSerializableError, stringBytes } from '../json-size.js';
 import { eventTypeProblem } from '../pattern/event-type.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import { validateData } from '../schema/validate-data.js';
+
+/** A UUIDv7 is 36 ASCII characters; quoted in JSON, 38 bytes. */
+const GENERATED_ID_BYTES = 38;
+const NAME_CACHE_SIZE = 1024;
 
 /** What the stamper needs from the bus. */
 export interface StamperOptions {
@@ -28,6 +32,8 @@ export interface StamperOptions {
  */
 export class EventStamper {
   readonly #options: StamperOptions;
+  /** JSON sizes of recent types and streams: the same few names recur on almost every publish. */
+  readonly #nameBytes = new Map<string, number>();
 
   constructor(options: StamperOptions) {
     this.#options = options;
@@ -54,7 +60,8 @@ export class EventStamper {
 
   #complete(input: EventInput, data: unknown, index: number | undefined): StoredEvent {
     const now = this.#options.clock();
-    const id = input.id ?? createEventId(now);
+    const generated = input.id === undefined;
+    const id = generated ? createEventId(now) : input.id!;
     const event: StoredEvent = {
       id,
       type: input.type,
@@ -67,7 +74,8 @@ export class EventStamper {
     const limit = this.#options.maxEventBytes;
     let bytes: number;
     try {
-      bytes = envelopeBytes(event, limit);
+      const idBytes = generated ? GENERATED_ID_BYTES : stringBytes(id);
+      bytes = envelopeBytes(event, limit, idBytes + this.#bytesOf(event.type) + this.#bytesOf(event.stream));
     } catch (error) {
       if (!(error instanceof NotSerializableError)) throw error;
       throw new InvalidEventError(`expected "data" to be JSON-serializable: ${error.message}`, {
@@ -77,5 +85,15 @@ export class EventStamper {
     }
     if (bytes > limit) throw new EventTooLargeError(limit, { index });
     return event;
+  }
+
+  #bytesOf(name: string): number {
+    let bytes = this.#nameBytes.get(name);
+    if (bytes === undefined) {
+      bytes = stringBytes(name);
+      if (this.#nameBytes.size >= NAME_CACHE_SIZE) this.#nameBytes.clear();
+      this.#nameBytes.set(name, bytes);
+    }
+    return bytes;
   }
 }

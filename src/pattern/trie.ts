@@ -15,6 +15,10 @@ class TrieNode<M extends TrieMember> {
   members: M[] = [];
   /** Counted in PatternTrie's emptied total: lost its last member and has not gained one since. */
   emptied = false;
+  /** Positions 0–31 and 32–63 at which this node was visited during the match numbered `seenStamp`. */
+  seenStamp = 0;
+  seenLow = 0;
+  seenHigh = 0;
   /** Set on nodes at or below a `**` edge: only there can one (node, position) be reached twice. */
   readonly belowGlobstar: boolean;
   readonly id: number;
@@ -127,12 +131,8 @@ export class PatternTrie<M extends TrieMember> {
     stamp: number,
     visited: Set<number>,
   ) {
-    if (node.belowGlobstar) {
-      // Several `**` can lead to the same (node, position); walking it twice would only repeat work.
-      const key = node.id * (type.length + 1) + i;
-      if (visited.has(key)) return;
-      visited.add(key);
-    }
+    // Several `**` can lead to the same (node, position); walking it twice would only repeat work.
+    if (node.belowGlobstar && this.#visitedBefore(node, i, type.length, stamp, visited)) return;
     if (i === type.length) {
       collect(node.members, out, stamp);
       if (node.globstar) this.#visit(node.globstar, type, i, out, stamp, visited);
@@ -145,6 +145,35 @@ export class PatternTrie<M extends TrieMember> {
       // `**` consumes type[i..j-1] for every j, zero segments included.
       for (let j = i; j <= type.length; j++) this.#visit(node.globstar, type, j, out, stamp, visited);
     }
+  }
+
+  /**
+   * Marks (node, position) as visited in this match; true if it already was. Bit masks
+   * stamped with the match number cost no allocation and no clearing; only types longer
+   * than 64 segments (possible when the trie is used directly) fall back to the Set.
+   */
+  #visitedBefore(node: TrieNode<M>, i: number, length: number, stamp: number, visited: Set<number>): boolean {
+    if (node.seenStamp !== stamp) {
+      node.seenStamp = stamp;
+      node.seenLow = 0;
+      node.seenHigh = 0;
+    }
+    if (i < 32) {
+      const bit = 1 << i;
+      if (node.seenLow & bit) return true;
+      node.seenLow |= bit;
+      return false;
+    }
+    if (i < 64) {
+      const bit = 1 << (i - 32);
+      if (node.seenHigh & bit) return true;
+      node.seenHigh |= bit;
+      return false;
+    }
+    const key = node.id * (length + 1) + i;
+    if (visited.has(key)) return true;
+    visited.add(key);
+    return false;
   }
 
   #childFor(node: TrieNode<M>, segment: string): TrieNode<M> {
