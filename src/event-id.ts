@@ -1,15 +1,24 @@
 import { randomFillSync } from 'node:crypto';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const COUNTER_HEX = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'));
+/** RFC 9562 variant `10xx`: a random hex digit mapped onto 8, 9, a or b. */
+const VARIANT = Array.from({ length: 128 }, (_, c) =>
+  ((Number.parseInt(String.fromCharCode(c), 16) & 3) | 8).toString(16),
+);
 const MAX_COUNTER = 0xfff;
 /** Starting counters below half leaves room for 2,048+ ids in the same millisecond. */
 const COUNTER_START_RANGE = 0x7ff;
 const MAX_UNIX_MS = 2 ** 48 - 1;
 
-/** Random bytes are drawn in blocks: one `randomFillSync` per 1,024 ids instead of one per id. */
-const pool = new Uint8Array(8 * 1024);
-let poolOffset = pool.length;
+/**
+ * Random hex digits, made in blocks: one `randomFillSync` and one native hex encoding per
+ * 512 ids, then each id slices 16 digits (slices share the block's memory until flattened).
+ */
+const POOL_BYTES = 4096;
+const HEX_PER_ID = 16;
+const randomBytes = Buffer.alloc(POOL_BYTES);
+let hexPool = '';
+let hexOffset = 0;
 
 let lastMs = -1;
 let counter = 0;
@@ -22,10 +31,13 @@ let prefix = '';
  * processes negligible.
  */
 export function createEventId(nowMs: number): string {
+  // Room for this id's digits plus 3 for a counter start, so one check covers both.
+  if (hexOffset + HEX_PER_ID + 3 > hexPool.length) refillPool();
   const ms = Math.min(MAX_UNIX_MS, Math.max(0, Math.floor(nowMs)));
   if (ms > lastMs) {
     lastMs = ms;
-    counter = (randomByte() * 8 + randomByte()) & COUNTER_START_RANGE;
+    counter = Number.parseInt(hexPool.slice(hexOffset, hexOffset + 3), 16) & COUNTER_START_RANGE;
+    hexOffset += 3; // not reused in the id's random part
     prefix = timePrefix(ms);
   } else if (++counter > MAX_COUNTER) {
     // Counter exhausted within one millisecond: borrow the next one (RFC 9562 §6.2 allows it).
@@ -33,25 +45,16 @@ export function createEventId(nowMs: number): string {
     counter = 0;
     prefix = timePrefix(lastMs);
   }
-  if (poolOffset + 8 > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const o = poolOffset;
-  poolOffset += 8;
+  const o = hexOffset;
+  hexOffset += HEX_PER_ID;
   return (
     prefix +
     COUNTER_HEX[counter] +
     '-' +
-    HEX[0x80 | (pool[o]! & 0x3f)] +
-    HEX[pool[o + 1]!] +
+    VARIANT[hexPool.charCodeAt(o)] +
+    hexPool.slice(o + 1, o + 4) +
     '-' +
-    HEX[pool[o + 2]!] +
-    HEX[pool[o + 3]!] +
-    HEX[pool[o + 4]!] +
-    HEX[pool[o + 5]!] +
-    HEX[pool[o + 6]!] +
-    HEX[pool[o + 7]!]
+    hexPool.slice(o + 4, o + 16)
   );
 }
 
@@ -65,10 +68,8 @@ function timePrefix(ms: number): string {
   return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-7';
 }
 
-function randomByte(): number {
-  if (poolOffset >= pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  return pool[poolOffset++]!;
+function refillPool(): void {
+  randomFillSync(randomBytes);
+  hexPool = randomBytes.toString('hex');
+  hexOffset = 0;
 }
