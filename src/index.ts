@@ -43,6 +43,7 @@ export { PATTERN_LIMITS } from './pattern/limits.js';
 export { type ParsedPattern, parsePattern } from './pattern/parse.js';
 export { TypeMatcher } from './pattern/type-matcher.js';
 export type { StandardSchemaV1 } from './schema/standard-schema.js';
+export { checkAppendInput } from './store/append-input.js';
 export {
   type AppendResult,
   type EventStore,

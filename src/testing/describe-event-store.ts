@@ -262,10 +262,12 @@ export function describeEventStore(
       expect(stats.streams).toBe(2);
     });
 
-    it('closes idempotently', async () => {
+    it('closes idempotently, and rejects appends and reads afterwards with CLOSED', async () => {
       const store = await make();
       await store.close();
       await expect(store.close()).resolves.toBeUndefined();
+      await expect(store.append([event()])).rejects.toMatchObject({ code: 'CLOSED' });
+      await expect(store.read({})).rejects.toMatchObject({ code: 'CLOSED' });
     });
 
     describe.runIf(options.retention)('retention', () => {

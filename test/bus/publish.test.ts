@@ -56,6 +56,11 @@ describe('publish', () => {
     ['a numeric type', { type: 42, data: 1 }],
     ['a stream with a control character', { type: 'a', stream: 'op\u0000', data: 1 }],
     ['an empty stream', { type: 'a', stream: '', data: 1 }],
+    [
+      'a stream with a lone surrogate (no UTF-8 store could keep it)',
+      { type: 'a', stream: 'x\uD800', data: 1 },
+    ],
+    ['a type with a lone low surrogate', { type: 'a.\uDC00', data: 1 }],
     ['a NaN time', { type: 'a', time: Number.NaN, data: 1 }],
     ['a nested meta value', { type: 'a', meta: { user: { id: 1 } }, data: 1 }],
     ['an empty id', { id: '', type: 'a', data: 1 }],

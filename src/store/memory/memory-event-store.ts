@@ -1,7 +1,7 @@
-import { ClosedError, InvalidEventError, InvalidOptionError } from '../../errors.js';
-import { type BusEvent, envelopeProblem, type StoredEvent } from '../../event.js';
+import { ClosedError, InvalidOptionError } from '../../errors.js';
+import type { BusEvent, StoredEvent } from '../../event.js';
 import { positiveInteger } from '../../option-checks.js';
-import { eventTypeProblem } from '../../pattern/event-type.js';
+import { checkAppendInput } from '../append-input.js';
 import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '../event-store.js';
 import { type CheckedReadQuery, checkReadQuery } from '../read-query.js';
 import { type Entry, EntryQueue } from './entry-queue.js';
@@ -277,20 +277,5 @@ export class MemoryEventStore implements EventStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError('The memory event store is closed');
-  }
-}
-
-/** Stores receive events from any caller, not only the bus: check the envelope before writing anything. */
-function checkAppendInput(events: readonly BusEvent[]): void {
-  if (!Array.isArray(events)) throw new InvalidEventError('Expected append to receive an array of events');
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
-    const problem =
-      envelopeProblem(event) ??
-      eventTypeProblem(event.type) ??
-      (typeof event.id !== 'string' ? 'expected "id" to be set' : undefined) ??
-      (typeof event.stream !== 'string' ? 'expected "stream" to be set' : undefined) ??
-      (typeof event.time !== 'number' ? 'expected "time" to be set' : undefined);
-    if (problem !== undefined) throw new InvalidEventError(problem, { index: i });
   }
 }

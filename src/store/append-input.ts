@@ -1,0 +1,23 @@
+import { InvalidEventError } from '../errors.js';
+import { type BusEvent, envelopeProblem } from '../event.js';
+import { eventTypeProblem } from '../pattern/event-type.js';
+
+/**
+ * Validates what `EventStore.append` received, before anything is written: stores get
+ * events from any caller, not only the bus. Exported for adapter authors, so every store
+ * rejects the same input with the same typed error.
+ * @throws InvalidEventError naming the index of the first bad event
+ */
+export function checkAppendInput(events: readonly BusEvent[]): void {
+  if (!Array.isArray(events)) throw new InvalidEventError('Expected append to receive an array of events');
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    const problem =
+      envelopeProblem(event) ??
+      eventTypeProblem(event.type) ??
+      (typeof event.id !== 'string' ? 'expected "id" to be set' : undefined) ??
+      (typeof event.stream !== 'string' ? 'expected "stream" to be set' : undefined) ??
+      (typeof event.time !== 'number' ? 'expected "time" to be set' : undefined);
+    if (problem !== undefined) throw new InvalidEventError(problem, { index: i });
+  }
+}
