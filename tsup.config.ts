@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-const entry = { index: 'src/index.ts', testing: 'src/testing/index.ts' };
+const entry = { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' };
 
 export default defineConfig([
   {
