@@ -18,6 +18,7 @@ import type { HistoryTruncated } from '../subscription/history-truncated.js';
 import { ReplayHandover } from '../subscription/replay-handover.js';
 import { Dispatcher } from './dispatcher.js';
 import { EventStamper } from './event-stamper.js';
+import { LiveFeed } from './live-feed.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
 import { type Admission, PublishGate } from './publish-gate.js';
 import { StreamCounter } from './stream-counter.js';
@@ -84,6 +85,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #dispatcher: Dispatcher;
   readonly #stamper: EventStamper;
   readonly #gate: PublishGate;
+  /** Set when the store is shared between processes (it has `tail`): all delivery goes through it. */
+  readonly #feed: LiveFeed | undefined;
   readonly #streams = new StreamCounter();
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
@@ -103,6 +106,18 @@ export class EventBus<Events extends EventMap = EventMap> {
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
     });
     const { dedup, limiter, limitKey, store } = this.#options;
+    this.#feed =
+      store?.tail === undefined
+        ? undefined
+        : new LiveFeed({
+            store: store as EventStore & Required<Pick<EventStore, 'tail'>>,
+            dispatch: (event) => {
+              const deliveredTo = this.#deliverLocally(event);
+              const waits = this.#dispatcher.takeBackpressure();
+              return { deliveredTo, backpressure: waits && Promise.all(waits) };
+            },
+            report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
+          });
     this.#gate = new PublishGate({
       dedup,
       limiter,
@@ -126,6 +141,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       if (verdict !== 'admit') return this.#refused(ready, verdict);
     }
     if (this.#store === null) return this.#dispatch(ready, undefined);
+    if (this.#feed !== undefined) await this.#feedPositioned();
     const [appended] = await this.#append([ready]);
     return this.#dispatch(ready, appended);
   }
@@ -146,6 +162,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       : (stamped as StoredEvent[]);
     const verdicts = this.#gate.isOpen ? undefined : await this.#admitBatch(ready);
     const admitted = verdicts === undefined ? ready : ready.filter((_, i) => verdicts[i] === 'admit');
+    if (this.#feed !== undefined && admitted.length > 0) await this.#feedPositioned();
     const appended = this.#store === null || admitted.length === 0 ? undefined : await this.#append(admitted);
     let next = 0;
     const results = ready.map((event, i) => {
@@ -291,9 +308,13 @@ export class EventBus<Events extends EventMap = EventMap> {
     return subscription;
   }
 
-  /** Resolves once the live feed is positioned: at once unless the store is shared between processes. */
+  /**
+   * Resolves once the live feed is positioned: from then on every event published by any
+   * process reaches this bus's matching subscribers. At once unless the store is shared
+   * between processes (has `tail`).
+   */
   ready(): Promise<void> {
-    return Promise.resolve();
+    return this.#feed?.ready ?? Promise.resolve();
   }
 
   /** The store's own numbers (`null` without a store); asynchronous because stores may be remote. */
@@ -343,6 +364,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   async #shutdown(): Promise<void> {
+    await this.#feed?.close();
     for (const close of [...this.#closers]) close();
     await this.#dispatcher.drain();
     await this.#store?.close();
@@ -409,16 +431,42 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     // The cursor is known only now, and the event has not been shared with anyone yet.
     if (appended !== undefined) (event as { cursor: string }).cursor = appended.cursor;
-    // The stamper validated the type; this lookup re-walks the trie only if the entry was evicted since.
-    const entry = this.#index.lookup(event.type)!;
     this.#published++;
     this.#streams.count(event.stream);
-    const deliveredTo = this.#dispatcher.deliver(event, entry.members);
+    if (this.#feed !== undefined) return this.#deliveredThroughFeed(event.id, appended!.cursor);
+    const deliveredTo = this.#deliverLocally(event);
     const result: PublishResult =
       appended === undefined
         ? { id: event.id, status: 'delivered', deliveredTo }
         : { id: event.id, status: 'delivered', cursor: appended.cursor, deliveredTo };
     const waits = this.#dispatcher.takeBackpressure();
     return waits === undefined ? result : Promise.all(waits).then(() => result);
+  }
+
+  /** Delivers to this bus's subscribers; returns how many were reached. */
+  #deliverLocally(event: StoredEvent): number {
+    // Types were validated when stamped; one from another process that is not valid here reaches no one.
+    const entry = this.#index.lookup(event.type);
+    return entry === undefined ? 0 : this.#dispatcher.deliver(event, entry.members);
+  }
+
+  /** Shared store: the event reaches local subscribers when the live feed brings it back (see LiveFeed). */
+  async #deliveredThroughFeed(id: string, cursor: string): Promise<PublishResult> {
+    const deliveredTo = await this.#feed!.delivered(cursor, this.#options.feedTimeoutMs);
+    return { id, status: 'delivered', cursor, deliveredTo: deliveredTo ?? 0 };
+  }
+
+  async #feedPositioned(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#options.feedTimeoutMs);
+    });
+    const outcome = await Promise.race([this.#feed!.ready, timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      throw new StoreUnavailableError(
+        `The shared store's live feed was not positioned within ${this.#options.feedTimeoutMs} ms; nothing was published`,
+      );
+    }
   }
 }

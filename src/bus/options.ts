@@ -11,8 +11,12 @@ import type { EventMap } from './typed-events.js';
 
 /** Where a failure reported to `onError` happened. */
 export interface ErrorContext {
-  /** `handler`: an `on()` handler threw or rejected; `filter`: a filter threw; `subscription`: an iterator failed (overflow). */
-  source: 'handler' | 'filter' | 'subscription';
+  /**
+   * `handler`: an `on()` handler threw or rejected; `filter`: a filter threw; `subscription`:
+   * an iterator failed (overflow, replay); `feed`: the shared store's live feed failed and is
+   * being restarted.
+   */
+  source: 'handler' | 'filter' | 'subscription' | 'feed';
   /** The patterns of the subscription involved. */
   patterns: readonly string[];
   /** The event being delivered, when there was one. */
@@ -51,9 +55,17 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
   handlerConcurrency?: number;
   /** Event types whose subscriber lists are cached. @default 1024 */
   matchCacheSize?: number;
+  /**
+   * With a store shared between processes (one with `tail`): how long `publish` waits for its
+   * event to come back through the live feed and reach local subscribers. Past it, publish
+   * resolves anyway (the event is stored) with `deliveredTo: 0`; and how long it waits for the
+   * feed to be positioned before rejecting with `StoreUnavailableError`. @default 5000
+   */
+  feedTimeoutMs?: number;
 }
 
 export interface ResolvedBusOptions {
+  feedTimeoutMs: number;
   store: EventStore | null;
   dedup: Deduplicator | null;
   limiter: RateLimiter | null;
@@ -70,6 +82,7 @@ export const BUS_DEFAULTS = {
   maxEventBytes: EVENT_DEFAULTS.maxEventBytes,
   handlerConcurrency: 64,
   matchCacheSize: DEFAULT_MATCH_CACHE_SIZE,
+  feedTimeoutMs: 5000,
 } as const;
 
 function logError(error: unknown, context: ErrorContext): void {
@@ -104,6 +117,7 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     throw new InvalidOptionError('Expected `rateLimitKey` to be a function of the event');
   }
   return {
+    feedTimeoutMs: positiveInteger('feedTimeoutMs', options.feedTimeoutMs, BUS_DEFAULTS.feedTimeoutMs),
     store,
     dedup: resolveDedup(options.dedup, clock),
     limiter: resolveLimiter(options.rateLimit, clock),

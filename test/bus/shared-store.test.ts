@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { type ErrorContext, EventBus, type StoredEvent } from '../../src/index.js';
+import { recordEvents } from '../../src/testing/index.js';
+import { SharedMemoryStore } from '../support/shared-memory-store.js';
+
+/** Two buses on one store with `tail`: the in-process stand-in for two processes on Redis. */
+async function twoBuses(onError?: (e: unknown, c: ErrorContext) => void) {
+  const store = new SharedMemoryStore();
+  const a = new EventBus({ store, onError });
+  const b = new EventBus({ store, onError });
+  await Promise.all([a.ready(), b.ready()]);
+  return { store, a, b };
+}
+
+describe('a bus on a shared store (with tail)', () => {
+  it('delivers events published by another bus, and its own, exactly once each', async () => {
+    const { a, b } = await twoBuses();
+    const onA = recordEvents(a, 'job.*');
+    const onB = recordEvents(b, 'job.*');
+    const results = await Promise.all([
+      a.publish({ type: 'job.a', data: 1 }),
+      b.publish({ type: 'job.b', data: 2 }),
+      a.publish({ type: 'other', data: 3 }),
+    ]);
+    await onA.waitFor(2);
+    await onB.waitFor(2);
+    expect(results.map((r) => r.deliveredTo)).toEqual([1, 1, 0]);
+    await a.publish({ type: 'job.c', data: 4 }); // anything duplicated would have arrived by now
+    expect(onA.events.map((e) => e.data)).toEqual(onB.events.map((e) => e.data));
+    expect(new Set(onA.events.map((e) => e.id)).size).toBe(onA.events.length);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('shows every bus the same order, the store order, when both publish to one stream at once', async () => {
+    const { store, a, b } = await twoBuses();
+    const onA = recordEvents(a, '**', { stream: 's' });
+    const onB = recordEvents(b, '**', { stream: 's' });
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).publish({ type: 'tick', stream: 's', data: i })),
+    );
+    await onA.waitFor(200);
+    await onB.waitFor(200);
+    const storeOrder = (await store.read({ stream: 's', limit: 1000 })).events.map((e) => e.id);
+    expect(onA.events.map((e) => e.id)).toEqual(storeOrder);
+    expect(onB.events.map((e) => e.id)).toEqual(storeOrder);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('replays then goes live without gap or duplicate while the other bus publishes', async () => {
+    const { a, b } = await twoBuses();
+    await a.publishBatch(Array.from({ length: 50 }, (_, i) => ({ type: 'n', data: i })));
+    const publishing = (async () => {
+      for (let i = 50; i < 150; i++) await a.publish({ type: 'n', data: i });
+    })();
+    const seen: unknown[] = [];
+    for await (const item of b.subscribe('n', { from: 'start' })) {
+      seen.push((item as StoredEvent).data);
+      if (seen.length === 150) break;
+    }
+    await publishing;
+    expect(seen).toEqual(Array.from({ length: 150 }, (_, i) => i));
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('restarts a failed feed from its last cursor, reporting the failure, losing nothing', async () => {
+    const errors: ErrorContext['source'][] = [];
+    const { store, a, b } = await twoBuses((_, context) => errors.push(context.source));
+    const onB = recordEvents(b, '**');
+    await a.publish({ type: 'x', data: 1 });
+    await onB.waitFor(1);
+    store.failNextTail = true; // the next feed to start — C's — loses its tail once
+    const c = new EventBus({ store, onError: (_, context) => errors.push(context.source) });
+    const onC = recordEvents(c, '**');
+    await c.ready();
+    await a.publish({ type: 'x', data: 2 });
+    await onC.waitFor(1);
+    expect(errors).toContain('feed');
+    expect(onC.events.map((e) => e.data)).toEqual([2]);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+});

@@ -1,0 +1,72 @@
+import {
+  type BusEvent,
+  type EventStore,
+  MemoryEventStore,
+  type ReadQuery,
+  type StoredEvent,
+} from '../../src/index.js';
+
+/**
+ * A MemoryEventStore with a `tail`, so several buses in one process can share it the way
+ * processes share Redis. It exercises the bus's shared-store path (LiveFeed) without a
+ * server; the Redis store's own tests cover the real thing.
+ */
+export class SharedMemoryStore implements EventStore {
+  readonly inner = new MemoryEventStore({ maxEventsPerStream: 100_000, maxEvents: 1_000_000 });
+  readonly #appended = new EventTarget();
+  /** Makes the next tail throw once, to test recovery. */
+  failNextTail = false;
+  #closed = false;
+
+  async append(events: readonly BusEvent[]) {
+    const results = await this.inner.append(events);
+    this.#appended.dispatchEvent(new Event('append'));
+    return results;
+  }
+
+  read(query: ReadQuery) {
+    return this.inner.read(query);
+  }
+
+  has(id: string) {
+    return this.inner.has(id);
+  }
+
+  async *tail(after: string, signal: AbortSignal): AsyncIterable<StoredEvent> {
+    if (this.failNextTail) {
+      this.failNextTail = false;
+      throw new Error('tail connection lost');
+    }
+    let cursor = after === 'start' || after === 'now' ? undefined : after;
+    while (!signal.aborted) {
+      const page = await this.inner.read({ after: cursor, limit: 1000 });
+      for (const event of page.events) {
+        cursor = event.cursor;
+        yield event;
+      }
+      if (page.next === undefined && !signal.aborted) await this.#nextAppend(signal);
+    }
+  }
+
+  stats() {
+    return this.inner.stats();
+  }
+
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.inner.close();
+  }
+
+  #nextAppend(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#appended.removeEventListener('append', done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.#appended.addEventListener('append', done);
+      signal.addEventListener('abort', done);
+    });
+  }
+}
