@@ -81,7 +81,7 @@ async function stream(socket: WebSocket, params: URLSearchParams, options: WsOpt
   socket.on('close', () => abort.abort());
   try {
     let cursor = params.get('cursor');
-    kinds.forEach((kind) => parsePattern(kind)); // a bad pattern throws InvalidPatternError before anything is sent
+    for (const kind of kinds) parsePattern(kind); // a bad pattern throws InvalidPatternError before anything is sent
     send(socket, { type: 'subscribed', kinds, cursor });
     if (cursor !== null) cursor = await replay(socket, store, { kinds, cursor, filter, replayLimit });
     // Live from the last replayed cursor: the bus's own handover makes it gapless.
