@@ -12,9 +12,9 @@ const MAX_UNIX_MS = 2 ** 48 - 1;
 
 /**
  * Random hex digits, made in blocks: one `randomFillSync` and one native hex encoding per
- * 512 ids, then each id slices 16 digits (slices share the block's memory until flattened).
+ * 2,000 ids, then each id slices 16 digits (slices share the block's memory until flattened).
  */
-const POOL_BYTES = 4096;
+const POOL_BYTES = 16_384;
 const HEX_PER_ID = 16;
 const randomBytes = Buffer.alloc(POOL_BYTES);
 let hexPool = '';

@@ -59,10 +59,15 @@ function arrayBytes(array: readonly unknown[], budget: number, depth: number): n
   return total;
 }
 
+const hasOwn = Object.hasOwn as (object: object, key: string) => boolean;
+
 function objectBytes(object: Record<string, unknown>, budget: number, depth: number): number {
   let total = 2;
   let members = 0;
-  for (const key of Object.keys(object)) {
+  // for…in walks V8's enum cache without allocating the array Object.keys builds; the
+  // hasOwn test keeps it to own properties, the ones JSON.stringify writes, in the same order.
+  for (const key in object) {
+    if (!hasOwn(object, key)) continue;
     const bytes = valueBytes(object[key], key, budget - total, depth);
     if (bytes === OMITTED) continue;
     total += stringBytes(key) + 1 + bytes + (members++ > 0 ? 1 : 0);
