@@ -1,0 +1,80 @@
+import { InvalidOptionError } from '../../errors.js';
+import { normalizeReply, type RedisConnection, type RedisReply, raceAbort } from './redis-connection.js';
+
+/** The part of an ioredis (v5+) `Redis` instance the adapter uses; busline never imports `ioredis`. */
+export interface IoRedisClientLike {
+  call(command: string, ...args: string[]): Promise<unknown>;
+  duplicate(override?: { lazyConnect?: boolean }): IoRedisClientLike;
+  connect(): Promise<void>;
+  disconnect(): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** `'end'` once closed for good. */
+  readonly status: string;
+}
+
+/** True for something shaped like an ioredis client. */
+export function isIoRedisClient(value: unknown): value is IoRedisClientLike {
+  const client = value as Partial<IoRedisClientLike> | null;
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof client.call === 'function' &&
+    typeof client.duplicate === 'function' &&
+    typeof client.status === 'string'
+  );
+}
+
+/**
+ * Adapts an ioredis client for `RedisEventStore`:
+ *
+ * @example
+ * import Redis from 'ioredis';
+ * import { RedisEventStore, ioredisClient } from 'busline/redis';
+ * const redis = new Redis(process.env.REDIS_URL);
+ * const store = new RedisEventStore({ client: ioredisClient(redis) });
+ *
+ * Notes: ioredis cannot withdraw a command it queued while disconnected, so after a timeout
+ * the command may still run on reconnect (appends are idempotent by id, so that is harmless;
+ * `enableOfflineQueue: false` makes calls fail at once instead). A client-wide
+ * `commandTimeout` must be longer than the store's `blockMs`, or blocking reads time out.
+ */
+export function ioredisClient(client: IoRedisClientLike): RedisConnection {
+  if (!isIoRedisClient(client)) {
+    throw new InvalidOptionError('Expected an ioredis client (new Redis() of the `ioredis` package)');
+  }
+  return new IoRedisConnection(client);
+}
+
+class IoRedisConnection implements RedisConnection {
+  readonly #client: IoRedisClientLike;
+
+  constructor(client: IoRedisClientLike) {
+    this.#client = client;
+  }
+
+  get isOpen(): boolean {
+    return this.#client.status !== 'end';
+  }
+
+  async send(args: readonly string[]): Promise<RedisReply> {
+    const [command, ...rest] = args;
+    return normalizeReply(await this.#client.call(command!, ...rest));
+  }
+
+  async duplicate(signal?: AbortSignal): Promise<RedisConnection> {
+    const copy = this.#client.duplicate({ lazyConnect: true });
+    // Without a listener, ioredis logs every connection error of the copy as unhandled.
+    copy.on('error', () => {});
+    try {
+      await raceAbort(copy.connect(), signal);
+    } catch (error) {
+      copy.disconnect();
+      throw error;
+    }
+    return new IoRedisConnection(copy);
+  }
+
+  destroy(): void {
+    this.#client.disconnect();
+  }
+}

@@ -1,0 +1,100 @@
+import { InvalidOptionError } from '../../errors.js';
+import {
+  normalizeReply,
+  type RedisConnection,
+  type RedisReply,
+  raceAbort,
+  type SendOptions,
+} from './redis-connection.js';
+
+/**
+ * The part of a node-redis (v5+) client the adapter uses. A `RedisClientType` from
+ * `createClient()` satisfies it; busline never imports `redis` itself.
+ */
+export interface NodeRedisClientLike {
+  sendCommand(
+    args: readonly string[],
+    options?: { abortSignal?: AbortSignal; timeout?: number },
+  ): Promise<unknown>;
+  duplicate(): NodeRedisClientLike;
+  connect(): Promise<unknown>;
+  destroy(): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+}
+
+/** True for something shaped like a node-redis client (and not like ioredis, which has `call` and `status`). */
+export function isNodeRedisClient(value: unknown): value is NodeRedisClientLike {
+  const client = value as Partial<NodeRedisClientLike> | null;
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof client.sendCommand === 'function' &&
+    typeof client.duplicate === 'function' &&
+    typeof client.isReady === 'boolean'
+  );
+}
+
+/**
+ * Adapts a connected node-redis v5+ client. `RedisEventStore` does this by itself when given a
+ * node-redis client; call it to share one adapter between several stores or to wrap a client
+ * before passing it.
+ *
+ * The store's blocking reads use `client.duplicate()` (same options, a new connection), with an
+ * `error` listener of its own, so a Redis outage does not crash the process through it.
+ */
+export function nodeRedisClient(client: NodeRedisClientLike): RedisConnection {
+  if (!isNodeRedisClient(client)) {
+    throw new InvalidOptionError('Expected a node-redis client (from createClient() of the `redis` package)');
+  }
+  return new NodeRedisConnection(client);
+}
+
+class NodeRedisConnection implements RedisConnection {
+  readonly #client: NodeRedisClientLike;
+
+  constructor(client: NodeRedisClientLike) {
+    this.#client = client;
+  }
+
+  get isOpen(): boolean {
+    return this.#client.isOpen;
+  }
+
+  async send(args: readonly string[], options: SendOptions = {}): Promise<RedisReply> {
+    // `timeout` also removes a command still waiting in node-redis's offline queue; an explicit
+    // `undefined` overrides a client-wide default that could cut a blocking read short.
+    const reply = await this.#client.sendCommand(args, {
+      abortSignal: options.signal,
+      timeout: options.timeoutMs,
+    });
+    return normalizeReply(reply);
+  }
+
+  async duplicate(signal?: AbortSignal): Promise<RedisConnection> {
+    const copy = this.#client.duplicate();
+    // Without a listener, node-redis would throw connection errors as an unhandled 'error' event.
+    copy.on('error', () => {});
+    try {
+      await raceAbort(copy.connect(), signal);
+    } catch (error) {
+      destroyQuietly(copy);
+      throw error;
+    }
+    return new NodeRedisConnection(copy);
+  }
+
+  destroy(): void {
+    destroyQuietly(this.#client);
+  }
+}
+
+/** node-redis v5 throws ClientClosedError when destroying a closed client; v6 returns. */
+function destroyQuietly(client: NodeRedisClientLike): void {
+  try {
+    client.destroy();
+  } catch {
+    // already closed
+  }
+}

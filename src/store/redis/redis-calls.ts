@@ -1,0 +1,100 @@
+import { BuslineError, StoreUnavailableError } from '../../errors.js';
+import type { LuaScript } from './lua-scripts.js';
+import type { RedisConnection, RedisReply } from './redis-connection.js';
+
+export interface CallOptions {
+  /** Ends the wait early; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Overrides the default timeout (blocking reads wait longer). */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends commands with a deadline and typed failures: whatever goes wrong (a connection error,
+ * an error reply, no answer within the timeout) rejects with `StoreUnavailableError`, whose
+ * `cause` holds the original. Scripts go by EVALSHA, falling back to EVAL on NOSCRIPT.
+ */
+export class RedisCalls {
+  readonly #timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Sends one command on `connection`. `connection.send` is called synchronously, so two calls
+   * made back to back are written in that order (pipelined).
+   */
+  send(connection: RedisConnection, args: readonly string[], options: CallOptions = {}): Promise<RedisReply> {
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const withdraw = new AbortController();
+    const external = options.signal;
+    if (external?.aborted) return Promise.reject(external.reason);
+    return new Promise<RedisReply>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        external?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        finish();
+        withdraw.abort(external!.reason);
+        reject(external!.reason);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        withdraw.abort();
+        reject(
+          new StoreUnavailableError(
+            `Redis did not answer ${args[0]} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs)`,
+          ),
+        );
+      }, timeoutMs);
+      external?.addEventListener('abort', onAbort, { once: true });
+      let sent: Promise<RedisReply>;
+      try {
+        sent = connection.send(args, { signal: withdraw.signal, timeoutMs });
+      } catch (error) {
+        sent = Promise.reject(error);
+      }
+      sent.then(
+        (reply) => {
+          finish();
+          resolve(reply);
+        },
+        (error: unknown) => {
+          finish();
+          reject(unavailable(error, args[0]!));
+        },
+      );
+    });
+  }
+
+  /** Runs a Lua script: EVALSHA, then EVAL (which also caches it) if Redis does not know the SHA. */
+  async script(
+    connection: RedisConnection,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly string[],
+    options?: CallOptions,
+  ): Promise<RedisReply> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.send(connection, ['EVALSHA', script.sha, ...tail], options);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return await this.send(connection, ['EVAL', script.source, ...tail], options);
+    }
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailableError ? error.cause : error;
+  return cause instanceof Error && cause.message.startsWith('NOSCRIPT');
+}
+
+/** Wraps anything but a busline error into StoreUnavailableError, keeping the original as `cause`. */
+export function unavailable(error: unknown, command: string): Error {
+  if (error instanceof BuslineError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`Redis ${command} failed: ${message}`, { cause: error });
+}
