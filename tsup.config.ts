@@ -1,6 +1,11 @@
 import { defineConfig } from 'tsup';
 
-const entry = { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' };
+const entry = {
+  index: 'src/index.ts',
+  redis: 'src/redis.ts',
+  testing: 'src/testing/index.ts',
+  sse: 'src/sse/index.ts',
+};
 
 export default defineConfig([
   {

@@ -1,0 +1,113 @@
+import { InvalidEventError } from '../errors.js';
+import type { StoredEvent } from '../event.js';
+
+/** Names of the SSE events the helpers send besides bus events (listen with `addEventListener`). */
+export const SSE_EVENTS = {
+  /** The store no longer retains everything after the client's Last-Event-ID: events are missing. */
+  historyTruncated: 'busline.history_truncated',
+  /** The stream hit a problem; `data` is `{ code, message }`. See docs/sse.md. */
+  error: 'busline.error',
+} as const;
+
+export interface FormatSSEOptions {
+  /**
+   * `true`: an `event:` line carries the bus type, so a page listens with
+   * `addEventListener('task.created', …)`. `false`: no `event:` line, so every event reaches
+   * `onmessage` (EventSource has no wildcard listener) and the page reads `type` from the JSON.
+   * @default true
+   */
+  named?: boolean;
+}
+
+/** What a bus event's `data:` line holds: the whole envelope, cursor included. */
+export interface SSEEventPayload {
+  id: string;
+  type: string;
+  stream: string;
+  time: number;
+  data: unknown;
+  meta?: Record<string, string | number | boolean>;
+  cursor: string;
+}
+
+/**
+ * One complete SSE message for a stored event: `id:` is the cursor (the browser sends it back
+ * as Last-Event-ID), `event:` the type, `data:` the envelope as JSON, then a blank line.
+ *
+ * JSON.stringify never emits a raw line break, but `data` is split into one `data:` line per
+ * line anyway, so the frame stays intact whatever produced the text. A CR, LF or NUL in the
+ * cursor or type would end the field early (or make browsers ignore the id), so they are
+ * rejected rather than stripped: a silently altered cursor would resume at the wrong place.
+ * @throws InvalidEventError when the cursor or type holds CR, LF or NUL
+ */
+export function formatSSE(event: StoredEvent, options: FormatSSEOptions = {}): string {
+  checkField('cursor', event.cursor);
+  const named = options.named ?? true;
+  if (named) checkField('type', event.type);
+  const payload: SSEEventPayload = {
+    id: event.id,
+    type: event.type,
+    stream: event.stream,
+    time: event.time,
+    data: event.data,
+    meta: event.meta,
+    cursor: event.cursor,
+  };
+  return formatMessage({
+    id: event.cursor,
+    event: named ? event.type : undefined,
+    data: JSON.stringify(payload),
+  });
+}
+
+/** The fields of one SSE message; `id: ''` sends an empty `id:` line, which clears the browser's last id. */
+export interface SSEMessageFields {
+  id?: string | undefined;
+  event?: string | undefined;
+  data: string;
+}
+
+/**
+ * Frames one message: the `id:` and `event:` lines when given, one `data:` line per line of
+ * `data` (CRLF, CR and LF all count, as the SSE parser splits on them), then a blank line.
+ * `id` and `event` are single-line fields and must not hold CR, LF or NUL (checked by callers).
+ */
+export function formatMessage(fields: SSEMessageFields): string {
+  let out = '';
+  if (fields.id !== undefined) out += fields.id === '' ? 'id:\n' : `id: ${fields.id}\n`;
+  if (fields.event !== undefined) out += `event: ${fields.event}\n`;
+  const { data } = fields;
+  if (!data.includes('\n') && !data.includes('\r')) return `${out}data: ${data}\n\n`;
+  for (const line of data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
+  return out + '\n';
+}
+
+/**
+ * A named notice (history truncated, error) with a JSON body. It carries no `id:` line, so the
+ * browser keeps the last event id it had, unless `resetId` asks for an empty `id:` line, which
+ * clears it (the next reconnect then sends no Last-Event-ID).
+ */
+export function formatNotice(name: string, body: unknown, resetId = false): string {
+  return formatMessage({ id: resetId ? '' : undefined, event: name, data: JSON.stringify(body) });
+}
+
+/** A comment line: browsers ignore it, proxies and load balancers see traffic. */
+export function formatComment(text: string): string {
+  return `: ${text.replace(/[\r\n]+/g, ' ')}\n\n`;
+}
+
+/** Tells the browser how long to wait before reconnecting. */
+export function formatRetry(ms: number): string {
+  return `retry: ${ms}\n\n`;
+}
+
+function checkField(name: 'cursor' | 'type', value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidEventError(`Expected the event's ${name} to be a non-empty string to frame it as SSE`);
+  }
+  if (/[\r\n\0]/.test(value)) {
+    throw new InvalidEventError(
+      `Expected the event's ${name} without CR, LF or NUL to frame it as SSE, got ${JSON.stringify(value)}`,
+    );
+  }
+}

@@ -1,0 +1,210 @@
+import type { EventBus } from '../bus/event-bus.js';
+import type { StoredEvent } from '../event.js';
+import type { Subscription } from '../subscription/buffered-subscription.js';
+import type { HistoryTruncated } from '../subscription/history-truncated.js';
+import { formatComment, formatNotice, formatRetry, formatSSE, SSE_EVENTS } from './format-sse.js';
+
+type Item = StoredEvent | HistoryTruncated;
+type Next = IteratorResult<Item, undefined>;
+
+/** Checked `sseStream` options. */
+export interface SSESourceOptions {
+  patterns: string | readonly string[];
+  lastEventId: string | undefined;
+  filter: ((event: StoredEvent) => boolean) | undefined;
+  heartbeatMs: number;
+  retryMs: number | undefined;
+  bufferSize: number;
+  named: boolean;
+  maxChunkChars: number;
+  signal: AbortSignal | undefined;
+}
+
+const PING = Symbol('ping');
+const LATER = Symbol('later');
+const NOW_LATER: Promise<typeof LATER> = Promise.resolve(LATER);
+const NEVER: Promise<never> = new Promise(() => {});
+const encoder = new TextEncoder();
+
+/**
+ * The pull side of `sseStream`: each `pull` (the consumer asking for bytes) reads the
+ * subscription once, plus whatever is already buffered up to `maxChunkChars`. Nothing is read
+ * ahead of the client, so a slow client leaves events in the subscription's bounded buffer,
+ * where `overflow: 'error'` ends the stream instead of growing memory (see docs/sse.md).
+ */
+export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
+  readonly #bus: EventBus;
+  readonly #options: SSESourceOptions;
+  #subscription: Subscription<Item>;
+  /** A `next()` that lost a race against the heartbeat: the following pull must take its result. */
+  #next: Promise<Next> | undefined;
+  /** Subscribed `after` a Last-Event-ID and nothing came yet: a failure now means a bad cursor. */
+  #resuming: boolean;
+  #preamble: string;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #ended = false;
+
+  /** Subscribes at once, so `'now'` means when the stream was created; throws for bad patterns. */
+  constructor(bus: EventBus, options: SSESourceOptions) {
+    this.#bus = bus;
+    this.#options = options;
+    this.#preamble = options.retryMs === undefined ? '' : formatRetry(options.retryMs);
+    this.#resuming = options.lastEventId !== undefined;
+    this.#subscription = this.#subscribe(options.lastEventId);
+    if (options.signal?.aborted) this.end();
+    else options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+    if (this.#ended) controller.close();
+  }
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    let text = this.#preamble;
+    this.#preamble = '';
+    let finished = false;
+    try {
+      while (text.length < this.#options.maxChunkChars) {
+        const result = await this.#take(text.length === 0);
+        if (result === LATER) break;
+        if (result === PING) {
+          text += formatComment('ping');
+          break;
+        }
+        this.#resuming = false;
+        if (result.done) {
+          finished = true;
+          break;
+        }
+        text += this.#frame(result.value);
+      }
+    } catch (error) {
+      const resumed = this.#resuming && codeOf(error) === 'INVALID_OPTION';
+      text += resumed ? this.#restartLive() : formatNotice(SSE_EVENTS.error, describeError(error));
+      finished = !resumed;
+    }
+    if (this.#ended) return;
+    if (text.length > 0) controller.enqueue(encoder.encode(text));
+    if (finished) this.end();
+  }
+
+  cancel(): void {
+    this.#ended = true;
+    this.#release();
+  }
+
+  /** Releases the subscription and closes the stream (abort, or the end of the subscription). */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#release();
+    this.#controller?.close();
+  }
+
+  #subscribe(after: string | undefined): Subscription<Item> {
+    const { patterns, filter, bufferSize } = this.#options;
+    const options = { bufferSize, overflow: 'error', filter } as const;
+    if (after === undefined) return this.#bus.subscribe(patterns, { ...options, from: 'now' });
+    try {
+      return this.#bus.subscribe(patterns, { ...options, from: { after } });
+    } catch (error) {
+      if (codeOf(error) !== 'INVALID_OPTION') throw error;
+      // The options were valid for 'now' too, so this is a bus without a store: there is no
+      // history to replay. A genuinely bad option throws again right here.
+      const live = this.#bus.subscribe(patterns, { ...options, from: 'now' });
+      this.#resuming = false;
+      this.#preamble += formatNotice(SSE_EVENTS.historyTruncated, {
+        after,
+        message: `This bus keeps no history (store: null): events after ${after} cannot be replayed`,
+      });
+      return live;
+    }
+  }
+
+  /** The Last-Event-ID is not a cursor of this store: say so, clear it in the browser, go live. */
+  #restartLive(): string {
+    const lastEventId = this.#options.lastEventId;
+    this.#resuming = false;
+    this.#subscription = this.#subscribe(undefined);
+    return formatNotice(
+      SSE_EVENTS.error,
+      {
+        code: 'INVALID_OPTION',
+        message: `Last-Event-ID ${JSON.stringify(lastEventId)} is not a cursor of this store; streaming live events from now on`,
+        lastEventId,
+      },
+      true,
+    );
+  }
+
+  /** The next item; with `wait` false only one already buffered, else LATER. */
+  async #take(wait: boolean): Promise<Next | typeof PING | typeof LATER> {
+    // Asking next() of an empty subscription would park a reader in it, and the next event
+    // would go to that reader instead of the buffer: one event more than bufferSize held.
+    if (!wait && this.#next === undefined && this.#subscription.stats().buffered === 0) return LATER;
+    this.#next ??= this.#subscription.next();
+    const next = this.#next;
+    const other = wait ? this.#heartbeat() : NOW_LATER;
+    try {
+      const result = await Promise.race([next, other]);
+      if (result !== PING && result !== LATER) this.#next = undefined;
+      return result;
+    } catch (error) {
+      this.#next = undefined;
+      throw error;
+    } finally {
+      this.#clearTimer();
+    }
+  }
+
+  #heartbeat(): Promise<typeof PING> {
+    const { heartbeatMs } = this.#options;
+    if (heartbeatMs === 0) return NEVER;
+    return new Promise((resolve) => {
+      this.#timer = setTimeout(() => resolve(PING), heartbeatMs);
+    });
+  }
+
+  #frame(item: Item): string {
+    if (isTruncation(item)) {
+      return formatNotice(SSE_EVENTS.historyTruncated, { after: item.after ?? null, message: item.message });
+    }
+    return formatSSE(item, { named: this.#options.named });
+  }
+
+  readonly #onAbort = (): void => this.end();
+
+  #release(): void {
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#clearTimer();
+    void this.#subscription.return();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/**
+ * By shape, not `instanceof`: the CommonJS build of `busline/sse` carries its own copy of
+ * the class, so an item from the `busline` entry would not be an instance of it.
+ */
+function isTruncation(item: Item): item is HistoryTruncated {
+  return (item as Partial<HistoryTruncated>).kind === 'history_truncated';
+}
+
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+function describeError(error: unknown): { code: string; message: string } {
+  const code = codeOf(error);
+  return {
+    code: typeof code === 'string' ? code : 'INTERNAL',
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
