@@ -2,7 +2,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { ioredisClient, RedisEventStore } from '../../../src/redis.js';
 import { describeEventStore } from '../../../src/testing/index.js';
-import { connectNodeRedis, deletePrefix, type NodeRedisClient, REDIS_URL, uniquePrefix } from './redis-fixtures.js';
+import {
+  connectNodeRedis,
+  deletePrefix,
+  type NodeRedisClient,
+  REDIS_URL,
+  uniquePrefix,
+} from './redis-fixtures.js';
 
 // One prefix per store the suite makes, all deleted at the end.
 const prefixes: string[] = [];

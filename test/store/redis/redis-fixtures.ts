@@ -59,7 +59,10 @@ export function testEvent(overrides: Record<string, unknown> = {}) {
 }
 
 /** Polls `condition` until it holds; fails after `timeoutMs` (a bound, not a timing assertion). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
