@@ -32,6 +32,13 @@ export {
 } from './errors.js';
 export { type BusEvent, EVENT_DEFAULTS, type EventInput, type EventMeta, type StoredEvent } from './event.js';
 export { createEventId } from './event-id.js';
+export type { Consumer, ConsumerCloseOptions, ConsumerStats } from './groups/consumer.js';
+export {
+  CONSUME_DEFAULTS,
+  CONSUMER_GROUP_LIMITS,
+  type ConsumeOptions,
+} from './groups/consumer-group-options.js';
+export type { DeadLetter, DeadLetters, DeliveryError } from './groups/dead-letters.js';
 export {
   type OnLimit,
   RATE_LIMIT_DEFAULTS,

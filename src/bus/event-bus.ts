@@ -8,6 +8,10 @@ import {
   TimeoutError,
 } from '../errors.js';
 import type { EventInput, StoredEvent } from '../event.js';
+import type { Consumer } from '../groups/consumer.js';
+import type { ConsumeOptions } from '../groups/consumer-group-options.js';
+import { ConsumerGroups } from '../groups/consumer-groups.js';
+import type { DeadLetters } from '../groups/dead-letters.js';
 import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
@@ -95,6 +99,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   #rateLimited = 0;
   #dropped = 0;
   #closing: Promise<void> | undefined;
+  /** `consume` and `deadLetters`, created on first use (see src/groups). */
+  #groups: ConsumerGroups | undefined;
 
   constructor(options: EventBusOptions<NoInfer<Events>> = {}) {
     this.#options = resolveBusOptions(options as EventBusOptions<EventMap>);
@@ -309,6 +315,36 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   /**
+   * At-least-once processing shared by a group: each matching event goes to one consumer of
+   * `options.group`; a resolving handler acks, a failing one is retried with backoff, then
+   * dead-lettered. Resolves once the group is positioned. See docs/consumer-groups.md.
+   */
+  async consume<P extends PatternOf<Events>>(
+    pattern: P | readonly P[],
+    handler: (event: EventMatching<Events, P>) => unknown,
+    options: ConsumeOptions,
+  ): Promise<Consumer> {
+    this.#assertOpen();
+    return this.#consumerGroups().consume(pattern, handler as EventHandler, options);
+  }
+
+  /** The dead letters of a consumer group: `list()` and `redrive(ids?)`. */
+  deadLetters(group: string): DeadLetters {
+    this.#assertOpen();
+    return this.#consumerGroups().deadLetters(group);
+  }
+
+  #consumerGroups(): ConsumerGroups {
+    this.#groups ??= new ConsumerGroups({
+      store: this.#store,
+      clock: this.#options.clock,
+      report: (error, context) => this.#dispatcher.report(error, context),
+      watch: (patterns, wake) => this.on(patterns as PatternOf<Events>[], wake),
+    });
+    return this.#groups;
+  }
+
+  /**
    * Resolves once the live feed is positioned: from then on every event published by any
    * process reaches this bus's matching subscribers. At once unless the store is shared
    * between processes (has `tail`).
@@ -364,6 +400,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   async #shutdown(): Promise<void> {
+    await this.#groups?.close();
     await this.#feed?.close();
     for (const close of [...this.#closers]) close();
     await this.#dispatcher.drain();

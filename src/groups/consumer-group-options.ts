@@ -1,0 +1,132 @@
+import { InvalidOptionError } from '../errors.js';
+import { describe, EVENT_DEFAULTS } from '../event.js';
+import { hasControlCharacter } from '../pattern/limits.js';
+
+/** Options of `bus.consume`. Only `group` is required. See docs/consumer-groups.md. */
+export interface ConsumeOptions {
+  /** The group's name: consumers with the same group share its events, each event going to one of them. */
+  group: string;
+  /** Handler calls of this consumer running at once. @default 1 */
+  concurrency?: number;
+  /** Deliveries of one event in all, the first included, before it is dead-lettered. @default 5 */
+  maxDeliveries?: number;
+  /**
+   * Wait before the first redelivery of a failed event; it doubles with every further
+   * failure, up to `maxRetryDelayMs`. 0 redelivers at once. @default 1000
+   */
+  retryDelayMs?: number;
+  /** The cap of the exponential backoff. @default 60000 */
+  maxRetryDelayMs?: number;
+  /**
+   * A handler that has not settled by then counts as a failed delivery: the event is
+   * redelivered (or dead-lettered) and the call's later result is ignored. @default 30000
+   */
+  ackTimeoutMs?: number;
+  /**
+   * Where a new group starts: `'now'` (events published after `consume()` resolved) or
+   * `'start'` (the retained history too). An existing group resumes where it left off.
+   * @default 'now'
+   */
+  from?: 'now' | 'start';
+}
+
+export interface ResolvedConsumeOptions {
+  group: string;
+  concurrency: number;
+  maxDeliveries: number;
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  ackTimeoutMs: number;
+  from: 'now' | 'start';
+}
+
+export const CONSUME_DEFAULTS = {
+  concurrency: 1,
+  maxDeliveries: 5,
+  retryDelayMs: 1000,
+  maxRetryDelayMs: 60_000,
+  ackTimeoutMs: 30_000,
+  from: 'now',
+} as const;
+
+export const CONSUMER_GROUP_LIMITS = {
+  /** Dead letters kept per group; past it the oldest is discarded. */
+  maxDeadLetters: 10_000,
+  /** Handler calls per consumer (each holds a slot and a timer). */
+  maxConcurrency: 10_000,
+  /** Longest delay `setTimeout` honours; larger values would fire at once. */
+  maxTimerMs: 2_147_483_647,
+} as const;
+
+/** Applies defaults and rejects impossible values, naming the option and the value. */
+export function resolveConsumeOptions(options: unknown): ResolvedConsumeOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(
+      `Expected consume options to be an object with a \`group\`, got ${describe(options)}`,
+    );
+  }
+  const o = options as ConsumeOptions;
+  const from = o.from ?? CONSUME_DEFAULTS.from;
+  if (from !== 'now' && from !== 'start') {
+    throw new InvalidOptionError(`Expected \`from\` to be 'now' or 'start', got ${describe(from)}`);
+  }
+  const retryDelayMs = integer('retryDelayMs', o.retryDelayMs, CONSUME_DEFAULTS.retryDelayMs, 0);
+  return {
+    group: checkGroupName(o.group),
+    concurrency: integer(
+      'concurrency',
+      o.concurrency,
+      CONSUME_DEFAULTS.concurrency,
+      1,
+      CONSUMER_GROUP_LIMITS.maxConcurrency,
+    ),
+    maxDeliveries: integer('maxDeliveries', o.maxDeliveries, CONSUME_DEFAULTS.maxDeliveries, 1),
+    retryDelayMs,
+    // A cap below the base delay would make the base meaningless: the larger of the two wins.
+    maxRetryDelayMs: Math.max(
+      retryDelayMs,
+      integer('maxRetryDelayMs', o.maxRetryDelayMs, CONSUME_DEFAULTS.maxRetryDelayMs, 0),
+    ),
+    ackTimeoutMs: integer('ackTimeoutMs', o.ackTimeoutMs, CONSUME_DEFAULTS.ackTimeoutMs, 1),
+    from,
+  };
+}
+
+/** A group name follows the rules of a stream name: 1–256 characters, no control characters. */
+export function checkGroupName(group: unknown): string {
+  const max = EVENT_DEFAULTS.maxNameLength;
+  if (typeof group !== 'string' || group.length === 0 || group.length > max) {
+    throw new InvalidOptionError(
+      `Expected \`group\` to be a string of 1 to ${max} characters, got ${describe(group)}`,
+    );
+  }
+  if (hasControlCharacter(group)) throw new InvalidOptionError('Expected `group` without control characters');
+  return group;
+}
+
+/** `consumer.close({ timeoutMs })`: `undefined` waits for every in-flight handler (each bounded by ackTimeoutMs). */
+export function checkCloseTimeout(timeoutMs: unknown): number | undefined {
+  return timeoutMs === undefined ? undefined : integer('timeoutMs', timeoutMs, 0, 0);
+}
+
+/** Backoff after the `deliveries`-th delivery failed: retryDelayMs × 2^(deliveries − 1), capped. */
+export function retryDelay(options: ResolvedConsumeOptions, deliveries: number): number {
+  const exponent = Math.min(Math.max(deliveries - 1, 0), 52);
+  return Math.min(options.retryDelayMs * 2 ** exponent, options.maxRetryDelayMs);
+}
+
+function integer(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number = CONSUMER_GROUP_LIMITS.maxTimerMs,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(
+      `Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type { ErrorContext } from '../bus/options.js';
+import { ClosedError, InvalidOptionError } from '../errors.js';
+import type { StoredEvent } from '../event.js';
+import { parsePatterns } from '../pattern/parse.js';
+import type { EventStore } from '../store/event-store.js';
+import { type Consumer, GroupConsumer } from './consumer.js';
+import { checkGroupName, resolveConsumeOptions } from './consumer-group-options.js';
+import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
+import type { GroupBackend } from './group-backend.js';
+import { MemoryGroupBackend } from './memory-group-backend.js';
+
+export interface ConsumerGroupsOptions {
+  store: EventStore | null;
+  clock: () => number;
+  report: (error: unknown, context: ErrorContext) => void;
+  /**
+   * Calls `wake` for every event of the bus matching `patterns` (an internal `on`); returns
+   * the unsubscribe function. Wake-ups only say "look": events are always read from the store.
+   */
+  watch: (patterns: readonly string[], wake: () => void) => () => void;
+}
+
+/** A group's consumers in this bus, and the bus subscription that wakes them. */
+interface LocalGroup {
+  readonly consumers: Set<GroupConsumer>;
+  readonly unwatch: () => void;
+}
+
+/**
+ * `bus.consume` and `bus.deadLetters`: validates, picks the group backend, wires wake-ups
+ * from the bus to the group's consumers, and closes them all when the bus closes.
+ */
+export class ConsumerGroups {
+  readonly #options: ConsumerGroupsOptions;
+  readonly #local = new Map<string, LocalGroup>();
+  /** Consumers joining or running; `close()` waits for them. */
+  readonly #consumers = new Set<GroupConsumer>();
+  readonly #instance = randomBytes(4).toString('hex');
+  #backend: GroupBackend | undefined;
+  #consumerSeq = 0;
+  #closed = false;
+
+  constructor(options: ConsumerGroupsOptions) {
+    this.#options = options;
+  }
+
+  async consume(
+    pattern: unknown,
+    handler: (event: StoredEvent) => unknown,
+    options: unknown,
+  ): Promise<Consumer> {
+    const backend = this.#backendFor('consume');
+    if (typeof handler !== 'function') throw new InvalidOptionError('Expected `handler` to be a function');
+    const resolved = resolveConsumeOptions(options);
+    const types = parsePatterns(pattern).map((p) => p.source);
+    const { group } = resolved;
+    const consumer = new GroupConsumer(handler, resolved, {
+      report: (error, event) =>
+        this.#options.report(error, event ? { source: 'handler', patterns: types, event } : this.#at(types)),
+      closed: (closed) => this.#forget(group, closed),
+    });
+    const member = await backend.join({
+      group,
+      consumer: `${group}:${this.#instance}:${++this.#consumerSeq}`,
+      types,
+      from: resolved.from,
+      notify: () => consumer.wake(),
+    });
+    if (this.#closed) {
+      await member.leave();
+      throw new ClosedError('The bus closed before the consumer joined its group');
+    }
+    // Watching starts before the first claim, which reads everything after the group's
+    // position: an event stored in between is either read by that claim or wakes it up.
+    this.#watch(group, types).consumers.add(consumer);
+    this.#consumers.add(consumer);
+    consumer.start(member);
+    return consumer;
+  }
+
+  deadLetters(group: string): DeadLetters {
+    const name = checkGroupName(group);
+    this.#backendFor('deadLetters');
+    return {
+      list: async () => this.#backendFor('deadLetters').listDeadLetters(name),
+      redrive: async (ids?: readonly string[]) =>
+        this.#backendFor('deadLetters').redrive(name, checkRedriveIds(ids)),
+    };
+  }
+
+  /** Closes every consumer (each waits for its in-flight handlers), then the backend. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
+    await this.#backend?.close();
+  }
+
+  #backendFor(method: string): GroupBackend {
+    const { store } = this.#options;
+    if (store === null) {
+      throw new InvalidOptionError(
+        `bus.${method}() needs a store: consumer groups read events from it (the bus has \`store: null\`)`,
+      );
+    }
+    if (this.#closed) throw new ClosedError('The bus is closed');
+    // The Redis store will bring its own backend (XREADGROUP/XACK/XAUTOCLAIM); every other store gets this one.
+    this.#backend ??= new MemoryGroupBackend({
+      store,
+      clock: this.#options.clock,
+      report: (error, patterns) => this.#options.report(error, this.#at(patterns)),
+    });
+    return this.#backend;
+  }
+
+  #at(patterns: readonly string[]): ErrorContext {
+    return { source: 'subscription', patterns };
+  }
+
+  #watch(group: string, types: readonly string[]): LocalGroup {
+    let local = this.#local.get(group);
+    if (local === undefined) {
+      const consumers = new Set<GroupConsumer>();
+      const unwatch = this.#options.watch(types, () => {
+        for (const consumer of consumers) consumer.wake();
+      });
+      local = { consumers, unwatch };
+      this.#local.set(group, local);
+    }
+    return local;
+  }
+
+  /** A closed consumer; the last one of a group in this bus stops its wake-ups. */
+  #forget(group: string, consumer: GroupConsumer): void {
+    this.#consumers.delete(consumer);
+    const local = this.#local.get(group);
+    if (local === undefined || !local.consumers.delete(consumer) || local.consumers.size > 0) return;
+    this.#local.delete(group);
+    local.unwatch();
+  }
+}

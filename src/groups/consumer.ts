@@ -1,0 +1,245 @@
+import { TimeoutError } from '../errors.js';
+import type { StoredEvent } from '../event.js';
+import { checkCloseTimeout, type ResolvedConsumeOptions, retryDelay } from './consumer-group-options.js';
+import { deliveryError } from './dead-letters.js';
+import type { Delivery, GroupMember } from './group-backend.js';
+
+/** `consumer.stats()`. See docs/consumer-groups.md. */
+export interface ConsumerStats {
+  group: string;
+  /** Handler calls of this consumer running now (at most `concurrency`). */
+  inFlight: number;
+  /** Deliveries this consumer started, redeliveries included. */
+  delivered: number;
+  /** Deliveries whose handler resolved. */
+  acked: number;
+  /** Failed deliveries (throw, reject, ackTimeoutMs) handed back for a later redelivery. */
+  retried: number;
+  /** Failed deliveries that were the event's last (`maxDeliveries`): it went to the dead letters. */
+  deadLettered: number;
+  /** The group's unacknowledged events: being handled, waiting for a retry or for a consumer. */
+  pending: number;
+}
+
+export interface ConsumerCloseOptions {
+  /**
+   * Longest wait for in-flight handlers; those still running then are abandoned: their events
+   * stay pending for the other consumers. @default no limit beyond each handler's ackTimeoutMs
+   */
+  timeoutMs?: number;
+}
+
+/** What `bus.consume` resolves with. */
+export interface Consumer {
+  /** Stops fetching, waits for in-flight handlers, leaves unacknowledged events to the group. Idempotent. */
+  close(options?: ConsumerCloseOptions): Promise<void>;
+  stats(): ConsumerStats;
+}
+
+export interface ConsumerHooks {
+  /** A failed handler or a backend error; `event` when it happened delivering one. */
+  report(error: unknown, event: StoredEvent | undefined): void;
+  closed(consumer: GroupConsumer): void;
+}
+
+type Outcome = { failed: false } | { failed: true; error: unknown };
+
+/**
+ * The consumer loop: claims as many deliveries as it has free slots (never more, so at most
+ * `concurrency` events are held), runs the handler on each, then acks, retries with backoff
+ * or dead-letters. It sleeps until woken (a new event, a retry due, a free slot): no polling.
+ */
+export class GroupConsumer implements Consumer {
+  readonly #handler: (event: StoredEvent) => unknown;
+  readonly #options: ResolvedConsumeOptions;
+  readonly #hooks: ConsumerHooks;
+  #member: GroupMember | undefined;
+  /** Running deliveries; an abandoned one (the consumer closed) settles nothing. */
+  readonly #running = new Set<Delivery>();
+  #delivered = 0;
+  #acked = 0;
+  #retried = 0;
+  #deadLettered = 0;
+  /** Set by every wake-up; a claim that found nothing re-checks it before sleeping, so none is lost. */
+  #signalled = false;
+  #wakeUp: (() => void) | undefined;
+  #whenIdle: (() => void) | undefined;
+  #stopped = false;
+  #loop: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    handler: (event: StoredEvent) => unknown,
+    options: ResolvedConsumeOptions,
+    hooks: ConsumerHooks,
+  ) {
+    this.#handler = handler;
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  start(member: GroupMember): void {
+    this.#member = member;
+    this.#loop = this.#run(member);
+  }
+
+  /** Work may be available: new events, a retry that fell due, events another consumer left. */
+  wake(): void {
+    this.#signalled = true;
+    this.#kick();
+  }
+
+  close(options?: ConsumerCloseOptions): Promise<void> {
+    if (this.#closing === undefined) {
+      let timeoutMs: number | undefined;
+      try {
+        timeoutMs = checkCloseTimeout(options?.timeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#closing = this.#shutdown(timeoutMs);
+    }
+    return this.#closing;
+  }
+
+  stats(): ConsumerStats {
+    return {
+      group: this.#options.group,
+      inFlight: this.#running.size,
+      delivered: this.#delivered,
+      acked: this.#acked,
+      retried: this.#retried,
+      deadLettered: this.#deadLettered,
+      pending: this.#member?.pending() ?? 0,
+    };
+  }
+
+  async #run(member: GroupMember): Promise<void> {
+    const { concurrency } = this.#options;
+    while (!this.#stopped) {
+      const room = concurrency - this.#running.size;
+      if (room <= 0) {
+        await this.#sleep();
+        continue;
+      }
+      this.#signalled = false;
+      let batch: Delivery[];
+      try {
+        batch = await member.claim(room);
+      } catch (error) {
+        if (this.#stopped) break;
+        this.#hooks.report(error, undefined);
+        // The store failed: try again after the backoff, or sooner if woken.
+        await this.#sleep(this.#options.retryDelayMs);
+        continue;
+      }
+      // Claimed while closing: `leave()` hands them back to the group.
+      if (this.#stopped) break;
+      for (const delivery of batch) this.#process(member, delivery);
+      if (batch.length < room && !this.#signalled) await this.#sleep();
+    }
+  }
+
+  #process(member: GroupMember, delivery: Delivery): void {
+    this.#running.add(delivery);
+    this.#delivered++;
+    void this.#call(delivery.event).then(async (outcome) => {
+      if (!this.#running.has(delivery)) return; // abandoned at close: the group has it back
+      try {
+        await this.#settle(member, delivery, outcome);
+      } catch (error) {
+        // The backend failed to record the outcome: the event stays pending and comes back.
+        this.#hooks.report(error, delivery.event);
+      }
+      const wasFull = this.#running.size >= this.#options.concurrency;
+      this.#running.delete(delivery);
+      if (wasFull) this.#kick();
+      if (this.#running.size === 0) this.#whenIdle?.();
+    });
+  }
+
+  async #settle(member: GroupMember, delivery: Delivery, outcome: Outcome): Promise<void> {
+    if (!outcome.failed) {
+      await member.ack(delivery);
+      this.#acked++;
+      return;
+    }
+    this.#hooks.report(outcome.error, delivery.event);
+    const error = deliveryError(outcome.error);
+    if (delivery.deliveries >= this.#options.maxDeliveries) {
+      await member.deadLetter(delivery, error);
+      this.#deadLettered++;
+    } else {
+      await member.retry(delivery, error, retryDelay(this.#options, delivery.deliveries));
+      this.#retried++;
+    }
+  }
+
+  /** Runs the handler, racing `ackTimeoutMs`; a result after the timeout is ignored. */
+  #call(event: StoredEvent): Promise<Outcome> {
+    const { ackTimeoutMs } = this.#options;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const error = new TimeoutError(`The handler did not settle within ackTimeoutMs (${ackTimeoutMs} ms)`);
+        resolve({ failed: true, error });
+      }, ackTimeoutMs);
+      const done = (outcome: Outcome): void => {
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      let result: unknown;
+      try {
+        result = this.#handler(event);
+      } catch (error) {
+        done({ failed: true, error });
+        return;
+      }
+      Promise.resolve(result).then(
+        () => done({ failed: false }),
+        (error: unknown) => done({ failed: true, error }),
+      );
+    });
+  }
+
+  async #shutdown(timeoutMs: number | undefined): Promise<void> {
+    this.#stopped = true;
+    this.#kick();
+    await this.#loop;
+    if (this.#running.size > 0) await this.#idle(timeoutMs);
+    // Handlers still running are abandoned: their events go back to the group.
+    this.#running.clear();
+    try {
+      await this.#member?.leave();
+    } catch (error) {
+      this.#hooks.report(error, undefined);
+    }
+    this.#hooks.closed(this);
+  }
+
+  #idle(timeoutMs: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+      this.#whenIdle = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  #sleep(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.#kick(), ms);
+      this.#wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #kick(): void {
+    const wakeUp = this.#wakeUp;
+    this.#wakeUp = undefined;
+    wakeUp?.();
+  }
+}
