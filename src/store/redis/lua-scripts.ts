@@ -82,9 +82,9 @@ end
 
 /**
  * KEYS: epoch, log, ids, streams, log mark, dropped.
- * ARGV: epoch candidate, key base, maxEventsPerStream, maxEvents, now (ms), retention cutoff
- * (ms, or ''), stream key ttl (ms, or ''), most aged events to remove, then id, stream token,
- * JSON for each event. Returns the epoch, then the Redis id and a duplicate flag per event.
+ * ARGV: epoch candidate, key base, maxEventsPerStream, maxEvents, retention cutoff (ms, or ''),
+ * stream key ttl (ms, or ''), most aged events to remove, then id, stream token, JSON for each
+ * event. Returns the epoch, then the Redis id and a duplicate flag per event.
  */
 export const APPEND = script(
   'append',
@@ -98,10 +98,10 @@ if not epoch then
   redis.call('SET', K.epoch, epoch)
 end
 local maxPerStream, maxEvents = tonumber(ARGV[3]), tonumber(ARGV[4])
-local now, cutoff, ttl, ageBudget = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local cutoff, ttl, ageBudget = ARGV[5], ARGV[6], ARGV[7]
 local reply = { epoch }
-local added, touched, tokens = {}, {}, {}
-for i = 9, #ARGV, 3 do
+local added, newest, tokens = {}, {}, {}
+for i = 8, #ARGV, 3 do
   local id, token, json = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local rid = added[id] or redis.call('HGET', K.ids, id)
   if rid then
@@ -109,8 +109,7 @@ for i = 9, #ARGV, 3 do
     reply[#reply + 1] = 1
   else
     local streamKey = K.base .. 's:' .. token
-    if not touched[token] then
-      touched[token] = true
+    if not newest[token] then
       tokens[#tokens + 1] = token
       if redis.call('EXISTS', streamKey) == 0 then
         -- A new or re-created stream: events of an earlier stream of that name may be gone.
@@ -123,6 +122,7 @@ for i = 9, #ARGV, 3 do
     redis.call('XADD', streamKey, rid, 'i', id, 'e', json)
     redis.call('HSET', K.ids, id, rid)
     added[id] = rid
+    newest[token] = rid
     reply[#reply + 1] = rid
     reply[#reply + 1] = 0
   end
@@ -139,7 +139,8 @@ for _, token in ipairs(tokens) do
     redis.call('PEXPIRE', streamKey, ttl)
     redis.call('PEXPIRE', markKey, ttl)
   end
-  redis.call('ZADD', K.streams, now, token)
+  -- Scored by the time of its newest event (Redis's clock, as in the ids), like the cutoff.
+  redis.call('ZADD', K.streams, string.match(newest[token], '^%d+'), token)
 end
 local length = redis.call('XLEN', K.log)
 if length > maxEvents then

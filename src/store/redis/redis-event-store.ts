@@ -77,8 +77,6 @@ export class RedisEventStore implements EventStore {
   readonly #tailBatchSize: number;
   readonly #commandTimeoutMs: number;
   readonly #clock: () => number;
-  /** Written to `{prefix}:epoch` by the first writer of an empty store (SET NX semantics). */
-  readonly #epochCandidate = newEpoch();
   readonly #closed = new AbortController();
   #tailRetries = 0;
 
@@ -120,11 +118,12 @@ export class RedisEventStore implements EventStore {
     if (events.length === 0) return [];
     const cutoff = this.#cutoffMs();
     const args = [
-      this.#epochCandidate,
+      // A fresh candidate per call: after Redis comes back empty, the next writer starts a new
+      // epoch, even this same store (a per-instance value would revive the old epoch).
+      newEpoch(),
       this.#keys.base,
       String(this.#maxPerStream),
       String(this.#maxEvents),
-      String(Math.floor(this.#clock())),
       cutoff === undefined ? '' : String(cutoff),
       this.#retentionMs === undefined ? '' : String(this.#retentionMs + REDIS_STORE_DEFAULTS.expirySlackMs),
       String(Math.max(REDIS_STORE_DEFAULTS.ageTrimPerAppend, events.length)),
@@ -184,7 +183,6 @@ export class RedisEventStore implements EventStore {
         blocking: this.#blocking,
         calls: this.#calls,
         keys: this.#keys,
-        epochCandidate: this.#epochCandidate,
         blockMs: this.#blockMs,
         batchSize: this.#tailBatchSize,
         commandTimeoutMs: this.#commandTimeoutMs,

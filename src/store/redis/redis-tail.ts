@@ -9,7 +9,7 @@ import type { BlockingConnection } from './blocking-connection.js';
 import { TAIL_START } from './lua-scripts.js';
 import type { RedisCalls } from './redis-calls.js';
 import type { RedisConnection, RedisReply } from './redis-connection.js';
-import { compareIds, maxId, parseCursor, type RedisId } from './redis-cursor.js';
+import { compareIds, maxId, newEpoch, parseCursor, type RedisId } from './redis-cursor.js';
 import type { RedisKeys } from './redis-keys.js';
 import { decodeEvent, parseXRead } from './redis-replies.js';
 
@@ -19,7 +19,6 @@ export interface TailContext {
   blocking: BlockingConnection;
   calls: RedisCalls;
   keys: RedisKeys;
-  epochCandidate: string;
   blockMs: number;
   batchSize: number;
   commandTimeoutMs: number;
@@ -68,7 +67,7 @@ export async function* tailLog(
           ctx.connection,
           TAIL_START,
           [ctx.keys.epoch, ctx.keys.log, ctx.keys.logMark],
-          [ctx.epochCandidate],
+          [newEpoch()],
           { signal: stop.signal },
         );
         start = startReply(reply);
