@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../../src/event.js';
+import { RedisEventStore } from '../../../src/redis.js';
+import { connectNodeRedis, testEvent as event, type NodeRedisClient, waitFor } from './redis-fixtures.js';
+
+/** A redis-server of the test's own, persisting every write to its append-only file. */
+class OwnRedis {
+  readonly dir = mkdtempSync(join(tmpdir(), 'busline-redis-fault-'));
+  process: ChildProcess | undefined;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes'];
+    this.process = spawn('redis-server', [...args, '--dir', this.dir, '--save', '', '--logfile', ''], {
+      stdio: 'ignore',
+    });
+    // Up once it answers PING (bounded: a missing redis-server fails here, not by hanging).
+    await waitFor(async () => {
+      const probe = await connectNodeRedis(this.url).catch(() => undefined);
+      if (probe === undefined) return false;
+      probe.destroy();
+      return true;
+    }, 10_000);
+  }
+
+  /** kill -9: no shutdown, no final save; what survives is what the AOF already had. */
+  async kill(): Promise<void> {
+    const child = this.process!;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async remove(): Promise<void> {
+    if (this.process?.exitCode === null) await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const COMMAND_TIMEOUT_MS = 1000;
+let redis: OwnRedis;
+let writer: NodeRedisClient;
+let reader: NodeRedisClient;
+
+beforeAll(async () => {
+  redis = new OwnRedis(await freePort());
+  await redis.start();
+  writer = await connectNodeRedis(redis.url);
+  reader = await connectNodeRedis(redis.url);
+}, 20_000);
+
+afterAll(async () => {
+  writer?.destroy();
+  reader?.destroy();
+  await redis?.remove();
+});
+
+describe('RedisEventStore when Redis dies (kill -9) and comes back with its AOF', () => {
+  it('rejects appends with STORE_UNAVAILABLE within the timeout, keeps every acknowledged one, and the tail resumes without a gap', async () => {
+    const options = { prefix: 'fault', commandTimeoutMs: COMMAND_TIMEOUT_MS, blockMs: 200 };
+    const writing = new RedisEventStore({ client: writer, ...options });
+    const reading = new RedisEventStore({ client: reader, ...options });
+    const abort = new AbortController();
+    const seen: StoredEvent[] = [];
+    let tailError: unknown;
+    const tailing = (async () => {
+      try {
+        for await (const item of reading.tail('start', abort.signal)) seen.push(item);
+      } catch (error) {
+        tailError = error;
+      }
+    })();
+
+    // A writer appending without pause, through the crash and the restart.
+    const acknowledged: string[] = [];
+    const failures: { code: unknown; ms: number }[] = [];
+    let appendingOn = true;
+    const appending = (async () => {
+      while (appendingOn) {
+        const started = Date.now();
+        try {
+          const results = await writing.append([event({ stream: 'a' }), event({ stream: 'b' })]);
+          acknowledged.push(...results.map((r) => r.cursor));
+        } catch (error) {
+          failures.push({ code: (error as { code?: unknown }).code, ms: Date.now() - started });
+        }
+      }
+    })();
+    await waitFor(() => acknowledged.length >= 200 && seen.length > 0); // the tail is live
+
+    await redis.kill();
+    await waitFor(() => failures.length >= 3, 15_000);
+    await redis.start();
+    const before = acknowledged.length;
+    await waitFor(() => acknowledged.length >= before + 100, 15_000);
+    appendingOn = false;
+    await appending;
+
+    // Every append during the outage failed, typed, and none waited much past the timeout
+    // (a generous bound: it checks "no hang", not speed).
+    expect(failures.length).toBeGreaterThanOrEqual(3);
+    for (const failure of failures) {
+      expect(failure.code).toBe('STORE_UNAVAILABLE');
+      expect(failure.ms).toBeLessThan(COMMAND_TIMEOUT_MS + 4000);
+    }
+    // The tail reconnects by itself and catches up with everything, in log order.
+    const last = acknowledged[acknowledged.length - 1]!;
+    await waitFor(() => seen.some((e) => e.cursor === last), 15_000);
+    abort.abort();
+    await tailing;
+    expect(tailError).toBeUndefined();
+
+    const log: StoredEvent[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await writing.read({ after, limit: 1000 });
+      log.push(...page.events);
+      if (page.next === undefined) break;
+      after = page.next;
+    }
+    const logCursors = log.map((e) => e.cursor);
+    expect(seen.map((e) => e.cursor)).toEqual(logCursors); // no gap, no duplicate, log order
+    const stored = new Set(logCursors);
+    expect(acknowledged.filter((cursor) => !stored.has(cursor))).toEqual([]); // nothing acknowledged was lost
+    expect((await reading.stats()).tailRetries).toBeGreaterThan(0);
+    await Promise.all([writing.close(), reading.close()]);
+  }, 40_000);
+});
