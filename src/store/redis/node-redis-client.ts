@@ -63,8 +63,9 @@ class NodeRedisConnection implements RedisConnection {
   }
 
   async send(args: readonly string[], options: SendOptions = {}): Promise<RedisReply> {
-    // `timeout` also removes a command still waiting in node-redis's offline queue; an explicit
-    // `undefined` overrides a client-wide default that could cut a blocking read short.
+    // `timeout` makes node-redis drop the command from its offline queue when it expires (the
+    // store's own timer covers commands already written), and it replaces a client-wide default
+    // `commandOptions.timeout` that could otherwise cut a blocking read short.
     const reply = await this.#client.sendCommand(args, {
       abortSignal: options.signal,
       timeout: options.timeoutMs,

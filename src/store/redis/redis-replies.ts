@@ -58,7 +58,12 @@ export function decodeEvent(entry: StreamEntry, epoch: string): StoredEvent {
   const id = field(entry, 'i');
   const json = field(entry, 'e');
   if (id === undefined || json === undefined) throw malformed(`stream entry ${entry.id}`);
-  const body = JSON.parse(json) as EventBody;
+  let body: EventBody;
+  try {
+    body = JSON.parse(json) as EventBody;
+  } catch (error) {
+    throw malformed(`event JSON in stream entry ${entry.id}`, error);
+  }
   const event: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
     id,
     type: body.type,
@@ -147,6 +152,8 @@ function stringOr(value: RedisReply | undefined): string {
   return typeof value === 'string' ? value : '';
 }
 
-function malformed(what: string): StoreUnavailableError {
-  return new StoreUnavailableError(`Unexpected ${what} from Redis (is another program using this prefix?)`);
+function malformed(what: string, cause?: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(`Unexpected ${what} from Redis (is another program using this prefix?)`, {
+    cause,
+  });
 }

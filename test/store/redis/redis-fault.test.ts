@@ -61,17 +61,20 @@ const COMMAND_TIMEOUT_MS = 1000;
 let redis: OwnRedis;
 let writer: NodeRedisClient;
 let reader: NodeRedisClient;
+let impatient: NodeRedisClient; // disableOfflineQueue: rejects at once while disconnected
 
 beforeAll(async () => {
   redis = new OwnRedis(await freePort());
   await redis.start();
   writer = await connectNodeRedis(redis.url);
   reader = await connectNodeRedis(redis.url);
+  impatient = await connectNodeRedis(redis.url, { disableOfflineQueue: true });
 }, 20_000);
 
 afterAll(async () => {
   writer?.destroy();
   reader?.destroy();
+  impatient?.destroy();
   await redis?.remove();
 });
 
@@ -110,6 +113,14 @@ describe('RedisEventStore when Redis dies (kill -9) and comes back with its AOF'
 
     await redis.kill();
     await waitFor(() => failures.length >= 3, 15_000);
+    // Reads fail the same way, and a client with disableOfflineQueue fails without waiting.
+    for (const call of [() => writing.read({}), () => writing.has('x'), () => writing.stats()]) {
+      await expect(call()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    }
+    const failFast = new RedisEventStore({ client: impatient, ...options, commandTimeoutMs: 60_000 });
+    const started = Date.now();
+    await expect(failFast.append([event()])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(30_000); // it did not wait for its (long) timeout
     await redis.start();
     const before = acknowledged.length;
     await waitFor(() => acknowledged.length >= before + 100, 15_000);
