@@ -43,6 +43,7 @@ export {
   type OnLimit,
   RATE_LIMIT_DEFAULTS,
   RateLimiter,
+  type RateLimiterLike,
   type RateLimiterOptions,
   type RateLimiterStats,
 } from './limit/rate-limiter.js';

@@ -1,7 +1,7 @@
 import { Deduplicator, type DeduplicatorOptions } from '../dedup/deduplicator.js';
 import { InvalidOptionError } from '../errors.js';
 import { type BusEvent, EVENT_DEFAULTS, type StoredEvent } from '../event.js';
-import { RateLimiter, type RateLimiterOptions } from '../limit/rate-limiter.js';
+import { RateLimiter, type RateLimiterLike, type RateLimiterOptions } from '../limit/rate-limiter.js';
 import { positiveInteger } from '../option-checks.js';
 import { DEFAULT_MATCH_CACHE_SIZE } from '../pattern/subscription-index.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
@@ -37,7 +37,7 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
    */
   dedup?: DeduplicatorOptions | Deduplicator | false;
   /** Token-bucket rate limit per key (see `rateLimitKey`). @default false (off) */
-  rateLimit?: RateLimiterOptions | RateLimiter | false;
+  rateLimit?: RateLimiterOptions | RateLimiterLike | false;
   /** The rate-limit key of an event. @default (event) => event.stream */
   rateLimitKey?: (event: BusEvent) => string;
   /** Per-type validators (zod or any Standard Schema); a mismatch rejects with `SCHEMA_MISMATCH`. */
@@ -68,7 +68,7 @@ export interface ResolvedBusOptions {
   feedTimeoutMs: number;
   store: EventStore | null;
   dedup: Deduplicator | null;
-  limiter: RateLimiter | null;
+  limiter: RateLimiterLike | null;
   limitKey: (event: BusEvent) => string;
   schemas: Map<string, StandardSchemaV1>;
   maxEventBytes: number;
@@ -149,8 +149,12 @@ function resolveDedup(dedup: EventBusOptions['dedup'], clock: () => number): Ded
   return new Deduplicator({ clock, ...dedup });
 }
 
-function resolveLimiter(rateLimit: EventBusOptions['rateLimit'], clock: () => number): RateLimiter | null {
+function resolveLimiter(
+  rateLimit: EventBusOptions['rateLimit'],
+  clock: () => number,
+): RateLimiterLike | null {
   if (rateLimit === undefined || rateLimit === false) return null;
-  if (rateLimit instanceof RateLimiter) return rateLimit;
-  return new RateLimiter({ clock, ...rateLimit });
+  if (typeof (rateLimit as Partial<RateLimiterLike>).tryTake === 'function')
+    return rateLimit as RateLimiterLike;
+  return new RateLimiter({ clock, ...(rateLimit as RateLimiterOptions) });
 }

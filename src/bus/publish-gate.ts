@@ -2,7 +2,7 @@ import type { Deduplicator } from '../dedup/deduplicator.js';
 import { RecentIds } from '../dedup/recent-ids.js';
 import { RateLimitedError } from '../errors.js';
 import type { BusEvent } from '../event.js';
-import type { RateLimiter } from '../limit/rate-limiter.js';
+import type { RateLimiterLike } from '../limit/rate-limiter.js';
 import type { EventStore } from '../store/event-store.js';
 
 /** What the gate decided for one event. */
@@ -13,7 +13,7 @@ export interface GateOptions {
   /** How many recent ids to keep for exact confirmation when the store has no `has`. */
   recentIds: number;
   store: EventStore | null;
-  limiter: RateLimiter | null;
+  limiter: RateLimiterLike | null;
   limitKey: (event: BusEvent) => string;
 }
 
@@ -66,8 +66,19 @@ export class PublishGate {
 
   #limit(event: BusEvent, batchIds: Set<string> | undefined): Admission | Promise<Admission> {
     const { limiter } = this.#options;
-    if (limiter === null || limiter.tryTake(this.#options.limitKey(event)))
-      return this.#admitted(event, batchIds);
+    if (limiter === null) return this.#admitted(event, batchIds);
+    const taken = limiter.tryTake(this.#options.limitKey(event));
+    if (taken instanceof Promise) return taken.then((ok) => this.#afterTake(ok, event, batchIds));
+    return this.#afterTake(taken, event, batchIds);
+  }
+
+  #afterTake(
+    taken: boolean,
+    event: BusEvent,
+    batchIds: Set<string> | undefined,
+  ): Admission | Promise<Admission> {
+    if (taken) return this.#admitted(event, batchIds);
+    const limiter = this.#options.limiter!;
     switch (limiter.onLimit) {
       case 'drop':
         return 'rate_limited';

@@ -29,6 +29,19 @@ export interface RateLimiterStats {
   busiest: { key: string; allowed: number; limited: number; tokens: number }[];
 }
 
+/**
+ * What the bus needs of a rate limiter: `RateLimiter` (in this process) and
+ * `RedisRateLimiter` (one budget shared by processes, from `busline/redis`) both fit.
+ */
+export interface RateLimiterLike {
+  readonly rate: number;
+  readonly intervalMs: number;
+  readonly onLimit: OnLimit;
+  tryTake(key: string, n?: number): boolean | Promise<boolean>;
+  take(key: string, n?: number, signal?: AbortSignal): Promise<void>;
+  stats(): RateLimiterStats;
+}
+
 export const RATE_LIMIT_DEFAULTS = { intervalMs: 1000, onLimit: 'drop', maxKeys: 10_000 } as const;
 
 /**
@@ -36,7 +49,7 @@ export const RATE_LIMIT_DEFAULTS = { intervalMs: 1000, onLimit: 'drop', maxKeys:
  * Memory is bounded: a bucket that has refilled to full is indistinguishable from a new
  * one, so idle keys are swept; past `maxKeys` the least recently created keys go too.
  */
-export class RateLimiter {
+export class RateLimiter implements RateLimiterLike {
   readonly rate: number;
   readonly intervalMs: number;
   readonly burst: number;
