@@ -219,6 +219,23 @@ describe('sseStream', () => {
     await resumed.cancel();
   });
 
+  it('sends busline.error and ends when the store cannot be read, keeping the last id for the retry', async () => {
+    const store = new MemoryEventStore();
+    const bus = new EventBus({ store, onError: () => {} });
+    const first = await bus.publish({ type: 'tick', data: 1 });
+    store.read = async () => {
+      throw new Error('disk on fire');
+    };
+    const reader = sseStream(bus, { pattern: 'tick', lastEventId: first.cursor }).getReader();
+    const out = new SSECollector();
+    await readToEnd(reader, out);
+    expect(out.notices).toMatchObject([
+      { event: 'busline.error', body: { code: 'STORE_UNAVAILABLE', message: /could not be read/ } },
+    ]);
+    expect(out.text).not.toMatch(/^id:/m);
+    expect(bus.stats().subscriptions).toBe(0);
+  });
+
   it('sends events already waiting in one chunk, and none that the reader has not asked for', async () => {
     const bus = new EventBus();
     const subscribe = vi.spyOn(bus, 'subscribe');
