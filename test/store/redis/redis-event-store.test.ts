@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ioredisClient,
+  nodeRedisClient,
   REDIS_STORE_DEFAULTS,
   type RedisConnection,
   RedisEventStore,
@@ -288,11 +289,27 @@ describe('RedisEventStore: the client, errors and close', () => {
     io.disconnect();
   });
 
-  it('loads its scripts again when Redis forgot them (NOSCRIPT → EVAL)', async () => {
-    const { store: s } = store();
-    await s.append([event()]);
-    await client.scriptFlush();
+  it('loads a script with EVAL when Redis does not know its SHA (NOSCRIPT), then uses EVALSHA', async () => {
+    // Without flushing the shared server's script cache: the first EVALSHA of each script asks
+    // for an unknown SHA, so Redis genuinely answers NOSCRIPT, as after a restart.
+    const real = nodeRedisClient(client);
+    const sent: string[] = [];
+    const forgetful: RedisConnection = {
+      isOpen: true,
+      send(args, options) {
+        sent.push(args[0]!);
+        const unknown = args[0] === 'EVALSHA' && sent.filter((c) => c === 'EVALSHA').length === 1;
+        return real.send(unknown ? ['EVALSHA', 'f'.repeat(40), ...args.slice(2)] : args, options);
+      },
+      duplicate: (signal) => real.duplicate(signal),
+      destroy: () => {},
+    };
+    const prefix = uniquePrefix('noscript');
+    prefixes.push(prefix);
+    const s = new RedisEventStore({ client: forgetful, prefix });
     await expect(s.append([event()])).resolves.toHaveLength(1);
+    await expect(s.append([event()])).resolves.toHaveLength(1);
+    expect(sent).toEqual(['EVALSHA', 'EVAL', 'EVALSHA']);
     expect((await s.read({})).events).toHaveLength(2);
   });
 
