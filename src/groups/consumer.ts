@@ -54,8 +54,8 @@ export class GroupConsumer implements Consumer {
   readonly #options: ResolvedConsumeOptions;
   readonly #hooks: ConsumerHooks;
   #member: GroupMember | undefined;
-  /** Running deliveries; an abandoned one (the consumer closed) settles nothing. */
-  readonly #running = new Set<Delivery>();
+  /** Running deliveries, each with the cancel of its ack timer; an abandoned one (the consumer closed) settles nothing. */
+  readonly #running = new Map<Delivery, () => void>();
   #delivered = 0;
   #acked = 0;
   #retried = 0;
@@ -141,9 +141,8 @@ export class GroupConsumer implements Consumer {
   }
 
   #process(member: GroupMember, delivery: Delivery): void {
-    this.#running.add(delivery);
     this.#delivered++;
-    void this.#call(delivery.event).then(async (outcome) => {
+    void this.#call(delivery).then(async (outcome) => {
       if (!this.#running.has(delivery)) return; // abandoned at close: the group has it back
       try {
         await this.#settle(member, delivery, outcome);
@@ -176,20 +175,21 @@ export class GroupConsumer implements Consumer {
   }
 
   /** Runs the handler, racing `ackTimeoutMs`; a result after the timeout is ignored. */
-  #call(event: StoredEvent): Promise<Outcome> {
+  #call(delivery: Delivery): Promise<Outcome> {
     const { ackTimeoutMs } = this.#options;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const error = new TimeoutError(`The handler did not settle within ackTimeoutMs (${ackTimeoutMs} ms)`);
         resolve({ failed: true, error });
       }, ackTimeoutMs);
+      this.#running.set(delivery, () => clearTimeout(timer));
       const done = (outcome: Outcome): void => {
         clearTimeout(timer);
         resolve(outcome);
       };
       let result: unknown;
       try {
-        result = this.#handler(event);
+        result = this.#handler(delivery.event);
       } catch (error) {
         done({ failed: true, error });
         return;
@@ -207,6 +207,7 @@ export class GroupConsumer implements Consumer {
     await this.#loop;
     if (this.#running.size > 0) await this.#idle(timeoutMs);
     // Handlers still running are abandoned: their events go back to the group.
+    for (const cancelTimer of this.#running.values()) cancelTimer();
     this.#running.clear();
     try {
       await this.#member?.leave();

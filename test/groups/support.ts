@@ -1,0 +1,43 @@
+import { vi } from 'vitest';
+
+/** Helpers for the consumer-group tests: no wall-clock sleeps, only turns of the event loop. */
+
+/** One turn of the event loop (setImmediate stays real: the tests fake only setTimeout and Date). */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Yields turns until `condition()` holds; fails after `maxTurns` so a broken consumer cannot hang a test. */
+export async function eventually(condition: () => boolean, what: string, maxTurns = 2000): Promise<void> {
+  for (let i = 0; i < maxTurns; i++) {
+    if (condition()) return;
+    await turn();
+  }
+  throw new Error(`Timed out after ${maxTurns} turns waiting for: ${what}`);
+}
+
+/** Yields a few turns, for asserting that something does NOT happen. */
+export async function settle(turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) await turn();
+}
+
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Fakes setTimeout/clearTimeout and Date only, so `turn()` keeps working. */
+export function useFakeTimers(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+}
