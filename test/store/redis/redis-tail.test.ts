@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../src/event.js';
-import { ioredisClient, RedisEventStore } from '../../../src/redis.js';
+import { ioredisClient, nodeRedisClient, RedisEventStore } from '../../../src/redis.js';
 import {
   connectNodeRedis,
   deletePrefix,
@@ -201,5 +201,38 @@ describe('RedisEventStore.tail', () => {
     await reading.close();
     expect(io.status).toBe('ready');
     io.disconnect();
+  });
+
+  it('reads the same through RESP2 clients (node-redis RESP: 2, ioredis protocol: 2)', async () => {
+    const resp2 = createClient({ url: REDIS_URL, RESP: 2 });
+    resp2.on('error', () => {});
+    await resp2.connect();
+    const io2 = new Redis(REDIS_URL, { lazyConnect: true, protocol: 2 });
+    io2.on('error', () => {});
+    await io2.connect();
+    const prefix = uniquePrefix('resp2');
+    prefixes.push(prefix);
+    const writing = new RedisEventStore({ client: writer, prefix });
+    for (const [stream, client] of [
+      ['node', nodeRedisClient(resp2)],
+      ['io', ioredisClient(io2)],
+    ] as const) {
+      const reading = new RedisEventStore({ client, prefix, blockMs: 50 });
+      const abort = new AbortController();
+      const tail = collect(reading.tail('now', abort.signal));
+      await waitFor(async () => (await reading.stats()).tails === 1);
+      const appended = await writing.append([event({ stream, meta: { k: 'v' } })]);
+      await waitFor(() => tail.seen.length === 1);
+      expect(tail.seen.map((e) => e.cursor)).toEqual(appended.map((r) => r.cursor));
+      const page = await reading.read({ stream, after: appended[0]!.cursor, direction: 'backward' });
+      expect(page.events).toEqual([]);
+      expect((await reading.read({ stream })).events.map((e) => e.meta)).toEqual([{ k: 'v' }]);
+      expect(await reading.has(appended[0]!.id)).toBe(true);
+      abort.abort();
+      await tail.running;
+      await reading.close();
+    }
+    resp2.destroy();
+    io2.disconnect();
   });
 });
