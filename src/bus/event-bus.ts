@@ -340,6 +340,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       clock: this.#options.clock,
       report: (error, context) => this.#dispatcher.report(error, context),
       watch: (patterns, wake) => this.on(patterns as PatternOf<Events>[], wake),
+      ready: () => this.ready(),
     });
     return this.#groups;
   }

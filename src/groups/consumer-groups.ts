@@ -19,6 +19,8 @@ export interface ConsumerGroupsOptions {
    * the unsubscribe function. Wake-ups only say "look": events are always read from the store.
    */
   watch: (patterns: readonly string[], wake: () => void) => () => void;
+  /** `bus.ready()`: with a shared store, wake-ups for other processes' events flow only once it resolved. */
+  ready: () => Promise<void>;
 }
 
 /** A group's consumers in this bus, and the bus subscription that wakes them. */
@@ -60,6 +62,7 @@ export class ConsumerGroups {
         this.#options.report(error, event ? { source: 'handler', patterns: types, event } : this.#at(types)),
       closed: (closed) => this.#forget(group, closed),
     });
+    await this.#options.ready();
     const member = await backend.join({
       group,
       consumer: `${group}:${this.#instance}:${++this.#consumerSeq}`,
