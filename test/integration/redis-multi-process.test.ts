@@ -46,8 +46,13 @@ function start(name: string, outFile: string) {
     if (index >= 0) waiters.splice(index, 1)[0]!.resolve();
   });
   return {
-    send: (line: string) => child.stdin!.write(`${line}\n`),
     when: (line: string) => new Promise<void>((resolve) => waiters.push({ line, resolve })),
+    /** Sends a command and resolves on the reply line. */
+    ask(command: string, reply: string): Promise<void> {
+      const replied = this.when(reply);
+      child.stdin!.write(`${command}\n`);
+      return replied;
+    },
   };
 }
 
@@ -56,9 +61,9 @@ it('three processes on one Redis: every subscriber gets exactly the matching eve
   const files = Array.from({ length: PROCESSES }, (_, i) => join(dir, `p${i}.json`));
   const processes = files.map((file, i) => start(`p${i}`, file));
   await Promise.all(processes.map((p) => p.when('ready'))); // every feed positioned before anyone publishes
-  await Promise.all(processes.map((p) => (p.send('publish'), p.when('published'))));
+  await Promise.all(processes.map((p) => p.ask('publish', 'published')));
   const total = PROCESSES * EVENTS_EACH;
-  await Promise.all(processes.map((p) => (p.send(`expect ${total}`), p.when('written'))));
+  await Promise.all(processes.map((p) => p.ask(`expect ${total}`, 'written')));
 
   // The reference: the store's global log, read back in cursor order.
   const client = await connectNodeRedis();
