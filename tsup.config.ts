@@ -22,6 +22,9 @@ export default defineConfig([
     // Node 20 release, so the CommonJS build carries its own copy of it.
     entry,
     format: ['cjs'],
+    // Shared chunks, as in the ESM build: busline/redis, /sse and /testing then use the same
+    // error classes as busline, so `instanceof StoreUnavailableError` works across entries.
+    splitting: true,
     dts: true,
     sourcemap: true,
     target: 'node20',

@@ -19,7 +19,31 @@ const program = `
   console.log(JSON.stringify({ seen, error: new InvalidPatternError('x', 'y').code }));
 `;
 
+const crossEntry = `
+  let sameClass = false;
+  try {
+    new RedisEventStore({});
+  } catch (error) {
+    sameClass = error instanceof BuslineError && error.code === 'INVALID_OPTION';
+  }
+  console.log(JSON.stringify({ sameClass }));
+`;
+
 describe('the built package', () => {
+  it('shares error classes between entry points, in ESM and in CJS', () => {
+    const esm = run([
+      '--input-type=module',
+      '-e',
+      `import { BuslineError } from 'busline'; import { RedisEventStore } from 'busline/redis'; ${crossEntry}`,
+    ]);
+    const cjs = run([
+      '-e',
+      `const { BuslineError } = require('busline'); const { RedisEventStore } = require('busline/redis'); ${crossEntry}`,
+    ]);
+    expect(JSON.parse(esm)).toEqual({ sameClass: true });
+    expect(JSON.parse(cjs)).toEqual({ sameClass: true });
+  });
+
   it('has been built (npm test builds before it runs vitest)', () => {
     expect(existsSync(resolve(root, 'dist/index.js')), 'run `npm run build` first').toBe(true);
     expect(existsSync(resolve(root, 'dist/index.cjs')), 'run `npm run build` first').toBe(true);
