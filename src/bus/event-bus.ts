@@ -94,6 +94,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #streams = new StreamCounter();
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
+  /** Open iterators, to end them if a shared store's live feed loses history. */
+  readonly #iterators = new Set<BufferedSubscription<StoredEvent | HistoryTruncated>>();
   #published = 0;
   #duplicates = 0;
   #rateLimited = 0;
@@ -123,6 +125,10 @@ export class EventBus<Events extends EventMap = EventMap> {
               return { deliveredTo, backpressure: waits && Promise.all(waits) };
             },
             report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
+            lostHistory: (error) => {
+              // Iterators end with the error so their readers re-subscribe from a cursor they trust.
+              for (const subscription of [...this.#iterators]) subscription.fail(error as Error);
+            },
           });
     this.#gate = new PublishGate({
       dedup,
@@ -266,6 +272,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     const release = (): void => {
       this.#unsubscribe(subscriber);
       this.#closers.delete(close);
+      this.#iterators.delete(subscription);
       signal?.removeEventListener('abort', abort);
     };
     const subscription = new BufferedSubscription<StoredEvent | HistoryTruncated>(bufferSize, overflow, {
@@ -308,6 +315,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     signal?.addEventListener('abort', abort, { once: true });
     this.#closers.add(close);
+    this.#iterators.add(subscription);
     // Registered before the replay's first read: see ReplayHandover.
     this.#index.add(subscriber);
     handover?.start();

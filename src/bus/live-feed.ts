@@ -9,6 +9,12 @@ export interface LiveFeedOptions {
    */
   dispatch(event: StoredEvent): { deliveredTo: number; backpressure?: Promise<unknown> };
   report(error: unknown): void;
+  /**
+   * The feed lost its place: the store no longer has what follows its last cursor (Redis
+   * came back empty, or trimmed past it). The feed re-positions at the newest event; the
+   * bus must tell its subscribers that events may have been missed.
+   */
+  lostHistory(error: unknown): void;
   /** Wait before restarting a tail that failed. @default 250 */
   retryMs?: number;
 }
@@ -23,7 +29,9 @@ const RECENT_DELIVERIES = 4096;
  *
  * Positioning: the feed reads the newest cursor first and tails strictly after it, so
  * `ready` resolves exactly when "everything published from now on" is covered. A tail that
- * fails is restarted from the last cursor it delivered.
+ * fails is restarted from the last cursor it delivered — unless the store says that history
+ * is gone (HISTORY_TRUNCATED): then it re-positions at the newest event and the bus is told
+ * (`lostHistory`), never silently resumed at a wrong place.
  */
 export class LiveFeed {
   readonly ready: Promise<void>;
@@ -90,6 +98,11 @@ export class LiveFeed {
       } catch (error) {
         if (signal.aborted) break;
         report(error);
+        if ((error as { code?: unknown }).code === 'HISTORY_TRUNCATED') {
+          // Retrying after the same cursor would fail forever: start again from the newest event.
+          this.#last = undefined;
+          this.#options.lostHistory(error);
+        }
         await pause(this.#options.retryMs ?? 250, signal);
       }
     }

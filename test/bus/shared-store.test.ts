@@ -78,4 +78,34 @@ describe('a bus on a shared store (with tail)', () => {
     expect(onC.events.map((e) => e.data)).toEqual([2]);
     await Promise.all([a.close(), b.close(), c.close()]);
   });
+
+  it('tells subscribers when the feed loses history, re-positions, and goes on delivering', async () => {
+    const errors: unknown[] = [];
+    const store = new SharedMemoryStore();
+    const bus = new EventBus({ store, onError: (error) => errors.push(error) });
+    await bus.ready();
+    // Another process writes straight to the store: only this bus's feed is tailing.
+    let n = 0;
+    const remote = (data: number) =>
+      store.append([{ id: `remote-${n++}`, type: 'x', stream: 'default', time: Date.now(), data }]);
+    const sub = bus.subscribe('**');
+    const seen = recordEvents(bus, '**');
+    await remote(1);
+    await seen.waitFor(1);
+    store.losingHistory = true;
+    await remote(2); // wakes the tail, which now ends with HISTORY_TRUNCATED
+    const ended = await (async () => {
+      for await (const _ of sub) {
+        // what was delivered before the loss
+      }
+    })().catch((e: unknown) => e);
+    expect(ended).toMatchObject({ code: 'HISTORY_TRUNCATED' }); // the iterator is told, not silently resumed
+    expect(errors.some((e) => (e as { code?: string }).code === 'HISTORY_TRUNCATED')).toBe(true);
+    // The feed re-positions at the newest event (after its retry pause) and delivers what follows.
+    const next = bus.once('x', { filter: (e) => e.data === 3, timeoutMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await remote(3);
+    await expect(next).resolves.toMatchObject({ data: 3 });
+    await bus.close();
+  });
 });

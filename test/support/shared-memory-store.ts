@@ -1,6 +1,7 @@
 import {
   type BusEvent,
   type EventStore,
+  HistoryTruncatedError,
   MemoryEventStore,
   type ReadQuery,
   type StoredEvent,
@@ -16,6 +17,8 @@ export class SharedMemoryStore implements EventStore {
   readonly #appended = new EventTarget();
   /** Makes the next tail throw once, to test recovery. */
   failNextTail = false;
+  /** Makes running tails end with HistoryTruncatedError, as Redis's does when it came back empty. */
+  losingHistory = false;
   #closed = false;
 
   async append(events: readonly BusEvent[]) {
@@ -39,6 +42,10 @@ export class SharedMemoryStore implements EventStore {
     }
     let cursor = after === 'start' || after === 'now' ? undefined : after;
     while (!signal.aborted) {
+      if (this.losingHistory) {
+        this.losingHistory = false;
+        throw new HistoryTruncatedError('the store came back empty');
+      }
       const page = await this.inner.read({ after: cursor, limit: 1000 });
       for (const event of page.events) {
         cursor = event.cursor;
