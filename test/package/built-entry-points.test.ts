@@ -11,6 +11,9 @@ function run(args: string[]): string {
 }
 
 const program = `
+  const cursorBus = new EventBus();
+  const { cursor } = await cursorBus.publish({ type: 'probe', data: null });
+  if (!/^[0-9a-f]{10}-\\d{16}$/.test(cursor)) throw new Error('bad cursor from the built store: ' + cursor);
   const bus = new EventBus({ store: null });
   const seen = [];
   bus.on('task.*', (event) => seen.push(event.type));

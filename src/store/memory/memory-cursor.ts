@@ -9,8 +9,15 @@ const SEQ_DIGITS = 16;
  * earlier store (history it cannot resume) instead of pointing at an unrelated event.
  */
 export class MemoryCursor {
-  readonly epoch = randomBytes(5).toString('hex');
-  readonly #prefix = `${this.epoch}-`;
+  readonly epoch: string;
+  readonly #prefix: string;
+
+  constructor() {
+    // Assigned here, not as field initializers: the CJS build's class-field lowering does
+    // not keep a private field initialized after the public one it reads.
+    this.epoch = randomBytes(5).toString('hex');
+    this.#prefix = `${this.epoch}-`;
+  }
 
   format(seq: number): string {
     return this.#prefix + String(seq).padStart(SEQ_DIGITS, '0');
