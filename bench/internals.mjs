@@ -20,6 +20,15 @@ const ENTRIES = {
   subscriber: 'src/bus/subscriber.ts',
   'stream-counter': 'src/bus/stream-counter.ts',
   'buffered-subscription': 'src/subscription/buffered-subscription.ts',
+  'event-stamper': 'src/bus/event-stamper.ts',
+  'publish-gate': 'src/bus/publish-gate.ts',
+  'json-size': 'src/json-size.ts',
+  'double-hash': 'src/dedup/double-hash.ts',
+  deduplicator: 'src/dedup/deduplicator.ts',
+  'memory-event-store': 'src/store/memory/memory-event-store.ts',
+  'memory-cursor': 'src/store/memory/memory-cursor.ts',
+  'append-input': 'src/store/append-input.ts',
+  'recent-ids': 'src/dedup/recent-ids.ts',
 };
 
 /** Bundles the internals (shared modules split into common chunks, one copy each) and imports them. */
@@ -41,8 +50,26 @@ export async function loadInternals() {
     logLevel: 'warning',
   });
   const load = (name) => import(pathToFileURL(path.join(outdir, `${name}.mjs`)).href);
-  const [index, trie, parse, event, eventType, dispatcher, subscriber, streamCounter, buffered] =
-    await Promise.all(Object.keys(ENTRIES).map(load));
+  const [
+    index,
+    trie,
+    parse,
+    event,
+    eventType,
+    dispatcher,
+    subscriber,
+    streamCounter,
+    buffered,
+    stamper,
+    gate,
+    jsonSize,
+    doubleHash,
+    deduplicator,
+    memoryStore,
+    memoryCursor,
+    appendInput,
+    recentIds,
+  ] = await Promise.all(Object.keys(ENTRIES).map(load));
   return {
     SubscriptionIndex: index.SubscriptionIndex,
     PatternTrie: trie.PatternTrie,
@@ -54,5 +81,15 @@ export async function loadInternals() {
     Subscriber: subscriber.Subscriber,
     StreamCounter: streamCounter.StreamCounter,
     BufferedSubscription: buffered.BufferedSubscription,
+    EventStamper: stamper.EventStamper,
+    PublishGate: gate.PublishGate,
+    jsonByteLength: jsonSize.jsonByteLength,
+    stringBytes: jsonSize.stringBytes,
+    DoubleHash: doubleHash.DoubleHash,
+    Deduplicator: deduplicator.Deduplicator,
+    MemoryEventStore: memoryStore.MemoryEventStore,
+    MemoryCursor: memoryCursor.MemoryCursor,
+    checkAppendInput: appendInput.checkAppendInput,
+    RecentIds: recentIds.RecentIds,
   };
 }

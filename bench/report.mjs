@@ -114,7 +114,7 @@ part of the run, see PERF-NOTES.md). Each contender runs its own compiled copy o
 library pays for a call site another one made megamorphic. Before the warm-up one full GC moves
 what the setup built (buses, tries, emitters) to the old generation, as in a long-running process.
 Promises returned by busline's \`publish\` are awaited in batches of 1,000 (\`Promise.all\`) inside
-the timed loop. **Ratios between the contenders of one table are what matters:** absolute rates on
+the timed loop, except in rows that say "awaited one by one" (each publish awaited before the next). **Ratios between the contenders of one table are what matters:** absolute rates on
 this VM move 2–4× from one day to the next. "busline ÷ this" above 1 means busline is faster.
 Time/op is 1 ÷ the best rate.`;
 

@@ -10,7 +10,18 @@ import { loadInternals } from './internals.mjs';
 import { peerVersions } from './peers.mjs';
 import { printSection, renderMarkdown } from './report.mjs';
 
-const SCENARIOS = ['exact', 'wildcard', 'scale', 'churn', 'async-iteration', 'batch', 'memory'];
+const SCENARIOS = [
+  'exact',
+  'wildcard',
+  'scale',
+  'churn',
+  'async-iteration',
+  'batch',
+  'store',
+  'dedup',
+  'limiter',
+  'memory',
+];
 
 if (typeof globalThis.gc !== 'function') {
   console.error(
