@@ -81,6 +81,7 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
         text += this.#frame(result.value);
       }
     } catch (error) {
+      if (this.#ended) return; // cancelled meanwhile: subscribe nothing new
       const resumed = this.#resuming && codeOf(error) === 'INVALID_OPTION';
       text += resumed ? this.#restartLive() : formatNotice(SSE_EVENTS.error, describeError(error));
       finished = !resumed;

@@ -151,7 +151,8 @@ describe('sseStream', () => {
   });
 
   it('answers a malformed Last-Event-ID with a busline.error event that clears the id, then streams live', async () => {
-    const bus = new EventBus();
+    const reported: unknown[] = [];
+    const bus = new EventBus({ onError: (error) => reported.push(error) });
     await bus.publish({ type: 'tick', data: 'history' });
     const reader = sseStream(bus, { pattern: 'tick', lastEventId: 'not-a-cursor' }).getReader();
     const out = new SSECollector();
@@ -169,6 +170,7 @@ describe('sseStream', () => {
     await readUntil(reader, out, (c) => c.busEvents.length === 1);
     expect(out.busEvents.map((e) => e.data)).toEqual(['live']);
     expect(bus.stats().subscriptions).toBe(1);
+    expect(reported).toMatchObject([{ code: 'INVALID_OPTION' }]); // the bus reports the failed replay too
     await reader.cancel();
     expect(bus.stats().subscriptions).toBe(0);
   });
