@@ -17,6 +17,7 @@ import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
 import type { AppendResult, EventStore, StoreStats } from '../store/event-store.js';
+import { appendOwned } from '../store/memory/memory-event-store.js';
 import { BufferedSubscription, type Subscription } from '../subscription/buffered-subscription.js';
 import type { HistoryTruncated } from '../subscription/history-truncated.js';
 import { ReplayHandover } from '../subscription/replay-handover.js';
@@ -154,7 +155,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     if (this.#store === null) return this.#dispatch(ready, undefined);
     if (this.#feed !== undefined) await this.#feedPositioned();
-    const [appended] = await this.#append([ready]);
+    const appending = this.#append([ready]);
+    const [appended] = appending instanceof Promise ? await appending : appending;
     return this.#dispatch(ready, appended);
   }
 
@@ -175,7 +177,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     const verdicts = this.#gate.isOpen ? undefined : await this.#admitBatch(ready);
     const admitted = verdicts === undefined ? ready : ready.filter((_, i) => verdicts[i] === 'admit');
     if (this.#feed !== undefined && admitted.length > 0) await this.#feedPositioned();
-    const appended = this.#store === null || admitted.length === 0 ? undefined : await this.#append(admitted);
+    const appending = this.#store === null || admitted.length === 0 ? undefined : this.#append(admitted);
+    const appended = appending instanceof Promise ? await appending : appending;
     let next = 0;
     const results = ready.map((event, i) => {
       const verdict = verdicts?.[i] ?? 'admit';
@@ -458,8 +461,19 @@ export class EventBus<Events extends EventMap = EventMap> {
     return { id: event.id, status: verdict, deliveredTo: 0 };
   }
 
+  /**
+   * Appends through the store. The default memory store takes the bus's own events
+   * synchronously (no promise, no second validation, no copy); any other store goes through
+   * the port.
+   */
+  #append(events: StoredEvent[]): AppendResult[] | Promise<AppendResult[]> {
+    const store = this.#store as EventStore & { [appendOwned]?: (events: StoredEvent[]) => AppendResult[] };
+    if (store[appendOwned] !== undefined) return store[appendOwned](events);
+    return this.#appendThroughPort(events);
+  }
+
   /** Appends through the store; a failure that is not a BuslineError becomes StoreUnavailableError. */
-  async #append(events: StoredEvent[]): Promise<AppendResult[]> {
+  async #appendThroughPort(events: StoredEvent[]): Promise<AppendResult[]> {
     try {
       return await this.#store!.append(events);
     } catch (error) {

@@ -32,7 +32,8 @@ export interface ReplayOptions {
  * 2. Pages are read until the store has nothing more; each replayed event waits for room in
  *    the subscription (history is never dropped by the overflow policy).
  * 3. At the switch, pending events with a cursor above the last one the store returned are
- *    delivered; the others were part of the replay. The same test stays on for live events:
+ *    delivered, waiting for room like history (the overflow policy applies only once live);
+ *    the others were part of the replay. The same test stays on for live events:
  *    an event appended before the last read can be dispatched after the switch (its
  *    publisher's continuation runs later than the replay's), and it was replayed already.
  *    This needs the store guarantee that cursor order is visibility order (EventStore.append).
@@ -46,7 +47,7 @@ export class ReplayHandover {
   #pending: StoredEvent[] = [];
   #pendingOverflowed = false;
   #live = false;
-  /** The last cursor the replay returned: live events at or below it were replayed already. */
+  /** The last cursor replayed or handed over: live events at or below it were delivered already. */
   #replayedUpTo: string | undefined;
 
   constructor(sink: BufferedSubscription<StoredEvent | HistoryTruncated>, options: ReplayOptions) {
@@ -77,27 +78,49 @@ export class ReplayHandover {
     const { store, start, types, stream, filter, pageSize } = this.#options;
     let after = typeof start === 'object' && 'after' in start ? start.after : undefined;
     const since = typeof start === 'object' && 'since' in start ? start.since : undefined;
-    /** The highest cursor the store has returned: pending events up to it were replayed. */
-    let lastReturned: string | undefined;
     while (this.#sink.isOpen) {
       const page = await store.read({ after, types, stream, since, limit: pageSize });
       if (page.truncated && !(await this.#truncated(after))) return;
       for (const event of page.events) {
-        lastReturned = event.cursor;
+        this.#replayedUpTo = event.cursor;
         if (filter !== undefined && !this.#passes(filter, event)) continue;
         const wait = this.#sink.offerWhenRoom(event);
         if (wait !== undefined) await wait;
       }
-      after = page.next ?? lastReturned ?? after;
+      after = page.next ?? this.#replayedUpTo ?? after;
       if (page.next !== undefined) continue;
+      // Caught up with the store: hand over the held live events, then go live. If too many
+      // arrived meanwhile they were discarded: they are in the store, so read on from there.
+      if (await this.#handOverPending()) {
+        this.#live = true;
+        return;
+      }
+      after = this.#replayedUpTo ?? after;
+    }
+  }
+
+  /**
+   * Delivers the held live events not already replayed, waiting for room like replayed ones
+   * (so the overflow policy never drops history at the switch). Returns false when the
+   * held list overflowed meanwhile (the caller then reads the rest from the store).
+   */
+  async #handOverPending(): Promise<boolean> {
+    for (;;) {
       if (this.#pendingOverflowed) {
-        // Live events were discarded while replaying: they are in the store, read on from there.
         this.#pendingOverflowed = false;
         this.#pending = [];
-        continue;
+        return false;
       }
-      this.#goLive(lastReturned);
-      return;
+      const held = this.#pending;
+      if (held.length === 0) return true;
+      this.#pending = [];
+      for (const event of held) {
+        if (this.#isReplayed(event)) continue;
+        this.#replayedUpTo = event.cursor;
+        const wait = this.#sink.offerWhenRoom(event);
+        if (wait !== undefined) await wait;
+        if (!this.#sink.isOpen) return true;
+      }
     }
   }
 
@@ -119,14 +142,6 @@ export class ReplayHandover {
     const wait = this.#sink.offerWhenRoom(new HistoryTruncated(after, truncationMessage(after, true)));
     if (wait !== undefined) await wait;
     return true;
-  }
-
-  #goLive(lastReturned: string | undefined): void {
-    this.#live = true;
-    this.#replayedUpTo = lastReturned;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const event of pending) if (!this.#isReplayed(event)) this.#sink.push(event);
   }
 
   #isReplayed(event: StoredEvent): boolean {

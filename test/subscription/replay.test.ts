@@ -19,6 +19,17 @@ async function take<T>(iterator: AsyncIterator<T>, count: number): Promise<T[]> 
   return out;
 }
 
+/** The memory store seen only through the EventStore port (the bus's memory fast path does not apply). */
+function portOnly(inner: MemoryEventStore): EventStore {
+  return {
+    append: (events) => inner.append(events),
+    read: (query) => inner.read(query),
+    has: (id) => inner.has(id),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+  };
+}
+
 const dataOf = (items: unknown[]) =>
   items.map((e) => (e instanceof HistoryTruncated ? 'TRUNCATED' : (e as StoredEvent).data));
 
@@ -44,7 +55,7 @@ describe('publishing with a store', () => {
   });
 
   it('appends a batch with one store call', async () => {
-    const store = new MemoryEventStore();
+    const store = portOnly(new MemoryEventStore());
     const append = vi.spyOn(store, 'append');
     const bus = new EventBus({ store });
     const results = await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'a', data: n })));
@@ -53,7 +64,7 @@ describe('publishing with a store', () => {
   });
 
   it('rejects with StoreUnavailableError and delivers nothing when the store fails', async () => {
-    const store = new MemoryEventStore();
+    const store = portOnly(new MemoryEventStore());
     store.append = async () => {
       throw new Error('disk on fire');
     };
@@ -162,5 +173,21 @@ describe('subscribe with replay', () => {
     const bus = new EventBus({ store: minimal });
     await bus.publish({ type: 'a', data: 1 });
     expect(dataOf(await take(bus.subscribe('a', { from: 'start' }), 1))).toEqual([1]);
+  });
+});
+
+describe('the switch from replay to live', () => {
+  it('never lets the overflow policy drop history: held live events wait for room like replayed ones', async () => {
+    const bus = new EventBus();
+    await bus.publishBatch([1, 2].map((n) => ({ type: 'a', data: n })));
+    const sub = bus.subscribe('a', { from: 'start', bufferSize: 2, overflow: 'drop-oldest' });
+    for (let n = 3; n <= 4; n++) await bus.publish({ type: 'a', data: n }); // held while the replay runs
+    const seen: unknown[] = [];
+    for await (const item of sub) {
+      seen.push((item as StoredEvent).data);
+      if (seen.length === 4) break;
+    }
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(sub.stats().dropped).toBe(0);
   });
 });

@@ -20,6 +20,9 @@ export interface MemoryEventStoreOptions {
   clock?: () => number;
 }
 
+/** Key of MemoryEventStore's synchronous append for events the bus owns (not part of the public port). */
+export const appendOwned: unique symbol = Symbol('busline.appendOwned');
+
 export const MEMORY_STORE_DEFAULTS = {
   maxEventsPerStream: 1000,
   maxStreams: 10_000,
@@ -83,6 +86,36 @@ export class MemoryEventStore implements EventStore {
   async append(events: readonly BusEvent[]): Promise<AppendResult[]> {
     this.#assertOpen();
     checkAppendInput(events);
+    // A copy per event: the caller may reuse or change its objects after the call.
+    return this.#write(events, (event, cursor) => ({
+      id: event.id,
+      type: event.type,
+      stream: event.stream,
+      time: event.time,
+      data: event.data,
+      meta: event.meta,
+      cursor,
+    }));
+  }
+
+  /**
+   * The bus's fast path (`appendOwned` symbol): synchronous, no re-validation, and the bus's
+   * own event objects are kept (their `cursor` set here) instead of copies. Only for events
+   * the bus stamped and validated and never hands out before this call returns.
+   * @internal
+   */
+  [appendOwned](events: readonly StoredEvent[]): AppendResult[] {
+    this.#assertOpen();
+    return this.#write(events, (event, cursor) => {
+      (event as unknown as { cursor: string }).cursor = cursor;
+      return event as StoredEvent;
+    });
+  }
+
+  #write(
+    events: readonly BusEvent[],
+    keep: (event: BusEvent, cursor: string) => StoredEvent,
+  ): AppendResult[] {
     const now = this.#clock();
     const results: AppendResult[] = new Array(events.length);
     for (let i = 0; i < events.length; i++) {
@@ -93,15 +126,7 @@ export class MemoryEventStore implements EventStore {
         continue;
       }
       const cursor = this.#cursor.format(++this.#seq);
-      const stored: StoredEvent = {
-        id: event.id,
-        type: event.type,
-        stream: event.stream,
-        time: event.time,
-        data: event.data,
-        meta: event.meta,
-        cursor,
-      };
+      const stored = keep(event, cursor);
       this.#insert({ seq: this.#seq, storedAt: now, stream: this.#streamFor(event.stream), event: stored });
       results[i] = { id: event.id, cursor, duplicate: false };
     }
