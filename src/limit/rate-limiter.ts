@@ -44,6 +44,31 @@ export interface RateLimiterLike {
 
 export const RATE_LIMIT_DEFAULTS = { intervalMs: 1000, onLimit: 'drop', maxKeys: 10_000 } as const;
 
+/** Validates and completes the options every token-bucket limiter shares (in memory and on Redis). */
+export function checkBucketOptions(
+  options: Pick<RateLimiterOptions, 'rate' | 'intervalMs' | 'burst' | 'onLimit'>,
+): { rate: number; intervalMs: number; burst: number; onLimit: OnLimit } {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('Expected rate limiter options, e.g. { rate: 1000, intervalMs: 1000 }');
+  }
+  const { rate } = options;
+  if (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate)) {
+    throw new InvalidOptionError(`Expected \`rate\` to be a positive number, got ${String(rate)}`);
+  }
+  const intervalMs = positiveInteger('intervalMs', options.intervalMs, RATE_LIMIT_DEFAULTS.intervalMs);
+  const burst = options.burst ?? Math.max(1, rate);
+  if (typeof burst !== 'number' || !(burst >= 1) || !Number.isFinite(burst)) {
+    throw new InvalidOptionError(`Expected \`burst\` to be a number ≥ 1, got ${String(options.burst)}`);
+  }
+  const onLimit = options.onLimit ?? RATE_LIMIT_DEFAULTS.onLimit;
+  if (!['drop', 'delay', 'throw'].includes(onLimit)) {
+    throw new InvalidOptionError(
+      `Expected \`onLimit\` to be 'drop', 'delay' or 'throw', got ${String(onLimit)}`,
+    );
+  }
+  return { rate, intervalMs, burst, onLimit };
+}
+
 /**
  * A token bucket per key (stream, tenant, API key…), refilled continuously from the clock.
  * Memory is bounded: a bucket that has refilled to full is indistinguishable from a new
@@ -64,24 +89,12 @@ export class RateLimiter implements RateLimiterLike {
   #evictedActive = 0;
 
   constructor(options: RateLimiterOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidOptionError('Expected rate limiter options, e.g. { rate: 1000, intervalMs: 1000 }');
-    }
-    if (typeof options.rate !== 'number' || !(options.rate > 0) || !Number.isFinite(options.rate)) {
-      throw new InvalidOptionError(`Expected \`rate\` to be a positive number, got ${String(options.rate)}`);
-    }
-    this.rate = options.rate;
-    this.intervalMs = positiveInteger('intervalMs', options.intervalMs, RATE_LIMIT_DEFAULTS.intervalMs);
-    this.burst = options.burst ?? Math.max(1, this.rate);
-    if (typeof this.burst !== 'number' || !(this.burst >= 1) || !Number.isFinite(this.burst)) {
-      throw new InvalidOptionError(`Expected \`burst\` to be a number ≥ 1, got ${String(options.burst)}`);
-    }
-    this.onLimit = options.onLimit ?? RATE_LIMIT_DEFAULTS.onLimit;
-    if (!['drop', 'delay', 'throw'].includes(this.onLimit)) {
-      throw new InvalidOptionError(
-        `Expected \`onLimit\` to be 'drop', 'delay' or 'throw', got ${String(options.onLimit)}`,
-      );
-    }
+    ({
+      rate: this.rate,
+      intervalMs: this.intervalMs,
+      burst: this.burst,
+      onLimit: this.onLimit,
+    } = checkBucketOptions(options));
     this.#maxKeys = positiveInteger('maxKeys', options.maxKeys, RATE_LIMIT_DEFAULTS.maxKeys);
     this.#clock = options.clock ?? Date.now;
     this.#tokensPerMs = this.rate / this.intervalMs;
@@ -90,17 +103,9 @@ export class RateLimiter implements RateLimiterLike {
   /** Takes `n` tokens from `key`'s bucket if it has them now; never waits. */
   tryTake(key: string, n = 1): boolean {
     this.#checkCount(n);
-    const now = this.#clock();
-    const bucket = this.#bucket(key, now);
-    bucket.refill(now, this.#tokensPerMs, this.burst);
-    // Queued `take` callers were first: a tryTake does not jump the queue.
-    if (bucket.waiters.length === 0 && bucket.tokens >= n) {
-      bucket.tokens -= n;
-      bucket.allowed += n;
-      this.#allowed += n;
-      return true;
-    }
-    bucket.limited += n;
+    const refused = this.#takeNow(key, n);
+    if (refused === undefined) return true;
+    refused.limited += n;
     this.#limited += n;
     return false;
   }
@@ -112,15 +117,8 @@ export class RateLimiter implements RateLimiterLike {
   take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
     this.#checkCount(n);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const now = this.#clock();
-    const bucket = this.#bucket(key, now);
-    bucket.refill(now, this.#tokensPerMs, this.burst);
-    if (bucket.waiters.length === 0 && bucket.tokens >= n) {
-      bucket.tokens -= n;
-      bucket.allowed += n;
-      this.#allowed += n;
-      return Promise.resolve();
-    }
+    const bucket = this.#takeNow(key, n);
+    if (bucket === undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         n,
@@ -153,6 +151,22 @@ export class RateLimiter implements RateLimiterLike {
       evictedActive: this.#evictedActive,
       busiest,
     };
+  }
+
+  /**
+   * Refills `key`'s bucket and takes `n` tokens if they are there and no queued `take` is
+   * ahead (queued callers came first: nobody jumps the queue). Returns the bucket when it
+   * could not take, undefined when it did.
+   */
+  #takeNow(key: string, n: number): TokenBucket | undefined {
+    const now = this.#clock();
+    const bucket = this.#bucket(key, now);
+    bucket.refill(now, this.#tokensPerMs, this.burst);
+    if (bucket.waiters.length > 0 || bucket.tokens < n) return bucket;
+    bucket.tokens -= n;
+    bucket.allowed += n;
+    this.#allowed += n;
+    return undefined;
   }
 
   #checkCount(n: number): void {

@@ -8,7 +8,12 @@ import {
 import { RedisCalls } from '../../store/redis/redis-calls.js';
 import type { RedisConnection } from '../../store/redis/redis-connection.js';
 import { encodeStreamName, prefixProblem } from '../../store/redis/redis-keys.js';
-import { type OnLimit, RATE_LIMIT_DEFAULTS, type RateLimiterStats } from '../rate-limiter.js';
+import {
+  checkBucketOptions,
+  type OnLimit,
+  RATE_LIMIT_DEFAULTS,
+  type RateLimiterStats,
+} from '../rate-limiter.js';
 import { TOKEN_BUCKET } from './token-bucket-script.js';
 
 export interface RedisRateLimiterOptions {
@@ -52,21 +57,12 @@ export class RedisRateLimiter {
     const prefix = options.prefix ?? 'busline';
     const problem = prefixProblem(prefix);
     if (problem) throw new InvalidOptionError(problem);
-    if (!(options.rate > 0) || !Number.isFinite(options.rate)) {
-      throw new InvalidOptionError(`Expected \`rate\` to be a positive number, got ${String(options.rate)}`);
-    }
-    this.rate = options.rate;
-    this.intervalMs = positiveInteger('intervalMs', options.intervalMs, RATE_LIMIT_DEFAULTS.intervalMs);
-    this.burst = options.burst ?? Math.max(1, this.rate);
-    if (!(this.burst >= 1) || !Number.isFinite(this.burst)) {
-      throw new InvalidOptionError(`Expected \`burst\` to be a number ≥ 1, got ${String(options.burst)}`);
-    }
-    this.onLimit = options.onLimit ?? RATE_LIMIT_DEFAULTS.onLimit;
-    if (!['drop', 'delay', 'throw'].includes(this.onLimit)) {
-      throw new InvalidOptionError(
-        `Expected \`onLimit\` to be 'drop', 'delay' or 'throw', got ${String(options.onLimit)}`,
-      );
-    }
+    ({
+      rate: this.rate,
+      intervalMs: this.intervalMs,
+      burst: this.burst,
+      onLimit: this.onLimit,
+    } = checkBucketOptions(options));
     this.#connection = isNodeRedisClient(options.client) ? nodeRedisClient(options.client) : options.client;
     this.#calls = new RedisCalls(positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 2000));
     this.#base = `{${prefix}}:rl:`;
