@@ -21,6 +21,7 @@ const SCENARIOS = [
   'dedup',
   'limiter',
   'memory',
+  'redis',
 ];
 
 if (typeof globalThis.gc !== 'function') {

@@ -1,0 +1,473 @@
+// Scenario (issue "RedisEventStore", item 7): the Redis store against a real Redis (REDIS_URL,
+// default 127.0.0.1:6379). publishBatch on a bus backed by RedisEventStore vs raw pipelined XADD,
+// store.append alone, replay paging with store.read, and cross-process delivery latency (one
+// child process subscribed on the same prefix). Every key is under a unique prefix and deleted.
+
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createClient } from 'redis';
+import { measure } from '../harness.mjs';
+import { formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
+
+const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BATCH = 1000;
+const STREAMS = 10;
+const REPLAY_EVENTS = 50_000;
+const REPLAY_STREAMS = 5;
+const PAGE = 1000;
+const RAW_MAXLEN = 100_000; // the store's default maxEvents: the raw stream is bounded alike (XADD MAXLEN ~)
+const LAT_RATE = 10_000; // events/s
+const LAT_SECONDS = 5;
+
+const BUS = `bus.publishBatch(${BATCH}) on RedisEventStore (awaited)`;
+const APPEND = `store.append(${BATCH} events) alone, no bus`;
+const RAW = `raw node-redis: ${BATCH} pipelined XADD (Promise.all)`;
+const count = (n) => n.toLocaleString('en-US');
+
+const inputs = Array.from({ length: BATCH }, (_, i) => ({
+  type: i % 2 ? 'bench.created' : 'bench.updated',
+  stream: `s-${i % STREAMS}`,
+  data: { n: i, name: 'render', attempts: 1 },
+}));
+
+export async function run({ busline }) {
+  const { EventBus } = busline;
+  const { RedisEventStore } = await import('../../dist/redis.js');
+  const client = await createClient({ url: URL_ })
+    .on('error', (error) => console.error('redis', error))
+    .connect();
+  const base = `bench-redis-${process.pid}-${Date.now().toString(36)}`;
+  try {
+    const publish = await publishing(EventBus, RedisEventStore, busline, client, base);
+    const replay = await replaying(RedisEventStore, busline, client, base);
+    const latency = await crossProcess(EventBus, RedisEventStore, client, base);
+    return [publish, replay, latency];
+  } finally {
+    const deleted = await deleteKeys(client, base);
+    console.log(`(redis scenario: deleted ${deleted} keys matching {${base}*)`);
+    await client.close();
+  }
+}
+
+async function deleteKeys(client, base) {
+  let deleted = 0;
+  for await (const chunk of client.scanIterator({ MATCH: `{${base}*`, COUNT: 1000 })) {
+    const keys = Array.isArray(chunk) ? chunk : [chunk];
+    if (keys.length) deleted += await client.del(keys);
+  }
+  return deleted;
+}
+
+async function commandStats(client) {
+  const info = await client.info('commandstats');
+  const stats = {};
+  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+),usec=(\d+)/gm)) {
+    stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  }
+  return stats;
+}
+
+/** Runs `fn` `times` times in a row (untimed by the harness): wall, this process's CPU, Redis's CPU per command. */
+async function profile(client, times, fn) {
+  const before = await commandStats(client);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < times; i++) await fn();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const after = await commandStats(client);
+  const events = times * BATCH;
+  const server = {};
+  let serverTotal = 0;
+  for (const [name, s] of Object.entries(after)) {
+    const usec = s.usec - (before[name]?.usec ?? 0);
+    if (usec > 0 && name !== 'info') {
+      server[name] = usec;
+      serverTotal += usec;
+    }
+  }
+  const perEvent = (us) => formatNs((us * 1000) / events);
+  return {
+    wallNs: (wall * 1e6) / events,
+    text:
+      `wall ${perEvent(wall * 1000)}/event, this process's CPU ${perEvent(cpu.user + cpu.system)}/event, ` +
+      `Redis CPU ${perEvent(serverTotal)}/event (${Object.entries(server)
+        .sort((a, b) => b[1] - a[1])
+        .map(([n, us]) => `${n} ${perEvent(us)}`)
+        .join(', ')})`,
+  };
+}
+
+async function publishing(EventBus, RedisEventStore, busline, client, base) {
+  const { createEventId } = busline;
+  const payloads = inputs.map((input) => JSON.stringify(input));
+  const contenders = [
+    {
+      name: BUS,
+      async setup() {
+        const store = new RedisEventStore({ client, prefix: `${base}-bus` });
+        const bus = new EventBus({ store });
+        const ctx = { bus, inputs, sent: 0, handled: 0, notDelivered: 0 };
+        bus.on('bench.*', () => {
+          ctx.handled++;
+        });
+        await bus.ready();
+        return ctx;
+      },
+      loop: async (ctx, n) => {
+        const { bus, inputs } = ctx;
+        let bad = 0;
+        for (let i = 0; i < n; i++) {
+          const results = await bus.publishBatch(inputs);
+          for (let j = 0; j < results.length; j++) if (results[j].deliveredTo !== 1) bad++;
+        }
+        ctx.sent += n * inputs.length;
+        ctx.notDelivered += bad;
+      },
+      check: (ctx) =>
+        ctx.notDelivered > 0
+          ? `${ctx.notDelivered} publishes not delivered to the local handler`
+          : ctx.handled !== ctx.sent
+            ? `handled ${ctx.handled} of ${ctx.sent}`
+            : undefined,
+      teardown: (ctx) => ctx.bus.close(),
+    },
+    {
+      name: APPEND,
+      setup: () => ({
+        store: new RedisEventStore({ client, prefix: `${base}-append` }),
+        inputs,
+        createEventId,
+        duplicates: 0,
+      }),
+      loop: async (ctx, n) => {
+        const { store, inputs, createEventId } = ctx;
+        let duplicates = 0;
+        for (let i = 0; i < n; i++) {
+          const now = Date.now();
+          const events = new Array(inputs.length);
+          for (let j = 0; j < inputs.length; j++) {
+            const input = inputs[j];
+            events[j] = {
+              id: createEventId(now),
+              type: input.type,
+              stream: input.stream,
+              time: now,
+              data: input.data,
+            };
+          }
+          const appended = await store.append(events);
+          for (let j = 0; j < appended.length; j++) if (appended[j].duplicate) duplicates++;
+        }
+        ctx.duplicates += duplicates;
+      },
+      check: (ctx) => (ctx.duplicates > 0 ? `${ctx.duplicates} appends were duplicates` : undefined),
+      teardown: (ctx) => ctx.store.close(),
+    },
+    {
+      name: RAW,
+      setup: () => ({
+        client,
+        key: `{${base}-raw}:stream`,
+        payloads,
+        trim: { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: RAW_MAXLEN } },
+      }),
+      loop: async (ctx, n) => {
+        const { client, key, payloads, trim } = ctx;
+        for (let i = 0; i < n; i++) {
+          const pending = new Array(payloads.length);
+          for (let j = 0; j < payloads.length; j++)
+            pending[j] = client.xAdd(key, '*', { e: payloads[j] }, trim);
+          await Promise.all(pending);
+        }
+      },
+    },
+  ];
+  const rows = await measure(contenders.map((c) => ({ ...c, opsPerIter: BATCH })));
+  const bus = row(rows, BUS);
+  const append = row(rows, APPEND);
+  const raw = row(rows, RAW);
+
+  // Where the time goes, measured outside the harness: 20 batches in a row of each, with Redis's
+  // INFO commandstats (server CPU per command) and process.cpuUsage (this process) around them.
+  const profStore = new RedisEventStore({ client, prefix: `${base}-prof` });
+  const profBus = new EventBus({ store: new RedisEventStore({ client, prefix: `${base}-profbus` }) });
+  profBus.on('bench.*', () => {});
+  await profBus.ready();
+  const { createEventId: id } = busline;
+  const rawKey = `{${base}-profraw}:stream`;
+  const profRaw = await profile(client, 20, () =>
+    Promise.all(payloads.map((p) => client.xAdd(rawKey, '*', { e: p }))),
+  );
+  const profAppend = await profile(client, 20, () => {
+    const now = Date.now();
+    return profStore.append(inputs.map((x) => ({ ...x, id: id(now), time: now })));
+  });
+  const profPublish = await profile(client, 20, () => profBus.publishBatch(inputs));
+  await profBus.close();
+  await profStore.close();
+
+  const ratio = bus.best / raw.best;
+  return {
+    title: 'Redis store: publishBatch and append',
+    summary: `Redis at ${URL_}; ${BATCH} events per batch over ${STREAMS} streams; rates in events/s.`,
+    description: [
+      `A bus \`new EventBus({ store: new RedisEventStore({ client, prefix }) })\` (store defaults: 1,000 events per stream,`,
+      `100,000 in the log) with one \`bench.*\` handler; one iteration is \`await bus.publishBatch(inputs)\` of ${count(BATCH)} inputs`,
+      `without ids (the bus generates them) over ${STREAMS} streams. The bus treats the store as shared: each publish resolves`,
+      "once its event came back through the store's live feed (XREAD BLOCK on the store's own connection); every result",
+      `must show \`deliveredTo: 1\` (checked). \`store.append\` alone: the same ${count(BATCH)} events with fresh ids and times`,
+      'built in the loop, on a store of its own prefix, no bus. Raw: the same payloads as JSON strings (serialized once, before',
+      `timing), one \`client.xAdd(key, '*', { e: json }, MAXLEN ~ ${count(RAW_MAXLEN)})\` per event to one stream key, all ${count(BATCH)}`,
+      'fired then awaited with `Promise.all` (node-redis pipelines them on the connection). One node-redis client for all.',
+    ].join(' '),
+    tables: [{ rows, baseline: RAW, ratioLabel: 'this ÷ raw XADD', speedVsBaseline: true, unit: 'events/s' }],
+    extra: [
+      `Share: store.append alone is ${formatRatio(append.best / raw.best)} of raw; the bus on top of it ` +
+        `${formatRatio(bus.best / append.best)} of store.append (${formatNs(bus.nsPerOp - append.nsPerOp)} per event more: ` +
+        'stamping, dedup, waiting for the live feed to bring the events back and delivering them).',
+      `Profile (20 batches in a row each, outside the harness) — raw XADD: ${profRaw.text}. store.append: ${profAppend.text}. ` +
+        `bus.publishBatch: ${profPublish.text}.`,
+    ],
+    targets: [
+      target(
+        `bus.publishBatch(${BATCH}) on RedisEventStore ≥ 50 % of raw pipelined XADD`,
+        ratio,
+        '>=',
+        0.5,
+        `per event, raw XADD ${formatNs(raw.nsPerOp)}, store.append ${formatNs(append.nsPerOp)} ` +
+          `(+${formatNs(append.nsPerOp - raw.nsPerOp)}: the append script), bus ${formatNs(bus.nsPerOp)} ` +
+          `(+${formatNs(bus.nsPerOp - append.nsPerOp)} over append). Profile: store.append ${profAppend.text}; ` +
+          `bus.publishBatch ${profPublish.text}; raw ${profRaw.text}.`,
+      ),
+    ],
+  };
+}
+
+async function replaying(RedisEventStore, busline, client, base) {
+  const { createEventId } = busline;
+  const store = new RedisEventStore({
+    client,
+    prefix: `${base}-replay`,
+    maxEventsPerStream: REPLAY_EVENTS / REPLAY_STREAMS,
+  });
+  const fill0 = performance.now();
+  for (let i = 0; i < REPLAY_EVENTS; i += PAGE) {
+    const now = Date.now();
+    const events = [];
+    for (let j = i; j < i + PAGE; j++) {
+      events.push({
+        id: createEventId(now),
+        type: j % 2 ? 'job.created' : 'order.placed',
+        stream: `replay-${j % REPLAY_STREAMS}`,
+        time: now,
+        data: { n: j, label: 'replay' },
+      });
+    }
+    await store.append(events);
+  }
+  const fillRate = (REPLAY_EVENTS / (performance.now() - fill0)) * 1000;
+  const stats = await store.stats();
+  const cases = [
+    { name: `all streams (the log), ${count(REPLAY_EVENTS)} events`, query: {}, lap: REPLAY_EVENTS / PAGE },
+    {
+      name: `one stream, ${count(REPLAY_EVENTS / REPLAY_STREAMS)} events`,
+      query: { stream: 'replay-2' },
+      lap: REPLAY_EVENTS / REPLAY_STREAMS / PAGE,
+    },
+  ];
+  const rows = await measure(
+    cases.map((c) => ({
+      name: c.name,
+      setup: () => ({
+        store,
+        query: { ...c.query, limit: PAGE },
+        lap: c.lap,
+        after: undefined,
+        bad: 0,
+        pages: 0,
+        laps: 0,
+      }),
+      loop: async (ctx, n) => {
+        const { store, query } = ctx;
+        let after = ctx.after;
+        let bad = 0;
+        for (let i = 0; i < n; i++) {
+          const page = await store.read(after === undefined ? query : { ...query, after });
+          if (page.events.length !== query.limit) bad++;
+          after = page.next;
+          if (after === undefined) ctx.laps++;
+        }
+        ctx.after = after;
+        ctx.bad += bad;
+        ctx.pages += n;
+      },
+      opsPerIter: PAGE,
+      check: (ctx) =>
+        ctx.bad > 0
+          ? `${ctx.bad} pages were not full`
+          : ctx.laps !== Math.floor(ctx.pages / ctx.lap)
+            ? `${ctx.laps} ends in ${ctx.pages} pages of ${ctx.lap} per lap`
+            : undefined,
+    })),
+  );
+  // Where a page's time goes: Redis's CPU for the read script vs this process.
+  let after;
+  const prof = await profile(client, REPLAY_EVENTS / PAGE, async () => {
+    const page = await store.read(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
+    after = page.next;
+  });
+  await store.close();
+  const all = row(rows, cases[0].name);
+  return {
+    title: 'Redis store: replay paging with store.read',
+    summary: `RedisEventStore holding ${count(stats.events)} events over ${REPLAY_STREAMS} streams; limit ${count(PAGE)}, following next.`,
+    description: [
+      `A \`RedisEventStore({ client, prefix, maxEventsPerStream: ${count(REPLAY_EVENTS / REPLAY_STREAMS)} })\` filled with`,
+      `${count(REPLAY_EVENTS)} events by 50 appends of ${count(PAGE)} (fill ran at ${formatRate(fillRate)} events/s). One iteration`,
+      `reads one page: \`await store.read({ stream?, limit: ${PAGE}, after })\` with \`after\` = the previous page's \`next\`,`,
+      'starting over when a page has no `next`; every page must return 1,000 events (checked). Rate = events returned per second.',
+    ].join(' '),
+    tables: [{ rows, unit: 'events/s' }],
+    extra: [`Profile of one pass over the log (${REPLAY_EVENTS / PAGE} pages in a row): ${prof.text}.`],
+    targets: [
+      target(
+        `replay store.read over ${count(REPLAY_EVENTS)} events (limit ${PAGE}) ≥ 200,000 events/s`,
+        all.best,
+        '>=',
+        2e5,
+        `a page of ${PAGE} costs ${formatNs(all.nsPerOp * PAGE)}; per event: ${prof.text}.`,
+        ' events/s',
+      ),
+    ],
+  };
+}
+
+/** `promise`, or a rejection after `ms`. */
+function within(promise, ms, message = `not settled within ${ms} ms`) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function percentiles(values) {
+  const sorted = Float64Array.from(values).sort();
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return { p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1], n: sorted.length };
+}
+const ms = (x) => `${x.toFixed(2)} ms`;
+const pLine = (p) => `p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`;
+
+async function crossProcess(EventBus, RedisEventStore, client, base) {
+  const prefix = `${base}-lat`;
+  const childPath = fileURLToPath(new URL('../redis-latency-child.mjs', import.meta.url));
+  const child = fork(childPath, [prefix, URL_], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const messages = [];
+  let wake;
+  child.on('message', (m) => {
+    messages.push(m);
+    wake?.();
+  });
+  const next = async () => {
+    while (messages.length === 0) await new Promise((resolve) => (wake = resolve));
+    return messages.shift();
+  };
+  await next(); // ready
+  const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
+  await bus.ready();
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const total = LAT_RATE * LAT_SECONDS;
+  const pending = [];
+  const resolveMs = [];
+  const batchSizes = [];
+  let sent = 0;
+  const t0 = performance.now();
+  while (sent < total) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const due = Math.min(total, Math.floor(((performance.now() - t0) * LAT_RATE) / 1000)) - sent;
+    if (due <= 0) continue;
+    const sentAt = performance.timeOrigin + performance.now();
+    const batch = new Array(due);
+    for (let i = 0; i < due; i++) {
+      const k = sent + i;
+      batch[i] = { type: 'lat.tick', stream: `lat-${k % STREAMS}`, data: { k, sentAt } };
+    }
+    sent += due;
+    batchSizes.push(due);
+    pending.push(
+      bus.publishBatch(batch).then(() => resolveMs.push(performance.timeOrigin + performance.now() - sentAt)),
+    );
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  // Bounded wait: publishes that have not resolved 10 s after the last one was sent are counted, not awaited.
+  let settled = 0;
+  for (const p of pending) p.then(() => settled++);
+  await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  const unresolved = pending.length - settled;
+  loop.disable();
+  child.send({ done: true, expected: total });
+  const report = await within(next(), 15_000, 'the child did not report its latencies within 15 s');
+  await within(
+    new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))),
+    5000,
+  ).catch(() => child.kill());
+  await within(bus.close(), 5000).catch((error) => console.error(`redis latency: ${error.message}`));
+
+  const p = percentiles(report.latency);
+  const stored = percentiles(report.storedAt);
+  const own = percentiles(resolveMs);
+  const sizes = percentiles(batchSizes);
+  const received = report.latency.length;
+  const asRows = [
+    { label: 'publish → child handler (the target)', p },
+    { label: 'publish → Redis id time (cursor ms, 1 ms resolution)', p: stored },
+    { label: 'publish → parent publishBatch resolved (own feed)', p: own },
+  ];
+  return {
+    title: 'Redis store: cross-process latency',
+    summary: `One child process subscribed on the same prefix; parent publishes ${count(LAT_RATE)} events/s for ${LAT_SECONDS} s.`,
+    description: [
+      `The parent's bus (\`RedisEventStore\`, shared client) publishes ${count(total)} events at a steady ${count(LAT_RATE)} events/s:`,
+      'on every `setTimeout(1)` tick it sends the events due by the clock (10 per ms on average) as one `publishBatch`, not',
+      `awaited (batches of ${sizes.p50}–${sizes.max}, median ${sizes.p50}; ${count(batchSizes.length)} batches in ${elapsed.toFixed(2)} s). A forked`,
+      'child (bench/redis-latency-child.mjs: its own node-redis client and bus on the same prefix, one `lat.*` handler)',
+      'records for each event `now − data.sentAt`, both as `performance.timeOrigin + performance.now()`, and sends the',
+      `array back over IPC at the end (it waits at most 5 s for the last ones). Received ${count(received)} of ${count(total)};`,
+      `${count(unresolved)} of the parent's ${count(pending.length)} publishBatch calls had not resolved 10 s after the last send.`,
+    ].join(' '),
+    tables: [],
+    extra: [
+      '| measured | n | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n' +
+        asRows
+          .map(
+            ({ label, p }) =>
+              `| ${label} | ${count(p.n)} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} |`,
+          )
+          .join('\n'),
+      `Event-loop delay p99 / max: parent ${ms(loop.percentile(99) / 1e6)} / ${ms(loop.max / 1e6)}, child ${ms(report.loopP99)} / ${ms(report.loopMax)}.`,
+    ],
+    targets: [
+      strictlyBelow(
+        `cross-process delivery p99 < 5 ms at ${count(LAT_RATE)} events/s (${pLine(p)})`,
+        p.p99,
+        '<=',
+        5,
+        `publish → stored in Redis (Redis id time): ${pLine(stored)}; the rest is the child's XREAD wake-up and delivery. ` +
+          `The parent's own publishBatch resolved: ${pLine(own)}. Event-loop delay p99/max parent ` +
+          `${ms(loop.percentile(99) / 1e6)}/${ms(loop.max / 1e6)}, child ${ms(report.loopP99)}/${ms(report.loopMax)}.`,
+        ' ms',
+      ),
+    ],
+  };
+}
+
+/** `target` knows >= and <=; the issue says p99 < 5 ms, so the pass is decided strictly here. */
+function strictlyBelow(text, value, _cmp, required, diagnosis, unit) {
+  const t = target(text, value, '<=', required, diagnosis, unit);
+  const pass = value < required;
+  return { ...t, cmp: '<', pass, diagnosis: pass ? undefined : diagnosis };
+}
