@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { measure } from '../harness.mjs';
 import { formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
+import { pagingContender } from './shared.mjs';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BATCH = 1000;
@@ -277,39 +278,7 @@ async function replaying(RedisEventStore, busline, client, base) {
     },
   ];
   const rows = await measure(
-    cases.map((c) => ({
-      name: c.name,
-      setup: () => ({
-        store,
-        query: { ...c.query, limit: PAGE },
-        lap: c.lap,
-        after: undefined,
-        bad: 0,
-        pages: 0,
-        laps: 0,
-      }),
-      loop: async (ctx, n) => {
-        const { store, query } = ctx;
-        let after = ctx.after;
-        let bad = 0;
-        for (let i = 0; i < n; i++) {
-          const page = await store.read(after === undefined ? query : { ...query, after });
-          if (page.events.length !== query.limit) bad++;
-          after = page.next;
-          if (after === undefined) ctx.laps++;
-        }
-        ctx.after = after;
-        ctx.bad += bad;
-        ctx.pages += n;
-      },
-      opsPerIter: PAGE,
-      check: (ctx) =>
-        ctx.bad > 0
-          ? `${ctx.bad} pages were not full`
-          : ctx.laps !== Math.floor(ctx.pages / ctx.lap)
-            ? `${ctx.laps} ends in ${ctx.pages} pages of ${ctx.lap} per lap`
-            : undefined,
-    })),
+    cases.map((c) => pagingContender({ name: c.name, store, query: c.query, lap: c.lap, page: PAGE })),
   );
   // Where a page's time goes: Redis's CPU for the read script vs this process.
   let after;

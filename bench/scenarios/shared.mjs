@@ -130,3 +130,44 @@ export function flatIds(createEventId, count, startMs = Date.now()) {
   const ids = Array.from({ length: count }, (_, i) => createEventId(startMs + (i >>> 10)));
   return JSON.parse(JSON.stringify(ids));
 }
+
+/**
+ * A replay contender: reads `store` page by page with `query` (limit `page`), following
+ * `next` and starting over at the end; checks every page was full and the laps add up.
+ * Shared by the memory-store and Redis replay scenarios.
+ */
+export function pagingContender({ name, store, query, lap, page }) {
+  return {
+    name,
+    setup: () => ({
+      store,
+      query: { ...query, limit: page },
+      lap,
+      after: undefined,
+      bad: 0,
+      pages: 0,
+      laps: 0,
+    }),
+    loop: async (ctx, n) => {
+      const { store, query } = ctx;
+      let after = ctx.after;
+      let bad = 0;
+      for (let i = 0; i < n; i++) {
+        const result = await store.read(after === undefined ? query : { ...query, after });
+        if (result.events.length !== query.limit) bad++;
+        after = result.next;
+        if (after === undefined) ctx.laps++;
+      }
+      ctx.after = after;
+      ctx.bad += bad;
+      ctx.pages += n;
+    },
+    opsPerIter: page,
+    check: (ctx) =>
+      ctx.bad > 0
+        ? `${ctx.bad} pages were not full`
+        : ctx.laps !== Math.floor(ctx.pages / ctx.lap)
+          ? `${ctx.laps} ends in ${ctx.pages} pages of ${ctx.lap} per lap`
+          : undefined,
+  };
+}

@@ -10,6 +10,7 @@ import {
   flatIds,
   PIPELINE_PATTERN,
   PREFILL,
+  pagingContender,
   pipelineBatchLoop,
   pipelineBus,
   pipelineCheck,
@@ -478,39 +479,9 @@ async function replay(busline) {
   ];
   // Every case's match count is a multiple of the page, so every page returns exactly PAGE events.
   const rows = await measure(
-    cases.map((c) => ({
-      name: c.name,
-      setup: () => ({
-        store,
-        query: { ...c.query, limit: PAGE },
-        lap: c.matches / PAGE,
-        after: undefined,
-        bad: 0,
-        pages: 0,
-        laps: 0,
-      }),
-      loop: async (ctx, n) => {
-        const { store, query } = ctx;
-        let after = ctx.after;
-        let bad = 0;
-        for (let i = 0; i < n; i++) {
-          const page = await store.read(after === undefined ? query : { ...query, after });
-          if (page.events.length !== query.limit) bad++;
-          after = page.next;
-          if (after === undefined) ctx.laps++;
-        }
-        ctx.after = after;
-        ctx.bad += bad;
-        ctx.pages += n;
-      },
-      opsPerIter: PAGE,
-      check: (ctx) =>
-        ctx.bad > 0
-          ? `${ctx.bad} pages were not full`
-          : ctx.laps !== Math.floor(ctx.pages / ctx.lap)
-            ? `${ctx.laps} ends of the stream in ${ctx.pages} pages of ${ctx.lap} per lap`
-            : undefined,
-    })),
+    cases.map((c) =>
+      pagingContender({ name: c.name, store, query: c.query, lap: c.matches / PAGE, page: PAGE }),
+    ),
   );
   const stats = await store.stats();
   const scanned = (c) => (c.query.stream === undefined ? REPLAY_EVENTS : perStream) / c.matches;
