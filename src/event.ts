@@ -95,6 +95,22 @@ function metaProblem(meta: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A fresh stored event holding exactly the envelope fields of `event` plus `cursor`
+ * (no extra properties a caller's object may carry).
+ */
+export function toStoredEvent(event: BusEvent, cursor: string): StoredEvent {
+  return {
+    id: event.id,
+    type: event.type,
+    stream: event.stream,
+    time: event.time,
+    data: event.data,
+    meta: event.meta,
+    cursor,
+  };
+}
+
 /** `{"id":` `,"type":` `,"stream":` `,"time":` and the closing brace. */
 const ENVELOPE_OVERHEAD = 6 + 8 + 10 + 8 + 1;
 const DATA_KEY = 8; // ,"data":

@@ -1,5 +1,5 @@
 import { InvalidEventError } from '../errors.js';
-import type { StoredEvent } from '../event.js';
+import { type StoredEvent, toStoredEvent } from '../event.js';
 
 /** Names of the SSE events the helpers send besides bus events (listen with `addEventListener`). */
 export const SSE_EVENTS = {
@@ -44,15 +44,7 @@ export function formatSSE(event: StoredEvent, options: FormatSSEOptions = {}): s
   checkField('cursor', event.cursor);
   const named = options.named ?? true;
   if (named) checkField('type', event.type);
-  const payload: SSEEventPayload = {
-    id: event.id,
-    type: event.type,
-    stream: event.stream,
-    time: event.time,
-    data: event.data,
-    meta: event.meta,
-    cursor: event.cursor,
-  };
+  const payload: SSEEventPayload = toStoredEvent(event, event.cursor);
   return formatMessage({
     id: event.cursor,
     event: named ? event.type : undefined,

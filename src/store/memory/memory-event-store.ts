@@ -1,5 +1,5 @@
 import { ClosedError, InvalidOptionError } from '../../errors.js';
-import type { BusEvent, StoredEvent } from '../../event.js';
+import { type BusEvent, type StoredEvent, toStoredEvent } from '../../event.js';
 import { positiveInteger } from '../../option-checks.js';
 import { checkAppendInput } from '../append-input.js';
 import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '../event-store.js';
@@ -87,15 +87,7 @@ export class MemoryEventStore implements EventStore {
     this.#assertOpen();
     checkAppendInput(events);
     // A copy per event: the caller may reuse or change its objects after the call.
-    return this.#write(events, (event, cursor) => ({
-      id: event.id,
-      type: event.type,
-      stream: event.stream,
-      time: event.time,
-      data: event.data,
-      meta: event.meta,
-      cursor,
-    }));
+    return this.#write(events, toStoredEvent);
   }
 
   /**
