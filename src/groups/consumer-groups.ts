@@ -7,7 +7,7 @@ import type { EventStore } from '../store/event-store.js';
 import { type Consumer, GroupConsumer } from './consumer.js';
 import { checkGroupName, resolveConsumeOptions } from './consumer-group-options.js';
 import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
-import type { GroupBackend } from './group-backend.js';
+import { GROUP_BACKEND, type GroupBackend, providesGroupBackend } from './group-backend.js';
 import { MemoryGroupBackend } from './memory-group-backend.js';
 
 export interface ConsumerGroupsOptions {
@@ -68,6 +68,7 @@ export class ConsumerGroups {
       consumer: `${group}:${this.#instance}:${++this.#consumerSeq}`,
       types,
       from: resolved.from,
+      ackTimeoutMs: resolved.ackTimeoutMs,
       notify: () => consumer.wake(),
     });
     if (this.#closed) {
@@ -107,12 +108,18 @@ export class ConsumerGroups {
       );
     }
     if (this.#closed) throw new ClosedError('The bus is closed');
-    // The Redis store will bring its own backend (XREADGROUP/XACK/XAUTOCLAIM); every other store gets this one.
-    this.#backend ??= new MemoryGroupBackend({
-      store,
-      clock: this.#options.clock,
-      report: (error, patterns) => this.#options.report(error, this.#at(patterns)),
-    });
+    if (this.#backend === undefined) {
+      const context = {
+        clock: this.#options.clock,
+        report: (error: unknown, patterns: readonly string[]) =>
+          this.#options.report(error, this.#at(patterns)),
+      };
+      // The Redis store brings its own backend (XREADGROUP/XACK/XAUTOCLAIM, shared by processes);
+      // every other store gets the in-process one.
+      this.#backend = providesGroupBackend(store)
+        ? store[GROUP_BACKEND](context)
+        : new MemoryGroupBackend({ store, ...context });
+    }
     return this.#backend;
   }
 

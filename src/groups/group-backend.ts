@@ -36,6 +36,11 @@ export interface JoinRequest {
   types: readonly string[];
   from: 'now' | 'start';
   /**
+   * How long this member may hold a delivery: its handler times out then. A backend shared by
+   * processes reclaims a delivery held longer than this from a member that died (XAUTOCLAIM).
+   */
+  ackTimeoutMs: number;
+  /**
    * Called when deliveries may have become available without a new event being published:
    * a retry fell due, another member left work behind, dead letters were redriven.
    */
@@ -78,4 +83,27 @@ export interface GroupMember {
    * once (or by the next member to join); their delivery count is kept.
    */
   leave(): Promise<void>;
+}
+
+/** What the bus gives a backend a store provides. */
+export interface GroupBackendContext {
+  /** The bus clock, for `deadAt`. */
+  clock: () => number;
+  /** Reports a problem no caller is waiting for (history lost to retention), with the group's patterns. */
+  report: (error: unknown, patterns: readonly string[]) => void;
+}
+
+/**
+ * A store that keeps consumer groups itself (the Redis store: across processes) offers a
+ * backend under this key; the bus uses it instead of the in-process one. `Symbol.for`, so the
+ * ESM and CJS builds agree on it.
+ */
+export const GROUP_BACKEND: unique symbol = Symbol.for('busline.groupBackend') as never;
+
+export interface GroupBackendProvider {
+  [GROUP_BACKEND](context: GroupBackendContext): GroupBackend;
+}
+
+export function providesGroupBackend(store: object): store is GroupBackendProvider {
+  return typeof (store as Partial<GroupBackendProvider>)[GROUP_BACKEND] === 'function';
 }

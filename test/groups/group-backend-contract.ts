@@ -35,6 +35,7 @@ export function describeGroupBackend(name: string, setup: () => Promise<GroupBac
       consumer: `c${++seq}`,
       types: ['task.*'],
       from: 'now',
+      ackTimeoutMs: 30_000,
       notify: () => {},
       ...overrides,
     });

@@ -1,9 +1,11 @@
 import { ClosedError, InvalidOptionError, StoreUnavailableError } from '../../errors.js';
 import { type BusEvent, describe, type StoredEvent } from '../../event.js';
+import { GROUP_BACKEND, type GroupBackend, type GroupBackendContext } from '../../groups/group-backend.js';
 import { checkAppendInput } from '../append-input.js';
 import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '../event-store.js';
 import { checkReadQuery } from '../read-query.js';
 import { BlockingConnection } from './blocking-connection.js';
+import { RedisGroupBackend } from './groups/redis-group-backend.js';
 import { APPEND, CLEANUP } from './lua-scripts.js';
 import { RedisCalls } from './redis-calls.js';
 import { formatCursor, isEpoch, newEpoch, type ParsedCursor, parseCursor } from './redis-cursor.js';
@@ -176,6 +178,23 @@ export class RedisEventStore implements EventStore {
     if (typeof memory === 'number') stats.logMemoryBytes = memory;
     if (typeof epoch === 'string') stats.epoch = epoch;
     return stats;
+  }
+
+  /**
+   * `bus.consume` on this store: consumer groups kept in Redis and shared by every process of
+   * this prefix (docs/consumer-groups.md, "On Redis"). Called by the bus, once per bus.
+   */
+  [GROUP_BACKEND](context: GroupBackendContext): GroupBackend {
+    this.#assertOpen();
+    return new RedisGroupBackend(
+      {
+        connection: this.#o.connection,
+        calls: this.#calls,
+        keys: this.#o.keys,
+        pollMs: this.#o.groupPollMs,
+      },
+      context,
+    );
   }
 
   /** Ends the tails and closes the blocking connection; the caller's client stays open. Idempotent. */

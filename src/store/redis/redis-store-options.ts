@@ -26,6 +26,12 @@ export interface RedisEventStoreOptions {
   tailBatchSize?: number;
   /** How long any command may take before the call rejects with StoreUnavailableError. @default 5000 */
   commandTimeoutMs?: number;
+  /**
+   * How often consumer-group members look for work other processes left behind: retries that
+   * fell due there, events held by a consumer that died (after its `ackTimeoutMs`), redriven
+   * dead letters. New events wake members at once; this is the bound for the rest. @default 1000
+   */
+  groupPollMs?: number;
   /** Time source for the retention cutoff. @default Date.now */
   clock?: () => number;
 }
@@ -37,6 +43,7 @@ export const REDIS_STORE_DEFAULTS = {
   blockMs: 1000,
   tailBatchSize: 256,
   commandTimeoutMs: 5000,
+  groupPollMs: 1000,
   /** Stream keys expire this long after `retentionMs` of idleness (slack for clock skew). */
   expirySlackMs: 1000,
   /** Aged events an append removes at most besides its own count (the rest: later, or `cleanup`). */
@@ -55,6 +62,7 @@ export interface ResolvedStoreOptions {
   blockMs: number;
   tailBatchSize: number;
   commandTimeoutMs: number;
+  groupPollMs: number;
   clock: () => number;
 }
 
@@ -83,6 +91,7 @@ export function resolveStoreOptions(options: RedisEventStoreOptions): ResolvedSt
     blockMs: positiveInteger('blockMs', options.blockMs, d.blockMs),
     tailBatchSize: positiveInteger('tailBatchSize', options.tailBatchSize, d.tailBatchSize),
     commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs, d.commandTimeoutMs),
+    groupPollMs: positiveInteger('groupPollMs', options.groupPollMs, d.groupPollMs),
     clock: options.clock ?? Date.now,
   };
 }

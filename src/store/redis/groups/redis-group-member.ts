@@ -1,0 +1,224 @@
+import { HistoryTruncatedError, StoreUnavailableError } from '../../../errors.js';
+import { CONSUMER_GROUP_LIMITS } from '../../../groups/consumer-group-options.js';
+import type { DeliveryError } from '../../../groups/dead-letters.js';
+import type { Delivery, GroupMember, JoinRequest } from '../../../groups/group-backend.js';
+import type { RedisCalls } from '../redis-calls.js';
+import type { RedisConnection } from '../redis-connection.js';
+import { type ClaimReply, parseClaimReply, parseSettleReply, type RedisDelivery } from './group-replies.js';
+import { CLAIM, LEAVE, SETTLE } from './group-scripts.js';
+import type { RedisGroupKeys } from './redis-group-keys.js';
+
+/** Log entries one claim call looks at, at most, for events of the group's types. */
+const SCAN_BUDGET = 2000;
+/** The consumer that parks entries a member handed back on leaving, until another member takes them. */
+const PARKING_CONSUMER = 'busline:left';
+/** Idle time given to parked entries: beyond any `ackTimeoutMs`, so the next XAUTOCLAIM takes them. */
+const PARKED_IDLE_MS = CONSUMER_GROUP_LIMITS.maxTimerMs + 1;
+
+/** The members of one group in this process, and what they know of it. */
+export class LocalGroup {
+  readonly name: string;
+  readonly keys: RedisGroupKeys;
+  readonly types: readonly string[];
+  readonly members = new Set<RedisGroupMember>();
+  /** The group's pending count as of the last script that reported it. */
+  pending = 0;
+  #dueTimer: ReturnType<typeof setTimeout> | undefined;
+  #dueAt = Number.POSITIVE_INFINITY;
+
+  constructor(name: string, keys: RedisGroupKeys, types: readonly string[]) {
+    this.name = name;
+    this.keys = keys;
+    this.types = types;
+  }
+
+  notifyAll(): void {
+    for (const member of this.members) member.notify();
+  }
+
+  /** Wakes the members when the group's next retry falls due (`ms` from now; -1: none). */
+  wakeIn(ms: number): void {
+    if (ms < 0) return;
+    const at = Date.now() + ms;
+    if (this.#dueTimer !== undefined && this.#dueAt <= at) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueAt = at;
+    // One ms late rather than early: the claim compares against Redis's clock.
+    this.#dueTimer = setTimeout(() => {
+      this.#dueTimer = undefined;
+      this.#dueAt = Number.POSITIVE_INFINITY;
+      this.notifyAll();
+    }, ms + 1);
+  }
+
+  stopTimer(): void {
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+    this.#dueAt = Number.POSITIVE_INFINITY;
+  }
+}
+
+export interface MemberContext {
+  readonly connection: RedisConnection;
+  readonly calls: RedisCalls;
+  readonly clock: () => number;
+  readonly report: (error: unknown) => void;
+  /** Recreates the group after Redis lost it, from the oldest retained event. */
+  readonly rejoin: () => Promise<void>;
+  /** The member left: drop the local group when it was the last. */
+  readonly forget: (group: LocalGroup) => void;
+}
+
+/** One consumer of a Redis group: its name is the XREADGROUP consumer name. */
+export class RedisGroupMember implements GroupMember {
+  readonly #context: MemberContext;
+  readonly #group: LocalGroup;
+  readonly #consumer: string;
+  readonly #ackTimeoutMs: number;
+  readonly notify: () => void;
+  #left = false;
+
+  constructor(context: MemberContext, group: LocalGroup, request: JoinRequest) {
+    this.#context = context;
+    this.#group = group;
+    this.#consumer = request.consumer;
+    this.#ackTimeoutMs = request.ackTimeoutMs;
+    this.notify = request.notify;
+  }
+
+  async claim(max: number): Promise<Delivery[]> {
+    for (let rejoined = false; !this.#left; ) {
+      const reply = await this.#claimOnce(max);
+      if (!reply.found) {
+        if (rejoined) throw new StoreUnavailableError(`Consumer group "${this.#group.name}" vanished again`);
+        rejoined = true;
+        await this.#context.rejoin();
+        this.#context.report(
+          new HistoryTruncatedError(
+            `Consumer group "${this.#group.name}" was lost by Redis (it restarted empty, or its keys were deleted); it was recreated at the oldest retained event`,
+          ),
+        );
+        continue;
+      }
+      this.#group.pending = reply.pending;
+      this.#group.wakeIn(reply.nextDueMs);
+      this.#reportLosses(reply);
+      if (reply.deliveries.length > 0 || !reply.more) return reply.deliveries;
+    }
+    return [];
+  }
+
+  ack(delivery: Delivery): Promise<void> {
+    return this.#settle(delivery, 'ack', []);
+  }
+
+  retry(delivery: Delivery, _error: DeliveryError, delayMs: number): Promise<void> {
+    return this.#settle(delivery, 'retry', [String(delayMs)]);
+  }
+
+  deadLetter(delivery: Delivery, error: DeliveryError): Promise<void> {
+    return this.#settle(delivery, 'dead', [
+      error.name,
+      error.message,
+      String(this.#context.clock()),
+      String(CONSUMER_GROUP_LIMITS.maxDeadLetters),
+    ]);
+  }
+
+  pending(): number {
+    return this.#group.pending;
+  }
+
+  async leave(): Promise<void> {
+    if (this.#left) return;
+    this.#left = true;
+    const { keys } = this.#group;
+    this.#group.members.delete(this);
+    this.#context.forget(this.#group);
+    const released = await this.#context.calls.script(
+      this.#context.connection,
+      LEAVE,
+      [keys.log, keys.again],
+      [this.#group.name, this.#consumer, PARKING_CONSUMER, String(PARKED_IDLE_MS)],
+    );
+    if (Number(released) > 0) this.#group.notifyAll();
+  }
+
+  async #claimOnce(max: number): Promise<ClaimReply> {
+    const { keys } = this.#group;
+    try {
+      const reply = await this.#context.calls.script(
+        this.#context.connection,
+        CLAIM,
+        [keys.epoch, keys.log, keys.logMark, keys.group, keys.again, keys.delayed],
+        [
+          this.#group.name,
+          this.#consumer,
+          String(max),
+          String(this.#ackTimeoutMs),
+          String(SCAN_BUDGET),
+          ...this.#group.types,
+        ],
+      );
+      return parseClaimReply(reply);
+    } catch (error) {
+      // The hash survived but the Redis group did not (XGROUP DESTROY, a partial restore).
+      if (isNoGroup(error)) return { found: false };
+      throw error;
+    }
+  }
+
+  /** Settles a delivery if it is still this member's; a stale one is ignored by the script. */
+  async #settle(delivery: Delivery, op: 'ack' | 'retry' | 'dead', extra: string[]): Promise<void> {
+    if (!isRedisDelivery(delivery)) return;
+    const { keys } = this.#group;
+    const args = [
+      op,
+      this.#group.name,
+      this.#consumer,
+      delivery.source,
+      delivery.entryId,
+      String(delivery.pelCount),
+      String(delivery.deliveries),
+    ];
+    if (op !== 'ack') args.push(delivery.event.id, delivery.token, delivery.json, delivery.logId, ...extra);
+    const reply = parseSettleReply(
+      await this.#context.calls.script(
+        this.#context.connection,
+        SETTLE,
+        [keys.log, keys.again, keys.delayed, keys.dead],
+        args,
+      ),
+    );
+    this.#group.pending = reply.pending;
+    this.#group.wakeIn(reply.nextDueMs);
+    if (reply.settled && op === 'retry' && extra[0] === '0') this.#group.notifyAll();
+  }
+
+  #reportLosses(reply: Extract<ClaimReply, { found: true }>): void {
+    const name = this.#group.name;
+    if (reply.truncatedAfter !== undefined) {
+      this.#context.report(
+        new HistoryTruncatedError(
+          `Consumer group "${name}": events after Redis id ${reply.truncatedAfter} were removed by retention before the group read them; it resumes at the oldest retained event`,
+        ),
+      );
+    }
+    if (reply.lost > 0) {
+      this.#context.report(
+        new HistoryTruncatedError(
+          `Consumer group "${name}": ${reply.lost} unacknowledged event(s) were removed by retention before they could be redelivered`,
+        ),
+      );
+    }
+  }
+}
+
+function isRedisDelivery(delivery: Delivery): delivery is RedisDelivery {
+  return typeof (delivery as Partial<RedisDelivery>).entryId === 'string';
+}
+
+function isNoGroup(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailableError ? error.cause : error;
+  return cause instanceof Error && cause.message.includes('NOGROUP');
+}
