@@ -1,61 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../src/event.js';
 import { RedisEventStore } from '../../../src/redis.js';
+import { OwnRedis } from './own-redis.js';
 import { connectNodeRedis, testEvent as event, type NodeRedisClient, waitFor } from './redis-fixtures.js';
-
-/** A redis-server of the test's own, persisting every write to its append-only file. */
-class OwnRedis {
-  readonly dir = mkdtempSync(join(tmpdir(), 'busline-redis-fault-'));
-  process: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes'];
-    this.process = spawn('redis-server', [...args, '--dir', this.dir, '--save', '', '--logfile', ''], {
-      stdio: 'ignore',
-    });
-    // Up once it answers PING (bounded: a missing redis-server fails here, not by hanging).
-    await waitFor(async () => {
-      const probe = await connectNodeRedis(this.url).catch(() => undefined);
-      if (probe === undefined) return false;
-      probe.destroy();
-      return true;
-    }, 10_000);
-  }
-
-  /** kill -9: no shutdown, no final save; what survives is what the AOF already had. */
-  async kill(): Promise<void> {
-    const child = this.process!;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async remove(): Promise<void> {
-    if (this.process?.exitCode === null) await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const COMMAND_TIMEOUT_MS = 1000;
 let redis: OwnRedis;
@@ -64,7 +11,7 @@ let reader: NodeRedisClient;
 let impatient: NodeRedisClient; // disableOfflineQueue: rejects at once while disconnected
 
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = await OwnRedis.onFreePort();
   await redis.start();
   writer = await connectNodeRedis(redis.url);
   reader = await connectNodeRedis(redis.url);
