@@ -149,6 +149,17 @@ export function describeGroupBackend(name: string, setup: () => Promise<GroupBac
       expect(b.pending()).toBe(1);
     });
 
+    it('ignores the late ack of a member that left before anyone took its delivery over', async () => {
+      const { backend, store } = await start();
+      const a = await backend.join(request());
+      await append(store, 1);
+      const [held] = await a.claim(1);
+      await a.leave();
+      await a.ack(held!);
+      const b = await backend.join(request());
+      expect(await b.claim(1)).toEqual([expect.objectContaining({ event: held!.event, deliveries: 2 })]);
+    });
+
     it('dead-letters with the delivery count and last error, and redrives with a fresh count', async () => {
       const { backend, store } = await start();
       const member = await backend.join(request());
