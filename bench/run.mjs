@@ -22,6 +22,7 @@ const SCENARIOS = [
   'limiter',
   'memory',
   'redis',
+  'redis-groups',
 ];
 
 if (typeof globalThis.gc !== 'function') {

@@ -80,14 +80,17 @@ function toDelivery(item: RedisReply, epoch: string): RedisDelivery {
   };
 }
 
-/** The settle script's reply: whether the delivery was still current, the pending count and the next due. */
-export function parseSettleReply(reply: RedisReply): {
-  settled: boolean;
-  pending: number;
-  nextDueMs: number;
-} {
-  if (!Array.isArray(reply) || reply.length !== 3) throw malformed('settle');
-  return { settled: Number(reply[0]) === 1, pending: Number(reply[1]), nextDueMs: Number(reply[2]) };
+/** The settle script's reply: per operation whether its delivery was still current; the pending count and next due. */
+export function parseSettleReply(
+  reply: RedisReply,
+  operations: number,
+): { settled: boolean[]; pending: number; nextDueMs: number } {
+  if (!Array.isArray(reply) || reply.length !== operations + 2) throw malformed('settle');
+  return {
+    settled: reply.slice(0, operations).map((flag) => Number(flag) === 1),
+    pending: Number(reply[operations]),
+    nextDueMs: Number(reply[operations + 1]),
+  };
 }
 
 /** Entries of the `dead` stream (XRANGE) as dead letters. */

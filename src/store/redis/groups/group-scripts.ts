@@ -138,8 +138,9 @@ end
 
 /**
  * KEYS: epoch, log, log mark, group hash, again, delayed.
- * ARGV: group, consumer, most entries, min idle ms (reclaim), most log entries to scan, then
- * the group's patterns.
+ * ARGV: group, consumer, most entries, min idle ms (reclaim), most log entries to scan, '1' to
+ * look for entries of dead consumers (XAUTOCLAIM; members do it every so often, not on every
+ * claim), then the group's patterns.
  * Moves due retries to `again`; then hands out, in this order and at most `max` in all:
  * entries of dead consumers (XAUTOCLAIM, `again` then log), unread `again` entries, new log
  * entries of the group's types (the others are acknowledged on the spot, at most `scan` per
@@ -160,6 +161,7 @@ local last = redis.call('HGET', KEYS[4], 'last')
 if not epoch or not last then return { 'nogroup' } end
 local log, again, delayed = KEYS[2], KEYS[5], KEYS[6]
 local group, consumer, room, minIdle, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local reclaiming = ARGV[6] == '1'
 local now = nowMs()
 for _, payload in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)) do
   local r = cjson.decode(payload)
@@ -168,7 +170,7 @@ for _, payload in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMI
 end
 local out, lost = {}, 0
 local function reclaim(key, source, scanField)
-  if room <= 0 then return end
+  if room <= 0 or not reclaiming then return end
   local scan = redis.call('HGET', KEYS[4], scanField) or '0-0'
   local r = redis.call('XAUTOCLAIM', key, group, consumer, minIdle, scan, 'COUNT', room)
   redis.call('HSET', KEYS[4], scanField, r[1])
@@ -203,7 +205,7 @@ if mark then
     redis.call('HSET', KEYS[4], 'last', mark)
   end
 end
-local wanted = typeMatcher({ unpack(ARGV, 6) })
+local wanted = typeMatcher({ unpack(ARGV, 7) })
 local scanned, more, newest = 0, 0, nil
 while room > 0 do
   if scanned >= budget then
@@ -242,14 +244,19 @@ return { 'ok', epoch, pendingCount(log, again, delayed, group), nextDue, truncat
 `,
 );
 
+/** Arguments per settle operation, by kind (see SETTLE). */
+export const SETTLE_ARITY = { ack: 5, retry: 10, dead: 12 } as const;
+
 /**
  * KEYS: log, again, delayed, dead.
- * ARGV: op ('ack' | 'retry' | 'dead'), group, consumer, source ('l' | 'a'), entry id, PEL
- * delivery count, deliveries in all; for 'retry' and 'dead': event id, stream token, JSON, log
- * id; then for 'retry': delay ms; for 'dead': error name, error message, dead at (ms), most dead letters.
- * Settles a delivery only if this consumer still holds it with that delivery count (a stale
- * one is ignored); ack, retry and dead-letter each happen atomically with the XACK.
- * Returns { settled 0/1, pending, ms until the next retry is due (-1: none) }.
+ * ARGV: group, consumer, most dead letters, then operations, each: kind ('ack' | 'retry' |
+ * 'dead'), source ('l' | 'a'), entry id, PEL delivery count, deliveries in all; 'retry' and
+ * 'dead' go on with event id, stream token, JSON, log id; then 'retry' with the delay (ms),
+ * 'dead' with error name, error message, dead at (ms).
+ * Settles each delivery only if this consumer still holds it with that delivery count (a stale
+ * one is ignored); each ack, retry and dead letter happens atomically with its XACK. Several
+ * deliveries that finished together go in one call.
+ * Returns { settled 0/1 per operation…, pending, ms until the next retry is due (-1: none) }.
  */
 export const SETTLE = script(
   'group-settle',
@@ -257,35 +264,46 @@ export const SETTLE = script(
 ${NOW}
 ${PENDING}
 local log, again, delayed, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local op, group, consumer, source, entryId = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local key = log
-if source == 'a' then key = again end
-local settled = 0
-local ok, held = pcall(redis.call, 'XPENDING', key, group, entryId, entryId, 1)
-if ok and #held == 1 and held[1][2] == consumer and tostring(held[1][4]) == ARGV[6] then
-  settled = 1
-  redis.call('XACK', key, group, entryId)
-  if source == 'a' then redis.call('XDEL', again, entryId) end
-  if op == 'retry' then
-    local delay = tonumber(ARGV[12])
-    if delay <= 0 then
-      redis.call('XADD', again, '*', 'i', ARGV[8], 's', ARGV[9], 'e', ARGV[10], 'c', ARGV[11], 'n', ARGV[7])
-    else
-      -- Unique: an event is in one place of its group at a time.
-      local payload = cjson.encode({ i = ARGV[8], s = ARGV[9], e = ARGV[10], c = ARGV[11], n = ARGV[7] })
-      redis.call('ZADD', delayed, nowMs() + delay, payload)
+local group, consumer, maxDead = ARGV[1], ARGV[2], ARGV[3]
+local arity = { ack = ${SETTLE_ARITY.ack}, retry = ${SETTLE_ARITY.retry}, dead = ${SETTLE_ARITY.dead} }
+local reply, exists = {}, pcall(redis.call, 'XPENDING', log, group)
+local i = 4
+while i <= #ARGV do
+  local op, source, entryId, pelCount, deliveries = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local key = log
+  if source == 'a' then key = again end
+  local settled = 0
+  local ok, held = pcall(redis.call, 'XPENDING', key, group, entryId, entryId, 1)
+  if ok and #held == 1 and held[1][2] == consumer and tostring(held[1][4]) == pelCount then
+    settled = 1
+    redis.call('XACK', key, group, entryId)
+    if source == 'a' then redis.call('XDEL', again, entryId) end
+    local id, token, json, logId = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+    if op == 'retry' then
+      local delay = tonumber(ARGV[i + 9])
+      if delay <= 0 then
+        redis.call('XADD', again, '*', 'i', id, 's', token, 'e', json, 'c', logId, 'n', deliveries)
+      else
+        -- Unique: an event is in one place of its group at a time.
+        local payload = cjson.encode({ i = id, s = token, e = json, c = logId, n = deliveries })
+        redis.call('ZADD', delayed, nowMs() + delay, payload)
+      end
+    elseif op == 'dead' then
+      redis.call('XADD', dead, 'MAXLEN', '=', maxDead, '*', 'i', id, 's', token, 'e', json, 'c', logId,
+        'n', deliveries, 'en', ARGV[i + 9], 'em', ARGV[i + 10], 't', ARGV[i + 11])
     end
-  elseif op == 'dead' then
-    redis.call('XADD', dead, 'MAXLEN', '=', ARGV[15], '*', 'i', ARGV[8], 's', ARGV[9], 'e', ARGV[10],
-      'c', ARGV[11], 'n', ARGV[7], 'en', ARGV[12], 'em', ARGV[13], 't', ARGV[14])
   end
+  reply[#reply + 1] = settled
+  i = i + arity[op]
 end
 local nextDue = -1
 local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
 if #first > 0 then nextDue = math.max(0, tonumber(first[2]) - nowMs()) end
 local pending = 0
-if ok then pending = pendingCount(log, again, delayed, group) end
-return { settled, pending, nextDue }
+if exists then pending = pendingCount(log, again, delayed, group) end
+reply[#reply + 1] = pending
+reply[#reply + 1] = nextDue
+return reply
 `,
 );
 

@@ -67,6 +67,7 @@ export class RedisGroupBackend implements GroupBackend {
         calls: this.#store.calls,
         clock: this.#context.clock,
         report: (error) => this.#context.report(error, types),
+        reclaimEveryMs: this.#store.pollMs,
         rejoin: () => this.#create(keys, request.group, types, 'start'),
         forget: (group) => {
           if (group.members.size > 0) return;

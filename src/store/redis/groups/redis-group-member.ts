@@ -10,6 +10,8 @@ import type { RedisGroupKeys } from './redis-group-keys.js';
 
 /** Log entries one claim call looks at, at most, for events of the group's types. */
 const SCAN_BUDGET = 2000;
+/** Most deliveries one settle call records. */
+const SETTLE_BATCH = 256;
 /** The consumer that parks entries a member handed back on leaving, until another member takes them. */
 const PARKING_CONSUMER = 'busline:left';
 /** Idle time given to parked entries: beyond any `ackTimeoutMs`, so the next XAUTOCLAIM takes them. */
@@ -23,6 +25,8 @@ export class LocalGroup {
   readonly members = new Set<RedisGroupMember>();
   /** The group's pending count as of the last script that reported it. */
   pending = 0;
+  /** A member here left work behind: the next claim looks for it at once (XAUTOCLAIM). */
+  reclaimRequested = false;
   #dueTimer: ReturnType<typeof setTimeout> | undefined;
   #dueAt = Number.POSITIVE_INFINITY;
 
@@ -63,6 +67,8 @@ export interface MemberContext {
   readonly calls: RedisCalls;
   readonly clock: () => number;
   readonly report: (error: unknown) => void;
+  /** How often a member looks for entries of dead consumers (XAUTOCLAIM), besides when asked to. */
+  readonly reclaimEveryMs: number;
   /** Recreates the group after Redis lost it, from the oldest retained event. */
   readonly rejoin: () => Promise<void>;
   /** The member left: drop the local group when it was the last. */
@@ -77,6 +83,10 @@ export class RedisGroupMember implements GroupMember {
   readonly #ackTimeoutMs: number;
   readonly notify: () => void;
   #left = false;
+  #lastReclaim = Number.NEGATIVE_INFINITY;
+  /** Settles waiting for the next flush: those finished in one turn of the event loop go together. */
+  #settles: PendingSettle[] = [];
+  #flushScheduled = false;
 
   constructor(context: MemberContext, group: LocalGroup, request: JoinRequest) {
     this.#context = context;
@@ -117,12 +127,7 @@ export class RedisGroupMember implements GroupMember {
   }
 
   deadLetter(delivery: Delivery, error: DeliveryError): Promise<void> {
-    return this.#settle(delivery, 'dead', [
-      error.name,
-      error.message,
-      String(this.#context.clock()),
-      String(CONSUMER_GROUP_LIMITS.maxDeadLetters),
-    ]);
+    return this.#settle(delivery, 'dead', [error.name, error.message, String(this.#context.clock())]);
   }
 
   pending(): number {
@@ -141,7 +146,10 @@ export class RedisGroupMember implements GroupMember {
       [keys.log, keys.again],
       [this.#group.name, this.#consumer, PARKING_CONSUMER, String(PARKED_IDLE_MS)],
     );
-    if (Number(released) > 0) this.#group.notifyAll();
+    if (Number(released) > 0) {
+      this.#group.reclaimRequested = true;
+      this.#group.notifyAll();
+    }
   }
 
   async #claimOnce(max: number): Promise<ClaimReply> {
@@ -157,6 +165,7 @@ export class RedisGroupMember implements GroupMember {
           String(max),
           String(this.#ackTimeoutMs),
           String(SCAN_BUDGET),
+          this.#reclaimDue() ? '1' : '0',
           ...this.#group.types,
         ],
       );
@@ -168,31 +177,64 @@ export class RedisGroupMember implements GroupMember {
     }
   }
 
-  /** Settles a delivery if it is still this member's; a stale one is ignored by the script. */
-  async #settle(delivery: Delivery, op: 'ack' | 'retry' | 'dead', extra: string[]): Promise<void> {
-    if (!isRedisDelivery(delivery)) return;
-    const { keys } = this.#group;
-    const args = [
+  /** Queues a settle; the script ignores a delivery that is no longer this member's. */
+  #settle(delivery: Delivery, op: 'ack' | 'retry' | 'dead', extra: string[]): Promise<void> {
+    if (!isRedisDelivery(delivery)) return Promise.resolve();
+    const args: string[] = [
       op,
-      this.#group.name,
-      this.#consumer,
       delivery.source,
       delivery.entryId,
       String(delivery.pelCount),
       String(delivery.deliveries),
     ];
     if (op !== 'ack') args.push(delivery.event.id, delivery.token, delivery.json, delivery.logId, ...extra);
-    const reply = parseSettleReply(
-      await this.#context.calls.script(
-        this.#context.connection,
-        SETTLE,
-        [keys.log, keys.again, keys.delayed, keys.dead],
-        args,
-      ),
-    );
-    this.#group.pending = reply.pending;
-    this.#group.wakeIn(reply.nextDueMs);
-    if (reply.settled && op === 'retry' && extra[0] === '0') this.#group.notifyAll();
+    return new Promise((resolve, reject) => {
+      this.#settles.push({ args, redeliverNow: op === 'retry' && extra[0] === '0', resolve, reject });
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      setImmediate(() => void this.#flush());
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#settles.splice(0, SETTLE_BATCH);
+    if (this.#settles.length > 0) {
+      this.#flushScheduled = true;
+      setImmediate(() => void this.#flush());
+    }
+    const { keys } = this.#group;
+    try {
+      const reply = parseSettleReply(
+        await this.#context.calls.script(
+          this.#context.connection,
+          SETTLE,
+          [keys.log, keys.again, keys.delayed, keys.dead],
+          [
+            this.#group.name,
+            this.#consumer,
+            String(CONSUMER_GROUP_LIMITS.maxDeadLetters),
+            ...batch.flatMap((s) => s.args),
+          ],
+        ),
+        batch.length,
+      );
+      this.#group.pending = reply.pending;
+      this.#group.wakeIn(reply.nextDueMs);
+      if (batch.some((s, i) => s.redeliverNow && reply.settled[i])) this.#group.notifyAll();
+      for (const s of batch) s.resolve();
+    } catch (error) {
+      for (const s of batch) s.reject(error);
+    }
+  }
+
+  /** Whether this claim should take over entries of dead consumers: every `reclaimEveryMs`, or when asked. */
+  #reclaimDue(): boolean {
+    const now = Date.now();
+    if (!this.#group.reclaimRequested && now - this.#lastReclaim < this.#context.reclaimEveryMs) return false;
+    this.#group.reclaimRequested = false;
+    this.#lastReclaim = now;
+    return true;
   }
 
   #reportLosses(reply: Extract<ClaimReply, { found: true }>): void {
@@ -212,6 +254,14 @@ export class RedisGroupMember implements GroupMember {
       );
     }
   }
+}
+
+interface PendingSettle {
+  readonly args: string[];
+  /** A retry without delay: the members should claim it at once. */
+  readonly redeliverNow: boolean;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 function isRedisDelivery(delivery: Delivery): delivery is RedisDelivery {

@@ -1,0 +1,153 @@
+// Scenario (issue "Consumer groups", item 5): group throughput on Redis. A prefix is filled with
+// EVENTS events; then a new group (from 'start') is consumed by 1 or 3 consumer processes with a
+// no-op handler, and the clock runs until Redis says the group has read every event and holds
+// nothing pending (XINFO GROUPS: lag 0, pending 0). Rate = events / that time.
+
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createClient } from 'redis';
+import { formatNs } from '../report.mjs';
+
+const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const QUICK = process.env.BENCH_QUICK === '1';
+const EVENTS = QUICK ? 5_000 : 20_000;
+const RUNS = QUICK ? 1 : 3;
+const CASES = [
+  { consumers: 1, concurrency: 1 },
+  { consumers: 1, concurrency: 32 },
+  { consumers: 3, concurrency: 1 },
+  { consumers: 3, concurrency: 32 },
+];
+const count = (n) => n.toLocaleString('en-US');
+
+export async function run({ busline }) {
+  const { createEventId } = busline;
+  const { RedisEventStore } = await import('../../dist/redis.js');
+  const client = await createClient({ url: URL_ })
+    .on('error', (error) => console.error('redis', error))
+    .connect();
+  const prefix = `bench-groups-${process.pid}-${Date.now().toString(36)}`;
+  const log = `{${prefix}}:log`;
+  const children = [];
+  try {
+    const store = new RedisEventStore({ client, prefix, maxEvents: EVENTS * 2, maxEventsPerStream: EVENTS });
+    for (let i = 0; i < EVENTS; i += 1000) {
+      const now = Date.now();
+      await store.append(
+        Array.from({ length: 1000 }, (_, j) => ({
+          id: createEventId(now),
+          type: 'bench.job',
+          stream: `s-${(i + j) % 10}`,
+          time: now,
+          data: { n: i + j, name: 'render' },
+        })),
+      );
+    }
+    await store.close();
+    const childPath = fileURLToPath(new URL('../redis-group-child.mjs', import.meta.url));
+    for (let i = 0; i < 3; i++) children.push(await spawnChild(childPath, prefix));
+
+    const rows = [];
+    let groupSeq = 0;
+    let evalUsec = 0;
+    let evalEvents = 0;
+    for (const c of CASES) {
+      const rates = [];
+      for (let r = 0; r < RUNS; r++) {
+        const group = `g${++groupSeq}`;
+        const before = await evalsha(client);
+        const t0 = performance.now();
+        await Promise.all(
+          children
+            .slice(0, c.consumers)
+            .map((child) => ask(child, { consume: group, concurrency: c.concurrency }, 'joined')),
+        );
+        await drained(client, log, group);
+        const seconds = (performance.now() - t0) / 1000;
+        evalUsec += (await evalsha(client)) - before;
+        evalEvents += EVENTS;
+        rates.push(EVENTS / seconds);
+        await Promise.all(
+          children.slice(0, c.consumers).map((child) => ask(child, { close: true }, 'closed')),
+        );
+      }
+      const best = Math.max(...rates);
+      const sorted = [...rates].sort((a, b) => a - b);
+      rows.push({
+        name: `${c.consumers} consumer process${c.consumers > 1 ? 'es' : ''}, concurrency ${c.concurrency}`,
+        best,
+        nsPerOp: 1e9 / best,
+        spread: best / sorted[Math.floor(sorted.length / 2)],
+      });
+    }
+    return {
+      title: 'Redis consumer groups: throughput',
+      summary: `${count(EVENTS)} events in the log; a new group from 'start'; no-op handler; best of ${RUNS}.`,
+      description: [
+        `A RedisEventStore prefix holds ${count(EVENTS)} \`bench.job\` events. Each run creates a new group and starts`,
+        "`bus.consume('bench.*', () => {}, { group, concurrency, from: 'start' })` in 1 or 3 child processes (each its own",
+        'bus and connection); the time runs from the `consume()` calls until Redis reports the group drained',
+        '(`XINFO GROUPS`: lag 0 and no pending entries). Every event costs a claim share (the claim script hands out',
+        'up to `concurrency` at a time) and one settle script call (XACK).',
+      ].join(' '),
+      tables: [{ rows, unit: 'events/s' }],
+      extra: [
+        `Redis CPU in the group scripts (EVALSHA, all runs): ${formatNs((evalUsec * 1000) / evalEvents)} per event. With concurrency 1 a consumer waits a round trip for each claim and each ack; concurrency lets one claim hand out many and acks overlap.`,
+      ],
+      targets: [],
+    };
+  } finally {
+    for (const child of children) child.send({ exit: true });
+    let deleted = 0;
+    for await (const chunk of client.scanIterator({ MATCH: `{${prefix}}*`, COUNT: 1000 })) {
+      const keys = Array.isArray(chunk) ? chunk : [chunk];
+      if (keys.length) deleted += await client.del(keys);
+    }
+    console.log(`(redis-groups scenario: deleted ${deleted} keys)`);
+    await client.close();
+  }
+}
+
+function spawnChild(path, prefix) {
+  const child = fork(path, [prefix, URL_], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', () => resolve(child));
+  });
+}
+
+function ask(child, message, answer) {
+  return new Promise((resolve) => {
+    const onMessage = (m) => {
+      if (!m[answer]) return;
+      child.off('message', onMessage);
+      resolve();
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+async function evalsha(client) {
+  const info = await client.info('commandstats');
+  const m = /^cmdstat_evalsha:calls=\d+,usec=(\d+)/m.exec(info);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Resolves once the group has read the whole log and acknowledged everything. */
+async function drained(client, log, group) {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const groups = await client.sendCommand(['XINFO', 'GROUPS', log]);
+    for (const g of groups) {
+      let info = g;
+      if (Array.isArray(g)) {
+        info = {};
+        for (let i = 0; i < g.length; i += 2) info[g[i]] = g[i + 1];
+      }
+      if (info.name === group && Number(info.lag) === 0 && Number(info.pending) === 0) return;
+    }
+    if (Date.now() > deadline) throw new Error(`group ${group} did not drain`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
