@@ -5,6 +5,7 @@ import { checkAppendInput } from '../append-input.js';
 import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '../event-store.js';
 import { type CheckedReadQuery, checkReadQuery } from '../read-query.js';
 import { type Entry, EntryQueue } from './entry-queue.js';
+import { IdIndex } from './id-index.js';
 import { MemoryCursor } from './memory-cursor.js';
 
 export interface MemoryEventStoreOptions {
@@ -55,7 +56,7 @@ export class MemoryEventStore implements EventStore {
   readonly #retentionMs: number | undefined;
   readonly #clock: () => number;
   readonly #cursor = new MemoryCursor();
-  readonly #ids = new Map<string, Item>();
+  readonly #ids = new IdIndex<StreamState>();
   readonly #streams = new Map<string, StreamState>();
   /** Every entry in seq order; removed ones stay as tombstones until compaction. */
   readonly #log = new EntryQueue<StreamState>();
@@ -153,7 +154,7 @@ export class MemoryEventStore implements EventStore {
 
   async has(id: string): Promise<boolean> {
     this.#assertOpen();
-    return this.#ids.has(id);
+    return this.#ids.get(id) !== undefined;
   }
 
   async cleanup(now: number): Promise<number> {
@@ -198,7 +199,7 @@ export class MemoryEventStore implements EventStore {
 
   #insert(entry: Item): void {
     const stream = entry.stream;
-    this.#ids.set(entry.event!.id, entry);
+    this.#ids.add(entry.event!.id, entry);
     this.#log.push(entry);
     stream.entries.push(entry);
     if (stream.entries.length > this.#maxPerStream) this.#remove(stream.entries.shift()!);
@@ -207,8 +208,9 @@ export class MemoryEventStore implements EventStore {
 
   /** Marks an entry removed (it must already be out of its stream's queue). */
   #remove(entry: Item): void {
-    this.#ids.delete(entry.event!.id);
+    const { id } = entry.event!;
     entry.event = null;
+    this.#ids.delete(id, entry);
     this.#evicted++;
     this.#tombstones++;
     if (entry.seq > this.#evictedHigh) this.#evictedHigh = entry.seq;
