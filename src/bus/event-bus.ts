@@ -114,7 +114,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       ...this.#options,
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
     });
-    const { dedup, limiter, limitKey, store } = this.#options;
+    const { dedup, limiter, limitKey, store, dedupOnBusClock, limiterOnBusClock } = this.#options;
     this.#feed =
       store?.tail === undefined
         ? undefined
@@ -137,6 +137,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       limitKey,
       store,
       recentIds: DEDUP_RECENT_IDS,
+      dedupOnBusClock,
+      limiterOnBusClock,
     });
   }
 
@@ -149,7 +151,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     const stamped = this.#stamper.stamp(event as EventInput, undefined);
     const ready = stamped instanceof Promise ? await stamped : stamped;
     if (!this.#gate.isOpen) {
-      const admission = this.#gate.admit(ready);
+      // Stamped synchronously: the clock was read just now, the gate's components need not read it again.
+      const admission = this.#gate.admit(ready, undefined, ready === stamped ? this.#stamper.now : undefined);
       const verdict = admission instanceof Promise ? await admission : admission;
       if (verdict !== 'admit') return this.#refused(ready, verdict);
     }
@@ -174,7 +177,9 @@ export class EventBus<Events extends EventMap = EventMap> {
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);
-    const verdicts = this.#gate.isOpen ? undefined : await this.#admitBatch(ready);
+    const verdicts = this.#gate.isOpen
+      ? undefined
+      : await this.#admitBatch(ready, ready === stamped ? this.#stamper.now : undefined);
     const admitted = verdicts === undefined ? ready : ready.filter((_, i) => verdicts[i] === 'admit');
     if (this.#feed !== undefined && admitted.length > 0) await this.#feedPositioned();
     const appending = this.#store === null || admitted.length === 0 ? undefined : this.#append(admitted);
@@ -445,12 +450,15 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   /** Runs the gate over a batch in order; a repeated id inside the batch is a duplicate. */
-  async #admitBatch(events: StoredEvent[]): Promise<Admission[]> {
+  async #admitBatch(events: StoredEvent[], now: number | undefined): Promise<Admission[]> {
     const batchIds = new Set<string>();
     const verdicts: Admission[] = [];
     for (const event of events) {
-      const admission = this.#gate.admit(event, batchIds);
-      verdicts.push(admission instanceof Promise ? await admission : admission);
+      const admission = this.#gate.admit(event, batchIds, now);
+      if (admission instanceof Promise) {
+        verdicts.push(await admission);
+        now = undefined; // time has passed: let the gate's components read their clocks
+      } else verdicts.push(admission);
     }
     return verdicts;
   }

@@ -34,6 +34,8 @@ export class EventStamper {
   readonly #options: StamperOptions;
   /** JSON sizes of recent types and streams: the same few names recur on almost every publish. */
   readonly #nameBytes = new Map<string, number>();
+  /** The clock reading of the last synchronous `stamp` (the bus passes it on instead of reading again). */
+  now = 0;
 
   constructor(options: StamperOptions) {
     this.#options = options;
@@ -60,6 +62,7 @@ export class EventStamper {
 
   #complete(input: EventInput, data: unknown, index: number | undefined): StoredEvent {
     const now = this.#options.clock();
+    this.now = now;
     const generated = input.id === undefined;
     const id = generated ? createEventId(now) : input.id!;
     const event: StoredEvent = {

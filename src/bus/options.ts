@@ -68,7 +68,11 @@ export interface ResolvedBusOptions {
   feedTimeoutMs: number;
   store: EventStore | null;
   dedup: Deduplicator | null;
+  /** True when the bus made the deduplicator on its own clock: the bus may hand it the time it read. */
+  dedupOnBusClock: boolean;
   limiter: RateLimiterLike | null;
+  /** True when the bus made the limiter (a `RateLimiter`) on its own clock. */
+  limiterOnBusClock: boolean;
   limitKey: (event: BusEvent) => string;
   schemas: Map<string, StandardSchemaV1>;
   maxEventBytes: number;
@@ -120,7 +124,13 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     feedTimeoutMs: positiveInteger('feedTimeoutMs', options.feedTimeoutMs, BUS_DEFAULTS.feedTimeoutMs),
     store,
     dedup: resolveDedup(options.dedup, clock),
+    dedupOnBusClock:
+      options.dedup === undefined ||
+      (optionsWithoutClock(options.dedup) && !(options.dedup instanceof Deduplicator)),
     limiter: resolveLimiter(options.rateLimit, clock),
+    limiterOnBusClock:
+      optionsWithoutClock(options.rateLimit) &&
+      typeof (options.rateLimit as Partial<RateLimiterLike>).tryTake !== 'function',
     limitKey: options.rateLimitKey ?? streamOf,
     schemas,
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, BUS_DEFAULTS.maxEventBytes),
@@ -133,6 +143,13 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     ),
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
   };
+}
+
+/** An options object that brings no clock: the bus builds its component on the bus clock. */
+function optionsWithoutClock(options: unknown): boolean {
+  return (
+    options !== null && typeof options === 'object' && (options as { clock?: unknown }).clock === undefined
+  );
 }
 
 function streamOf(event: BusEvent): string {

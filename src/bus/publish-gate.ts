@@ -2,7 +2,7 @@ import type { Deduplicator } from '../dedup/deduplicator.js';
 import { RecentIds } from '../dedup/recent-ids.js';
 import { RateLimitedError } from '../errors.js';
 import type { BusEvent } from '../event.js';
-import type { RateLimiterLike } from '../limit/rate-limiter.js';
+import { RateLimiter, type RateLimiterLike } from '../limit/rate-limiter.js';
 import type { EventStore } from '../store/event-store.js';
 
 /** What the gate decided for one event. */
@@ -15,6 +15,9 @@ export interface GateOptions {
   store: EventStore | null;
   limiter: RateLimiterLike | null;
   limitKey: (event: BusEvent) => string;
+  /** The deduplicator, and the limiter, read the bus's clock: `admit` may pass them the time the bus read. */
+  dedupOnBusClock: boolean;
+  limiterOnBusClock: boolean;
 }
 
 /**
@@ -28,9 +31,13 @@ export interface GateOptions {
 export class PublishGate {
   readonly #options: GateOptions;
   readonly #recent: RecentIds | null;
+  /** The limiter, when it is a RateLimiter on the bus's clock (it then takes the bus's `now`). */
+  readonly #localLimiter: RateLimiter | null;
 
   constructor(options: GateOptions) {
     this.#options = options;
+    this.#localLimiter =
+      options.limiterOnBusClock && options.limiter instanceof RateLimiter ? options.limiter : null;
     const exactInStore = typeof options.store?.has === 'function';
     this.#recent = options.dedup !== null && !exactInStore ? new RecentIds(options.recentIds) : null;
   }
@@ -42,20 +49,27 @@ export class PublishGate {
 
   /**
    * @param batchIds ids admitted earlier in the same `publishBatch` (a duplicate inside one batch)
+   * @param now the bus clock's time, when the bus has just read it (components on that clock then skip their read)
    * @throws RateLimitedError when the limiter refuses and `onLimit` is `'throw'`
    */
-  admit(event: BusEvent, batchIds?: Set<string>): Admission | Promise<Admission> {
+  admit(event: BusEvent, batchIds?: Set<string>, now?: number): Admission | Promise<Admission> {
     if (batchIds?.has(event.id)) return 'duplicate';
     const { dedup, limiter } = this.#options;
+    const dedupNow = this.#options.dedupOnBusClock ? now : undefined;
     // With a limiter the id is marked only once admitted; without one, check and mark in one hash.
     const maybeSeen =
-      dedup === null ? false : limiter === null ? dedup.checkAndMark(event.id) : dedup.isDuplicate(event.id);
-    if (!maybeSeen) return this.#limit(event, batchIds);
+      dedup === null
+        ? false
+        : limiter === null
+          ? dedup.checkAndMark(event.id, dedupNow)
+          : dedup.isDuplicate(event.id, dedupNow);
+    if (!maybeSeen) return this.#limit(event, batchIds, now);
     const confirmed = this.#confirm(event.id);
     if (confirmed instanceof Promise) {
-      return confirmed.then((seen) => (seen ? 'duplicate' : this.#limit(event, batchIds)));
+      // Time has passed by the answer: the components read their clocks again.
+      return confirmed.then((seen) => (seen ? 'duplicate' : this.#limit(event, batchIds, undefined)));
     }
-    return confirmed ? 'duplicate' : this.#limit(event, batchIds);
+    return confirmed ? 'duplicate' : this.#limit(event, batchIds, now);
   }
 
   #confirm(id: string): boolean | Promise<boolean> {
@@ -64,20 +78,28 @@ export class PublishGate {
     return this.#recent!.has(id);
   }
 
-  #limit(event: BusEvent, batchIds: Set<string> | undefined): Admission | Promise<Admission> {
+  #limit(
+    event: BusEvent,
+    batchIds: Set<string> | undefined,
+    now: number | undefined,
+  ): Admission | Promise<Admission> {
     const { limiter } = this.#options;
-    if (limiter === null) return this.#admitted(event, batchIds);
-    const taken = limiter.tryTake(this.#options.limitKey(event));
-    if (taken instanceof Promise) return taken.then((ok) => this.#afterTake(ok, event, batchIds));
-    return this.#afterTake(taken, event, batchIds);
+    if (limiter === null) return this.#admitted(event, batchIds, now);
+    const key = this.#options.limitKey(event);
+    if (this.#localLimiter !== null && now !== undefined)
+      return this.#afterTake(this.#localLimiter.tryTake(key, 1, now), event, batchIds, now);
+    const taken = limiter.tryTake(key);
+    if (taken instanceof Promise) return taken.then((ok) => this.#afterTake(ok, event, batchIds, undefined));
+    return this.#afterTake(taken, event, batchIds, now);
   }
 
   #afterTake(
     taken: boolean,
     event: BusEvent,
     batchIds: Set<string> | undefined,
+    now: number | undefined,
   ): Admission | Promise<Admission> {
-    if (taken) return this.#admitted(event, batchIds);
+    if (taken) return this.#admitted(event, batchIds, now);
     const limiter = this.#options.limiter!;
     switch (limiter.onLimit) {
       case 'drop':
@@ -87,13 +109,16 @@ export class PublishGate {
           `Rate limit of ${limiter.rate} per ${limiter.intervalMs} ms reached for key "${this.#options.limitKey(event)}"`,
         );
       case 'delay':
-        return limiter.take(this.#options.limitKey(event)).then(() => this.#admitted(event, batchIds));
+        return limiter
+          .take(this.#options.limitKey(event))
+          .then(() => this.#admitted(event, batchIds, undefined));
     }
   }
 
-  #admitted(event: BusEvent, batchIds: Set<string> | undefined): Admission {
+  #admitted(event: BusEvent, batchIds: Set<string> | undefined, now: number | undefined): Admission {
     const { dedup, limiter } = this.#options;
-    if (dedup !== null && limiter !== null) dedup.markSeen(event.id);
+    if (dedup !== null && limiter !== null)
+      dedup.markSeen(event.id, this.#options.dedupOnBusClock ? now : undefined);
     this.#recent?.add(event.id);
     batchIds?.add(event.id);
     return 'admit';

@@ -73,6 +73,8 @@ export class Deduplicator {
   #checked = 0;
   #duplicates = 0;
   #earlyRotations = 0;
+  /** The id whose indexes the hash's buffer holds (isDuplicate then markSeen hash once). */
+  #hashed: string | undefined;
 
   constructor(options: DeduplicatorOptions = {}) {
     this.windowMs = positiveInteger('windowMs', options.windowMs, DEDUP_DEFAULTS.windowMs);
@@ -96,37 +98,47 @@ export class Deduplicator {
     this.#currentStart = this.#clock();
   }
 
-  /** Was `id` seen within the window? May answer true for a new id (at about the configured rate), never false for a seen one. */
-  isDuplicate(id: string): boolean {
+  /**
+   * Was `id` seen within the window? May answer true for a new id (at about the configured rate), never false for a seen one.
+   * @param now the time on this deduplicator's clock, when the caller has just read it (saves a read)
+   */
+  isDuplicate(id: string, now: number = this.#clock()): boolean {
     this.#checked++;
-    this.#advance();
-    const seen = this.#seen(this.#hash.compute(id));
+    this.#advance(now);
+    const seen = this.#seen(this.#indexes(id));
     if (seen) this.#duplicates++;
     return seen;
   }
 
-  /** Remembers `id`. */
-  markSeen(id: string): void {
+  /**
+   * Remembers `id`. Right after `isDuplicate(id)` it reuses that call's hash.
+   * @param now as for `isDuplicate`
+   */
+  markSeen(id: string, now: number = this.#clock()): void {
     this.#checked++;
-    this.#advance();
-    this.#mark(this.#hash.compute(id));
+    this.#advance(now);
+    // Right after isDuplicate(id) the hash's buffer already holds id's indexes.
+    this.#mark(id === this.#hashed ? this.#hash.indexes : this.#indexes(id), now);
   }
 
-  /** `isDuplicate` then `markSeen`, hashing once: returns whether `id` was seen before. */
-  checkAndMark(id: string): boolean {
+  /**
+   * `isDuplicate` then `markSeen`, hashing once: returns whether `id` was seen before.
+   * @param now as for `isDuplicate`
+   */
+  checkAndMark(id: string, now: number = this.#clock()): boolean {
     this.#checked++;
-    this.#advance();
-    const indexes = this.#hash.compute(id);
+    this.#advance(now);
+    const indexes = this.#indexes(id);
     if (this.#seen(indexes)) {
       this.#duplicates++;
       return true;
     }
-    this.#mark(indexes);
+    this.#mark(indexes, now);
     return false;
   }
 
   stats(): DeduplicatorStats {
-    this.#advance();
+    this.#advance(this.#clock());
     let notFalsePositive = 1;
     for (const generation of this.#generations) {
       const fill = 1 - Math.exp((-this.#hashCount * generation.count) / this.#bitCount);
@@ -145,12 +157,21 @@ export class Deduplicator {
     };
   }
 
+  /** The bloom indexes of `id`, in the hash's buffer, remembering whose they are. */
+  #indexes(id: string): Uint32Array {
+    this.#hashed = id;
+    return this.#hash.compute(id);
+  }
+
   #seen(indexes: Uint32Array): boolean {
     for (const generation of this.#generations) {
       if (generation.count === 0) continue;
+      // BitSet.has inlined: bit i lives in byte i >> 3 at position i & 7.
+      const bytes = generation.bits.array;
       let all = true;
       for (let i = 0; i < indexes.length; i++) {
-        if (!generation.bits.has(indexes[i]!)) {
+        const bit = indexes[i]!;
+        if ((bytes[bit >>> 3]! & (1 << (bit & 7))) === 0) {
           all = false;
           break;
         }
@@ -160,21 +181,25 @@ export class Deduplicator {
     return false;
   }
 
-  #mark(indexes: Uint32Array): void {
+  #mark(indexes: Uint32Array, now: number): void {
     let current = this.#generations[0]!;
     if (current.count >= this.#capacity) {
       this.#earlyRotations++;
       this.#rotate(1);
-      this.#currentStart = this.#clock();
+      this.#currentStart = now;
       current = this.#generations[0]!;
     }
-    for (let i = 0; i < indexes.length; i++) current.bits.add(indexes[i]!);
+    const bytes = current.bits.array;
+    for (let i = 0; i < indexes.length; i++) {
+      const bit = indexes[i]!;
+      bytes[bit >>> 3]! |= 1 << (bit & 7);
+    }
     current.count++;
   }
 
   /** Rotates once per elapsed span, keeping generation starts aligned to the span grid. */
-  #advance(): void {
-    const elapsed = this.#clock() - this.#currentStart;
+  #advance(now: number): void {
+    const elapsed = now - this.#currentStart;
     if (elapsed < this.#span) return; // includes a clock that stepped back
     const spans = Math.floor(elapsed / this.#span);
     this.#rotate(Math.min(spans, this.#generations.length));

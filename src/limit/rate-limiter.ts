@@ -100,10 +100,13 @@ export class RateLimiter implements RateLimiterLike {
     this.#tokensPerMs = this.rate / this.intervalMs;
   }
 
-  /** Takes `n` tokens from `key`'s bucket if it has them now; never waits. */
-  tryTake(key: string, n = 1): boolean {
+  /**
+   * Takes `n` tokens from `key`'s bucket if it has them now; never waits.
+   * @param now the time on this limiter's clock, when the caller has just read it (saves a read)
+   */
+  tryTake(key: string, n = 1, now: number = this.#clock()): boolean {
     this.#checkCount(n);
-    const refused = this.#takeNow(key, n);
+    const refused = this.#takeNow(key, n, now);
     if (refused === undefined) return true;
     refused.limited += n;
     this.#limited += n;
@@ -117,7 +120,7 @@ export class RateLimiter implements RateLimiterLike {
   take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
     this.#checkCount(n);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const bucket = this.#takeNow(key, n);
+    const bucket = this.#takeNow(key, n, this.#clock());
     if (bucket === undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter = {
@@ -158,8 +161,7 @@ export class RateLimiter implements RateLimiterLike {
    * ahead (queued callers came first: nobody jumps the queue). Returns the bucket when it
    * could not take, undefined when it did.
    */
-  #takeNow(key: string, n: number): TokenBucket | undefined {
-    const now = this.#clock();
+  #takeNow(key: string, n: number, now: number): TokenBucket | undefined {
     const bucket = this.#bucket(key, now);
     bucket.refill(now, this.#tokensPerMs, this.burst);
     if (bucket.waiters.length > 0 || bucket.tokens < n) return bucket;

@@ -93,6 +93,32 @@ describe('deduplication options', () => {
     clock.advance(1300);
     expect((await bus.publish({ id: 'retry', type: 'a', data: 1 })).status).toBe('delivered');
   });
+  it("runs a Deduplicator instance on its own clock, not the bus's", async () => {
+    const busClock = createFakeClock();
+    const dedupClock = createFakeClock();
+    const dedup = new Deduplicator({ windowMs: 1000, clock: dedupClock.now });
+    const bus = new EventBus({ store: null, clock: busClock.now, dedup });
+    await bus.publish({ id: 'retry', type: 'a', data: 1 });
+    busClock.advance(10_000); // the bus's time does not reach the deduplicator
+    expect((await bus.publish({ id: 'retry', type: 'a', data: 1 })).status).toBe('duplicate');
+    dedupClock.advance(1300);
+    expect((await bus.publish({ id: 'retry', type: 'a', data: 1 })).status).toBe('delivered');
+  });
+
+  it('runs dedup options with their own clock on that clock', async () => {
+    const busClock = createFakeClock();
+    const dedupClock = createFakeClock();
+    const bus = new EventBus({
+      store: null,
+      clock: busClock.now,
+      dedup: { windowMs: 1000, clock: dedupClock.now },
+    });
+    await bus.publishBatch([{ id: 'retry', type: 'a', data: 1 }]);
+    busClock.advance(10_000);
+    expect((await bus.publishBatch([{ id: 'retry', type: 'a', data: 1 }]))[0]!.status).toBe('duplicate');
+    dedupClock.advance(1300);
+    expect((await bus.publishBatch([{ id: 'retry', type: 'a', data: 1 }]))[0]!.status).toBe('delivered');
+  });
 });
 
 describe('rate limiting', () => {
@@ -140,6 +166,34 @@ describe('rate limiting', () => {
     await vi.advanceTimersByTimeAsync(50);
     await expect(waiting).resolves.toMatchObject({ status: 'delivered' });
     expect(seen).toHaveLength(2);
+  });
+
+  it("runs a RateLimiter instance on its own clock, options without a clock on the bus's", async () => {
+    const busClock = createFakeClock();
+    const limiterClock = createFakeClock();
+    const own = new EventBus({
+      store: null,
+      clock: busClock.now,
+      rateLimit: new RateLimiter({ rate: 1, burst: 1, clock: limiterClock.now }),
+    });
+    const onBus = new EventBus({ store: null, clock: busClock.now, rateLimit: { rate: 1, burst: 1 } });
+    for (const bus of [own, onBus])
+      expect((await bus.publish({ type: 'a', data: 0 })).status).toBe('delivered');
+    busClock.advance(1000); // refills the bus-clock limiter only
+    expect((await own.publish({ type: 'a', data: 1 })).status).toBe('rate_limited');
+    expect((await onBus.publish({ type: 'a', data: 1 })).status).toBe('delivered');
+    limiterClock.advance(1000);
+    expect((await own.publish({ type: 'a', data: 2 })).status).toBe('delivered');
+  });
+
+  it('with a limiter, marks an admitted id seen (one hash for the check and the mark)', async () => {
+    const clock = createFakeClock();
+    const bus = new EventBus({ clock: clock.now, rateLimit: { rate: 1e6 } });
+    const ids = Array.from({ length: 500 }, (_, i) => `id-${i}`);
+    for (const id of ids) expect((await bus.publish({ id, type: 'a', data: 0 })).status).toBe('delivered');
+    const again = await bus.publishBatch(ids.map((id) => ({ id, type: 'a', data: 1 })));
+    expect(again.every((r) => r.status === 'duplicate')).toBe(true);
+    expect(bus.stats().dedup?.duplicates).toBe(500); // every one caught by the filter, confirmed by the store
   });
 
   it('keys by a custom function, and accepts a shared RateLimiter instance', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Deduplicator } from '../../src/dedup/deduplicator.js';
-import { InvalidOptionError } from '../../src/index.js';
+import { createEventId, InvalidOptionError } from '../../src/index.js';
 import { createFakeClock } from '../../src/testing/index.js';
 
 const WINDOW = 5000;
@@ -38,6 +38,44 @@ describe('Deduplicator', () => {
     );
   });
 
+  it('answers the same with the time passed in as with its clock read, and isDuplicate + markSeen hashing once', () => {
+    type Op = { kind: 'check' | 'mark' | 'both'; id: number; step: number; other: boolean };
+    const op = fc.record({
+      kind: fc.constantFrom<Op['kind']>('check', 'mark', 'both'),
+      id: fc.integer({ min: 0, max: 60 }),
+      step: fc.integer({ min: 0, max: 700 }),
+      other: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 400 }), (ops) => {
+        const clock = createFakeClock();
+        const options = { windowMs: 2000, expectedEvents: 40, clock: clock.now };
+        // a: reads its clock, hashes every call afresh (an unrelated check in between clears
+        // the reuse); b: is handed the time and reuses isDuplicate's hash in markSeen.
+        const a = new Deduplicator(options);
+        const b = new Deduplicator(options);
+        for (const { kind, id, step, other } of ops) {
+          clock.advance(step);
+          const key = `id-${id}`;
+          const now = clock.now();
+          if (kind === 'check') expect(b.isDuplicate(key, now)).toBe(a.isDuplicate(key));
+          else if (kind === 'both') expect(b.checkAndMark(key, now)).toBe(a.checkAndMark(key));
+          else {
+            expect(b.isDuplicate(key, now)).toBe(a.isDuplicate(key));
+            if (other) b.isDuplicate('unrelated', now); // the reuse must not survive another hash
+            a.isDuplicate('unrelated');
+            b.markSeen(key, now);
+            a.markSeen(key);
+          }
+        }
+        const { checked: _a, duplicates: _da, ...restA } = a.stats();
+        const { checked: _b, duplicates: _db, ...restB } = b.stats();
+        expect(restB).toEqual(restA);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('forgets ids by 1.25 × windowMs', () => {
     const clock = createFakeClock();
     const dedup = new Deduplicator({ windowMs: WINDOW, clock: clock.now });
@@ -68,6 +106,25 @@ describe('Deduplicator', () => {
     // (sqrt(100,000 × 0.01 × 0.99) ≈ 31.5 → 95 of 1,000), so a correct filter fails by chance < 0.2 % of runs.
     expect(falsePositives).toBeLessThanOrEqual(1000 + 95);
     expect(dedup.stats().estimatedFalsePositiveRate).toBeLessThanOrEqual(0.01);
+  });
+
+  it('keeps the false-positive rate at 1 % on the UUIDv7s the bus generates (ids sharing long prefixes)', () => {
+    const clock = createFakeClock();
+    const dedup = new Deduplicator({
+      windowMs: WINDOW,
+      expectedEvents: 10_000,
+      falsePositiveRate: 0.01,
+      clock: clock.now,
+    });
+    for (let i = 0; i < 10_000; i++) {
+      dedup.markSeen(createEventId(clock.now()));
+      clock.advance(WINDOW / 10_000);
+    }
+    let falsePositives = 0;
+    const trials = 100_000;
+    // Many ids per millisecond: they differ only in the counter and the random tail.
+    for (let i = 0; i < trials; i++) if (dedup.isDuplicate(createEventId(clock.now()))) falsePositives++;
+    expect(falsePositives).toBeLessThanOrEqual(1000 + 95); // same tolerance as above
   });
 
   it('keeps memory fixed and within 1.7 × the optimal bits, however much traffic arrives', () => {

@@ -109,7 +109,8 @@ export class MemoryEventStore implements EventStore {
     events: readonly BusEvent[],
     keep: (event: BusEvent, cursor: string) => StoredEvent,
   ): AppendResult[] {
-    const now = this.#clock();
+    // storedAt only matters for retention: without one, spare the clock read.
+    const now = this.#retentionMs === undefined ? 0 : this.#clock();
     const results: AppendResult[] = new Array(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
