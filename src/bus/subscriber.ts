@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../event.js';
 import type { ParsedPattern } from '../pattern/parse.js';
 import type { IndexedMember } from '../pattern/subscription-index.js';
+import type { TrieSlot } from '../pattern/trie.js';
 
 export type EventFilter = (event: StoredEvent) => boolean;
 export type EventHandler = (event: StoredEvent) => unknown;
@@ -21,6 +22,7 @@ export class Subscriber implements IndexedMember {
   /** Creation order = delivery order. */
   readonly seq = nextSeq++;
   matchStamp = 0;
+  trieSlots: TrieSlot | TrieSlot[] | undefined = undefined;
   /** Cleared on unsubscribe, so a dispatch already holding this subscriber skips it. */
   active = true;
   /** Set for handlers that are async functions or have returned a promise: they run through the queue. */
@@ -33,7 +35,11 @@ export class Subscriber implements IndexedMember {
     readonly handler: EventHandler | undefined,
     readonly sink: EventSink | undefined,
   ) {
-    this.isAsync = handler?.constructor?.name === 'AsyncFunction';
+    // A plain function's prototype is Function.prototype: only other functions need the name check.
+    this.isAsync =
+      handler !== undefined &&
+      Object.getPrototypeOf(handler) !== Function.prototype &&
+      handler.constructor?.name === 'AsyncFunction';
   }
 
   /** The patterns as written, for stats and error reports. */

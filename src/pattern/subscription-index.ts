@@ -2,11 +2,16 @@ import { eventTypeProblem } from './event-type.js';
 import { SEPARATOR } from './limits.js';
 import type { ParsedPattern } from './parse.js';
 import { segmentsMatch } from './segments-match.js';
-import { PatternTrie, type TrieMember } from './trie.js';
+import { PatternTrie, type TrieMember, type TrieSlot } from './trie.js';
 
 /** A subscriber as the index sees it: a delivery order and the patterns it listens on. */
 export interface IndexedMember extends TrieMember {
   readonly patterns: readonly ParsedPattern[];
+  /**
+   * Scratch field the index keeps while the member is added: where each pattern sits in the
+   * trie (one slot, or one per pattern), so removing it walks nothing.
+   */
+  trieSlots?: TrieSlot | TrieSlot[] | undefined;
 }
 
 /** The subscribers of one event type, in delivery order. */
@@ -52,7 +57,11 @@ export class SubscriptionIndex<M extends IndexedMember> {
   }
 
   add(member: M): void {
-    for (const pattern of member.patterns) this.#trie.add(pattern, member);
+    const { patterns } = member;
+    member.trieSlots =
+      patterns.length === 1
+        ? this.#trie.add(patterns[0]!, member)
+        : patterns.map((pattern) => this.#trie.add(pattern, member));
     this.#members++;
     // `member` is the newest subscriber, so appending keeps every entry in delivery order.
     if (isLiteralOnly(member)) {
@@ -68,8 +77,13 @@ export class SubscriptionIndex<M extends IndexedMember> {
   }
 
   remove(member: M): void {
+    const slots = member.trieSlots;
+    if (slots === undefined) return; // never added, or removed already
+    member.trieSlots = undefined;
     let removed = false;
-    for (const pattern of member.patterns) removed = this.#trie.remove(pattern, member) || removed;
+    if (Array.isArray(slots))
+      for (const slot of slots) removed = this.#trie.removeAt(slot, member) || removed;
+    else removed = this.#trie.removeAt(slots, member);
     if (!removed) return;
     this.#members--;
     if (isLiteralOnly(member)) {

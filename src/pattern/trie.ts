@@ -8,6 +8,9 @@ export interface TrieMember {
   matchStamp: number;
 }
 
+/** Where a (pattern, member) pair is stored: opaque, returned by `add`, taken by `removeAt`. */
+export type TrieSlot = object & { readonly __trieSlot?: never };
+
 class TrieNode<M extends TrieMember> {
   children: Map<string, TrieNode<M>> | null = null;
   star: TrieNode<M> | null = null;
@@ -69,15 +72,21 @@ export class PatternTrie<M extends TrieMember> {
     return this.#nodes;
   }
 
-  add(pattern: ParsedPattern, member: M): void {
+  /**
+   * Stores one (pattern, member) pair. Returns the pattern's node: pass it to `removeAt` to
+   * remove the pair without walking the trie again (a node is never pruned while it has members).
+   */
+  add(pattern: ParsedPattern, member: M): TrieSlot {
     let node = this.#root;
-    for (const segment of pattern.segments) node = this.#childFor(node, segment);
+    const { segments } = pattern;
+    for (let i = 0; i < segments.length; i++) node = this.#childFor(node, segments[i]!);
     node.members.push(member);
     this.#size++;
     if (node.emptied) {
       node.emptied = false;
       this.#emptied--;
     }
+    return node;
   }
 
   /** Removes one (pattern, member) pair; returns false when it was not there. */
@@ -89,10 +98,19 @@ export class PatternTrie<M extends TrieMember> {
       else node = node.children?.get(segment);
       if (!node) return false;
     }
-    const index = node.members.indexOf(member);
+    return this.removeAt(node, member);
+  }
+
+  /** Removes one (pattern, member) pair from the node `add` returned; false when it was not there. */
+  removeAt(slot: TrieSlot, member: M): boolean {
+    const node = slot as TrieNode<M>;
+    const members = node.members;
+    const index = members.indexOf(member);
     if (index < 0) return false;
     // In place: match() copies members out, so nothing iterates this array across a removal.
-    node.members.splice(index, 1);
+    // A shift and a pop, not splice(), which allocates the array of removed elements.
+    for (let i = index + 1; i < members.length; i++) members[i - 1] = members[i]!;
+    members.pop();
     this.#size--;
     if (node.members.length === 0 && !node.emptied) {
       node.emptied = true;

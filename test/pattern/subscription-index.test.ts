@@ -130,3 +130,32 @@ describe('SubscriptionIndex', () => {
     expect(index.lookup('t.0')).not.toBe(firstEntry);
   });
 });
+
+describe('SubscriptionIndex removal by remembered trie slots', () => {
+  it('removes the right members after sweeps pruned the emptied parts of the trie', () => {
+    const index = new SubscriptionIndex<Sub>();
+    const lasting = ['a.b', 'a.*', '**', 'a.**.z', 'x.y.z', 'a.b'].map((p) => sub(p));
+    const twoPatterns = sub('p.q', 'p.*');
+    for (const m of [...lasting, twoPatterns]) index.add(m);
+    // 5,000 one-off patterns, subscribed and removed: emptied nodes pile up and get swept.
+    for (let i = 0; i < 5000; i++) {
+      const m = sub(`churn${i}.a`, `a.churn${i}`);
+      index.add(m);
+      index.remove(m);
+    }
+    expect(index.trieNodes).toBeLessThan(5000); // swept: 20,000 nodes were created
+    expect(seqs(index.lookup('a.b')?.members)).toEqual(
+      seqs([lasting[0]!, lasting[1]!, lasting[2]!, lasting[5]!]),
+    );
+    index.remove(lasting[1]!);
+    index.remove(lasting[1]!); // a second removal changes nothing
+    expect(seqs(index.lookup('a.b')?.members)).toEqual(seqs([lasting[0]!, lasting[2]!, lasting[5]!]));
+    expect(seqs(index.lookup('p.q')?.members)).toEqual(seqs([lasting[2]!, twoPatterns]));
+    index.remove(twoPatterns);
+    expect(seqs(index.lookup('p.q')?.members)).toEqual(seqs([lasting[2]!]));
+    expect(seqs(index.lookup('p.x')?.members)).toEqual(seqs([lasting[2]!]));
+    for (const m of lasting) index.remove(m);
+    expect(index.size).toBe(0);
+    expect(index.lookup('a.b')?.members).toEqual([]);
+  });
+});
