@@ -56,6 +56,8 @@ export class GroupConsumer implements Consumer {
   #member: GroupMember | undefined;
   /** Running deliveries, each with the cancel of its ack timer; an abandoned one (the consumer closed) settles nothing. */
   readonly #running = new Map<Delivery, () => void>();
+  /** Outcomes of finished handlers being recorded (ack, retry, dead letter). */
+  readonly #recording = new Set<Promise<void>>();
   #delivered = 0;
   #acked = 0;
   #retried = 0;
@@ -142,14 +144,17 @@ export class GroupConsumer implements Consumer {
 
   #process(member: GroupMember, delivery: Delivery): void {
     this.#delivered++;
-    void this.#call(delivery).then(async (outcome) => {
+    void this.#call(delivery).then((outcome) => {
       if (!this.#running.has(delivery)) return; // abandoned at close: the group has it back
-      try {
-        await this.#settle(member, delivery, outcome);
-      } catch (error) {
+      // The slot frees as soon as the handler is done, while the outcome is recorded: a backend
+      // may then send that record along with the next claim (one round trip, not two).
+      // `close()` waits for these records before it leaves the group.
+      const recorded = this.#settle(member, delivery, outcome).catch((error: unknown) => {
         // The backend failed to record the outcome: the event stays pending and comes back.
         this.#hooks.report(error, delivery.event);
-      }
+      });
+      this.#recording.add(recorded);
+      void recorded.then(() => this.#recording.delete(recorded));
       const wasFull = this.#running.size >= this.#options.concurrency;
       this.#running.delete(delivery);
       if (wasFull) this.#kick();
@@ -209,6 +214,8 @@ export class GroupConsumer implements Consumer {
     // Handlers still running are abandoned: their events go back to the group.
     for (const cancelTimer of this.#running.values()) cancelTimer();
     this.#running.clear();
+    // Finished ones are recorded first, or leaving would hand back events already handled.
+    await Promise.all(this.#recording);
     try {
       await this.#member?.leave();
     } catch (error) {

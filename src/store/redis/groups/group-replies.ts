@@ -26,9 +26,11 @@ export interface RedisDelivery extends Delivery {
 
 /** What the claim script returned (see CLAIM in group-scripts.ts). */
 export type ClaimReply =
-  | { found: false }
+  | { found: false; settled: boolean[] }
   | {
       found: true;
+      /** Per settle operation sent along: whether its delivery was still current. */
+      settled: boolean[];
       pending: number;
       /** Ms until the group's next retry falls due; -1 for none. */
       nextDueMs: number;
@@ -43,11 +45,12 @@ export type ClaimReply =
 
 export function parseClaimReply(reply: RedisReply): ClaimReply {
   if (!Array.isArray(reply)) throw malformed('claim');
-  if (reply[0] === 'nogroup') return { found: false };
-  const [status, epoch, pending, nextDue, truncatedAfter, lost, more, entries] = reply;
+  if (reply[0] === 'nogroup') return { found: false, settled: flags(reply[1]) };
+  const [status, epoch, pending, nextDue, truncatedAfter, lost, more, entries, settled] = reply;
   if (status !== 'ok' || typeof epoch !== 'string' || !Array.isArray(entries)) throw malformed('claim');
   return {
     found: true,
+    settled: flags(settled),
     pending: Number(pending),
     nextDueMs: Number(nextDue),
     truncatedAfter: typeof truncatedAfter === 'string' && truncatedAfter !== '' ? truncatedAfter : undefined,
@@ -55,6 +58,10 @@ export function parseClaimReply(reply: RedisReply): ClaimReply {
     more: Number(more) === 1,
     deliveries: entries.map((item) => toDelivery(item, epoch)),
   };
+}
+
+function flags(reply: RedisReply | undefined): boolean[] {
+  return Array.isArray(reply) ? reply.map((flag) => Number(flag) === 1) : [];
 }
 
 function toDelivery(item: RedisReply, epoch: string): RedisDelivery {

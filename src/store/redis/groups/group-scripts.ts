@@ -136,19 +136,70 @@ local function typeMatcher(sources)
 end
 `;
 
+/** Arguments per settle operation, by kind (see SETTLE_OPERATIONS). */
+export const SETTLE_ARITY = { ack: 5, retry: 10, dead: 12 } as const;
+
 /**
- * KEYS: epoch, log, log mark, group hash, again, delayed.
+ * `settleAll`: applies the settle operations in ARGV from index \`first\` on, each: kind
+ * ('ack' | 'retry' | 'dead'), source ('l' | 'a'), entry id, PEL delivery count, deliveries in
+ * all; 'retry' and 'dead' go on with event id, stream token, JSON, log id; then 'retry' with
+ * the delay (ms), 'dead' with error name, error message, dead at (ms). Each applies only if
+ * this consumer still holds the entry with that delivery count (a stale one is ignored), and
+ * each ack, retry and dead letter happens atomically with its XACK. Returns 0/1 per operation.
+ */
+const SETTLE_OPERATIONS = `
+local function settleAll(log, again, delayed, dead, group, consumer, maxDead, first)
+  local arity = { ack = ${SETTLE_ARITY.ack}, retry = ${SETTLE_ARITY.retry}, dead = ${SETTLE_ARITY.dead} }
+  local flags = {}
+  local i = first
+  while i <= #ARGV do
+    local op, source, entryId, pelCount, deliveries = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    local key = log
+    if source == 'a' then key = again end
+    local settled = 0
+    local ok, held = pcall(redis.call, 'XPENDING', key, group, entryId, entryId, 1)
+    if ok and #held == 1 and held[1][2] == consumer and tostring(held[1][4]) == pelCount then
+      settled = 1
+      redis.call('XACK', key, group, entryId)
+      if source == 'a' then redis.call('XDEL', again, entryId) end
+      local id, token, json, logId = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+      if op == 'retry' then
+        local delay = tonumber(ARGV[i + 9])
+        if delay <= 0 then
+          redis.call('XADD', again, '*', 'i', id, 's', token, 'e', json, 'c', logId, 'n', deliveries)
+        else
+          -- Unique: an event is in one place of its group at a time.
+          local payload = cjson.encode({ i = id, s = token, e = json, c = logId, n = deliveries })
+          redis.call('ZADD', delayed, nowMs() + delay, payload)
+        end
+      elseif op == 'dead' then
+        redis.call('XADD', dead, 'MAXLEN', '=', maxDead, '*', 'i', id, 's', token, 'e', json, 'c', logId,
+          'n', deliveries, 'en', ARGV[i + 9], 'em', ARGV[i + 10], 't', ARGV[i + 11])
+      end
+    end
+    flags[#flags + 1] = settled
+    i = i + arity[op]
+  end
+  return flags
+end
+`;
+
+/**
+ * KEYS: epoch, log, log mark, group hash, again, delayed, dead.
  * ARGV: group, consumer, most entries, min idle ms (reclaim), most log entries to scan, '1' to
  * look for entries of dead consumers (XAUTOCLAIM; members do it every so often, not on every
- * claim), then the group's patterns.
+ * claim), most dead letters, the number of patterns, the group's patterns, then settle
+ * operations (SETTLE_OPERATIONS) the member had queued: they are applied first, so a consumer
+ * that finished one event and asks for the next makes one round trip, not two.
  * Moves due retries to `again`; then hands out, in this order and at most `max` in all:
  * entries of dead consumers (XAUTOCLAIM, `again` then log), unread `again` entries, new log
  * entries of the group's types (the others are acknowledged on the spot, at most `scan` per
- * call). Returns { 'nogroup' } when the group is gone (Redis lost its data), else
+ * call). Returns { 'nogroup', settled } when the group is gone (Redis lost its data), else
  * { 'ok', epoch, pending, ms until the next retry is due (-1: none), the read position whose
  * successors were trimmed unread ('' if none), entries lost to trimming while pending,
  * 1 if the scan budget ran out with room left (call again), entries as
- * { 'l' | 'a', entry id, PEL delivery count, fields } }.
+ * { 'l' | 'a', entry id, PEL delivery count, fields }, settled } where settled holds 0/1 per
+ * settle operation.
  */
 export const CLAIM = script(
   'group-claim',
@@ -156,12 +207,15 @@ export const CLAIM = script(
 ${NOW}
 ${PENDING}
 ${MATCHER}
-local epoch = redis.call('GET', KEYS[1])
-local last = redis.call('HGET', KEYS[4], 'last')
-if not epoch or not last then return { 'nogroup' } end
+${SETTLE_OPERATIONS}
 local log, again, delayed = KEYS[2], KEYS[5], KEYS[6]
 local group, consumer, room, minIdle, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local reclaiming = ARGV[6] == '1'
+local patternCount = tonumber(ARGV[8])
+local settled = settleAll(log, again, delayed, KEYS[7], group, consumer, ARGV[7], 9 + patternCount)
+local epoch = redis.call('GET', KEYS[1])
+local last = redis.call('HGET', KEYS[4], 'last')
+if not epoch or not last then return { 'nogroup', settled } end
 local now = nowMs()
 for _, payload in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)) do
   local r = cjson.decode(payload)
@@ -205,7 +259,7 @@ if mark then
     redis.call('HSET', KEYS[4], 'last', mark)
   end
 end
-local wanted = typeMatcher({ unpack(ARGV, 7) })
+local wanted = typeMatcher({ unpack(ARGV, 9, 8 + patternCount) })
 local scanned, more, newest = 0, 0, nil
 while room > 0 do
   if scanned >= budget then
@@ -240,22 +294,13 @@ if newest then redis.call('HSET', KEYS[4], 'last', newest) end
 local nextDue = -1
 local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
 if #first > 0 then nextDue = math.max(0, tonumber(first[2]) - now) end
-return { 'ok', epoch, pendingCount(log, again, delayed, group), nextDue, truncatedAfter, lost, more, out }
+return { 'ok', epoch, pendingCount(log, again, delayed, group), nextDue, truncatedAfter, lost, more, out, settled }
 `,
 );
 
-/** Arguments per settle operation, by kind (see SETTLE). */
-export const SETTLE_ARITY = { ack: 5, retry: 10, dead: 12 } as const;
-
 /**
  * KEYS: log, again, delayed, dead.
- * ARGV: group, consumer, most dead letters, then operations, each: kind ('ack' | 'retry' |
- * 'dead'), source ('l' | 'a'), entry id, PEL delivery count, deliveries in all; 'retry' and
- * 'dead' go on with event id, stream token, JSON, log id; then 'retry' with the delay (ms),
- * 'dead' with error name, error message, dead at (ms).
- * Settles each delivery only if this consumer still holds it with that delivery count (a stale
- * one is ignored); each ack, retry and dead letter happens atomically with its XACK. Several
- * deliveries that finished together go in one call.
+ * ARGV: group, consumer, most dead letters, then settle operations (see SETTLE_OPERATIONS).
  * Returns { settled 0/1 per operation…, pending, ms until the next retry is due (-1: none) }.
  */
 export const SETTLE = script(
@@ -263,44 +308,15 @@ export const SETTLE = script(
   `#!lua
 ${NOW}
 ${PENDING}
+${SETTLE_OPERATIONS}
 local log, again, delayed, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local group, consumer, maxDead = ARGV[1], ARGV[2], ARGV[3]
-local arity = { ack = ${SETTLE_ARITY.ack}, retry = ${SETTLE_ARITY.retry}, dead = ${SETTLE_ARITY.dead} }
-local reply, exists = {}, pcall(redis.call, 'XPENDING', log, group)
-local i = 4
-while i <= #ARGV do
-  local op, source, entryId, pelCount, deliveries = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local key = log
-  if source == 'a' then key = again end
-  local settled = 0
-  local ok, held = pcall(redis.call, 'XPENDING', key, group, entryId, entryId, 1)
-  if ok and #held == 1 and held[1][2] == consumer and tostring(held[1][4]) == pelCount then
-    settled = 1
-    redis.call('XACK', key, group, entryId)
-    if source == 'a' then redis.call('XDEL', again, entryId) end
-    local id, token, json, logId = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
-    if op == 'retry' then
-      local delay = tonumber(ARGV[i + 9])
-      if delay <= 0 then
-        redis.call('XADD', again, '*', 'i', id, 's', token, 'e', json, 'c', logId, 'n', deliveries)
-      else
-        -- Unique: an event is in one place of its group at a time.
-        local payload = cjson.encode({ i = id, s = token, e = json, c = logId, n = deliveries })
-        redis.call('ZADD', delayed, nowMs() + delay, payload)
-      end
-    elseif op == 'dead' then
-      redis.call('XADD', dead, 'MAXLEN', '=', maxDead, '*', 'i', id, 's', token, 'e', json, 'c', logId,
-        'n', deliveries, 'en', ARGV[i + 9], 'em', ARGV[i + 10], 't', ARGV[i + 11])
-    end
-  end
-  reply[#reply + 1] = settled
-  i = i + arity[op]
-end
+local group = ARGV[1]
+local reply = settleAll(log, again, delayed, dead, group, ARGV[2], ARGV[3], 4)
 local nextDue = -1
 local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
 if #first > 0 then nextDue = math.max(0, tonumber(first[2]) - nowMs()) end
 local pending = 0
-if exists then pending = pendingCount(log, again, delayed, group) end
+if pcall(redis.call, 'XPENDING', log, group) then pending = pendingCount(log, again, delayed, group) end
 reply[#reply + 1] = pending
 reply[#reply + 1] = nextDue
 return reply

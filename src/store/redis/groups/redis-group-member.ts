@@ -152,27 +152,40 @@ export class RedisGroupMember implements GroupMember {
     }
   }
 
+  /** One claim; settles queued by then ride along (applied first), saving their own round trip. */
   async #claimOnce(max: number): Promise<ClaimReply> {
-    const { keys } = this.#group;
+    const { keys, types } = this.#group;
+    const settles = this.#settles.splice(0, SETTLE_BATCH);
     try {
-      const reply = await this.#context.calls.script(
-        this.#context.connection,
-        CLAIM,
-        [keys.epoch, keys.log, keys.logMark, keys.group, keys.again, keys.delayed],
-        [
-          this.#group.name,
-          this.#consumer,
-          String(max),
-          String(this.#ackTimeoutMs),
-          String(SCAN_BUDGET),
-          this.#reclaimDue() ? '1' : '0',
-          ...this.#group.types,
-        ],
+      const reply = parseClaimReply(
+        await this.#context.calls.script(
+          this.#context.connection,
+          CLAIM,
+          [keys.epoch, keys.log, keys.logMark, keys.group, keys.again, keys.delayed, keys.dead],
+          [
+            this.#group.name,
+            this.#consumer,
+            String(max),
+            String(this.#ackTimeoutMs),
+            String(SCAN_BUDGET),
+            this.#reclaimDue() ? '1' : '0',
+            String(CONSUMER_GROUP_LIMITS.maxDeadLetters),
+            String(types.length),
+            ...types,
+            ...settles.flatMap((settle) => settle.args),
+          ],
+        ),
       );
-      return parseClaimReply(reply);
+      this.#settled(settles, reply.settled);
+      return reply;
     } catch (error) {
-      // The hash survived but the Redis group did not (XGROUP DESTROY, a partial restore).
-      if (isNoGroup(error)) return { found: false };
+      // The hash survived but the Redis group did not (XGROUP DESTROY, a partial restore): the
+      // settles found nothing to settle.
+      if (isNoGroup(error)) {
+        this.#settled(settles, []);
+        return { found: false, settled: [] };
+      }
+      for (const settle of settles) settle.reject(error);
       throw error;
     }
   }
@@ -199,6 +212,7 @@ export class RedisGroupMember implements GroupMember {
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
     const batch = this.#settles.splice(0, SETTLE_BATCH);
+    if (batch.length === 0) return; // a claim took them along
     if (this.#settles.length > 0) {
       this.#flushScheduled = true;
       setImmediate(() => void this.#flush());
@@ -221,11 +235,16 @@ export class RedisGroupMember implements GroupMember {
       );
       this.#group.pending = reply.pending;
       this.#group.wakeIn(reply.nextDueMs);
-      if (batch.some((s, i) => s.redeliverNow && reply.settled[i])) this.#group.notifyAll();
-      for (const s of batch) s.resolve();
+      this.#settled(batch, reply.settled);
     } catch (error) {
       for (const s of batch) s.reject(error);
     }
+  }
+
+  /** Resolves settles Redis has answered; a retry without delay wakes the members to claim it. */
+  #settled(batch: readonly PendingSettle[], flags: readonly boolean[]): void {
+    if (batch.some((settle, i) => settle.redeliverNow && flags[i])) this.#group.notifyAll();
+    for (const settle of batch) settle.resolve();
   }
 
   /** Whether this claim should take over entries of dead consumers: every `reclaimEveryMs`, or when asked. */
