@@ -92,7 +92,7 @@ export async function run({ busline }) {
       ].join(' '),
       tables: [{ rows, unit: 'events/s' }],
       extra: [
-        `Redis CPU in the group scripts (EVALSHA, all runs): ${formatNs((evalUsec * 1000) / evalEvents)} per event. With concurrency 1 a consumer waits a round trip for each claim and each ack; concurrency lets one claim hand out many and acks overlap.`,
+        `Redis CPU in the group scripts (EVALSHA, all runs): ${formatNs((evalUsec * 1000) / evalEvents)} per event. With concurrency 1 a consumer waits a round trip per event (its ack rides along with the next claim); concurrency lets one claim hand out many and acks go in batches.`,
       ],
       targets: [],
     };
