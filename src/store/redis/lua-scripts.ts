@@ -16,14 +16,15 @@ function script(name: string, source: string): LuaScript {
 // Keys that depend on data (a trimmed event's stream) are built from the `{prefix}:` base: they
 // share the hash tag, so they are in the script's Cluster slot.
 
-/** Shared helpers: id order, marks that only grow, and removing the oldest events of the log. */
+/** Shared helpers: id order, marks that only grow, batched commands, removing the oldest events. */
 const HELPERS = `
+-- Ids \`ms-seq\` (no leading zeros) compared as numbers of any size, with few calls into C (each
+-- costs): a shorter part is smaller; digit strings of one length compare as text.
 local function idLess(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  am, bm = tonumber(am), tonumber(bm)
-  if am ~= bm then return am < bm end
-  return tonumber(as) < tonumber(bs)
+  local ad, bd = string.find(a, '-', 1, true), string.find(b, '-', 1, true)
+  if ad ~= bd then return ad < bd end
+  if #a == #b or string.sub(a, 1, ad) ~= string.sub(b, 1, bd) then return a < b end
+  return #a < #b
 end
 
 local function maxId(a, b)
@@ -32,15 +33,27 @@ local function maxId(a, b)
   return b
 end
 
--- Raises the mark in \`key\` to \`id\` (marks never go down); \`ttl\` in ms, or '' for none.
+-- Raises the mark in \`key\` to \`id\` (marks never go down); \`ttl\` in ms, or '' for none. One SET
+-- with GET: when the mark was already higher (rare), it is put back.
 local function raise(key, id, ttl)
-  local current = redis.call('GET', key)
-  if current and not idLess(current, id) then return end
-  if ttl ~= '' and tonumber(ttl) > 0 then
-    redis.call('SET', key, id, 'PX', ttl)
-  else
-    redis.call('SET', key, id)
+  local px = ttl ~= '' and tonumber(ttl) > 0
+  local old
+  if px then old = redis.call('SET', key, id, 'PX', ttl, 'GET') else old = redis.call('SET', key, id, 'GET') end
+  if old and idLess(id, old) then
+    if px then redis.call('SET', key, old, 'PX', ttl) else redis.call('SET', key, old) end
   end
+end
+
+-- One command with \`args\` appended, split so that unpack stays within Lua's stack limit.
+-- Returns the sum of the integer replies, and the last reply.
+local CHUNK = 4000
+local function variadic(command, key, args)
+  local total, reply = 0, 0
+  for from = 1, #args, CHUNK do
+    reply = redis.call(command, key, unpack(args, from, math.min(from + CHUNK - 1, #args)))
+    total = total + reply
+  end
+  return total, reply
 end
 
 local function field(fields, name)
@@ -51,31 +64,49 @@ end
 
 -- Removes \`entries\` (the oldest events of the log, as XRANGE returned them) from the log, the id
 -- index and their streams; records the trim marks. An emptied stream is deleted and its last id
--- becomes the \`dropped\` mark, which a re-created stream starts from.
+-- becomes the \`dropped\` mark, which a re-created stream starts from. Batched: one HDEL, and per
+-- stream one XDEL and one mark (a stream key holds the newest events of its stream, so what is
+-- removed from it is always its oldest, and its newest removed id is the mark).
 local function removeOldest(K, entries)
-  for _, entry in ipairs(entries) do
-    local rid, fields = entry[1], entry[2]
+  if #entries == 0 then return 0 end
+  local ids, byToken, tokens = {}, {}, {}
+  for n, entry in ipairs(entries) do
+    local fields = entry[2]
+    ids[n] = field(fields, 'i')
     local token = field(fields, 's')
-    local streamKey = K.base .. 's:' .. token
-    local markKey = K.base .. 't:' .. token
-    redis.call('HDEL', K.ids, field(fields, 'i'))
-    if redis.call('XDEL', streamKey, rid) == 1 then
+    local rids = byToken[token]
+    if not rids then
+      rids = {}
+      byToken[token] = rids
+      tokens[#tokens + 1] = token
+    end
+    rids[#rids + 1] = entry[1]
+  end
+  variadic('HDEL', K.ids, ids)
+  local dropped = ''
+  for _, token in ipairs(tokens) do
+    local rids = byToken[token]
+    local newest = rids[#rids]
+    local streamKey, listKey = K.base .. 's:' .. token, K.base .. 'l:' .. token
+    local removed = variadic('XDEL', streamKey, rids)
+    if removed > 0 then
       if redis.call('XLEN', streamKey) == 0 then
-        redis.call('DEL', streamKey, markKey)
+        redis.call('DEL', streamKey, K.base .. 't:' .. token, listKey)
         redis.call('ZREM', K.streams, token)
-        raise(K.dropped, rid, '')
+        dropped = maxId(dropped, newest)
       else
-        raise(markKey, rid, tostring(redis.call('PTTL', streamKey)))
+        redis.call('LTRIM', listKey, removed, -1)
+        raise(K.base .. 't:' .. token, newest, tostring(redis.call('PTTL', streamKey)))
       end
     elseif redis.call('EXISTS', streamKey) == 0 then
+      redis.call('DEL', listKey)
       redis.call('ZREM', K.streams, token)
-      raise(K.dropped, rid, '')
+      dropped = maxId(dropped, newest)
     end
   end
-  if #entries > 0 then
-    redis.call('XTRIM', K.log, 'MAXLEN', '=', redis.call('XLEN', K.log) - #entries)
-    raise(K.logMark, entries[#entries][1], '')
-  end
+  if dropped ~= '' then raise(K.dropped, dropped, '') end
+  redis.call('XTRIM', K.log, 'MAXLEN', '=', redis.call('XLEN', K.log) - #entries)
+  raise(K.logMark, entries[#entries][1], '')
   return #entries
 end
 `;
@@ -85,6 +116,12 @@ end
  * ARGV: epoch candidate, key base, maxEventsPerStream, maxEvents, retention cutoff (ms, or ''),
  * stream key ttl (ms, or ''), most aged events to remove, then id, stream token, JSON for each
  * event. Returns the epoch, then the Redis id and a duplicate flag per event.
+ *
+ * Its cost is mostly the commands it calls (and Lua's conversion of their replies, which for
+ * stream entries costs more than the command), so per event there are only the two XADDs: the id
+ * index is read with one HGET/HMGET and written with one HSET per call, a stream's length is read
+ * once (XLEN, 0 for a new stream) and then counted, and trimming a stream takes the removed ids
+ * from the list that mirrors its key (`{p}:l:<token>`) instead of reading the removed entries.
  */
 export const APPEND = script(
   'append',
@@ -99,48 +136,91 @@ if not epoch then
 end
 local maxPerStream, maxEvents = tonumber(ARGV[3]), tonumber(ARGV[4])
 local cutoff, ttl, ageBudget = ARGV[5], ARGV[6], ARGV[7]
-local reply = { epoch }
-local added, newest, tokens = {}, {}, {}
-for i = 8, #ARGV, 3 do
+local FIRST, count = 8, (#ARGV - 7) / 3
+-- Ids already stored: HGET for one event; else one HMGET, and \`added\` for repeats in the call.
+local known, added
+if count == 1 then
+  known = redis.call('HGET', K.ids, ARGV[FIRST])
+else
+  local ids = {}
+  for n = 1, count do ids[n] = ARGV[FIRST + 3 * (n - 1)] end
+  known, added = {}, {}
+  for from = 1, count, CHUNK do
+    local part = redis.call('HMGET', K.ids, unpack(ids, from, math.min(from + CHUNK - 1, count)))
+    for j = 1, #part do known[from + j - 1] = part[j] end
+  end
+end
+local reply, index, streams = { epoch }, {}, {}
+for n = 1, count do
+  local i = FIRST + 3 * (n - 1)
   local id, token, json = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local rid = added[id] or redis.call('HGET', K.ids, id)
+  local rid
+  if added then rid = known[n] or added[id] else rid = known end
   if rid then
     reply[#reply + 1] = rid
     reply[#reply + 1] = 1
   else
-    local streamKey = K.base .. 's:' .. token
-    if not newest[token] then
-      tokens[#tokens + 1] = token
-      if redis.call('EXISTS', streamKey) == 0 then
+    -- Per stream: its key, its length before this call (XLEN: 0 also means "new") and, in the
+    -- array part, the ids added to it now.
+    local s = streams[token]
+    if not s then
+      s = { key = K.base .. 's:' .. token }
+      s.length = redis.call('XLEN', s.key)
+      if s.length == 0 then
         -- A new or re-created stream: events of an earlier stream of that name may be gone.
         local mark = redis.call('GET', K.dropped) or ''
         if cutoff ~= '' then mark = maxId(mark, cutoff .. '-0') end
         if mark ~= '' then raise(K.base .. 't:' .. token, mark, ttl) end
       end
+      streams[token] = s
     end
     rid = redis.call('XADD', K.log, '*', 'i', id, 's', token, 'e', json)
-    redis.call('XADD', streamKey, rid, 'i', id, 'e', json)
-    redis.call('HSET', K.ids, id, rid)
-    added[id] = rid
-    newest[token] = rid
+    redis.call('XADD', s.key, rid, 'i', id, 'e', json)
+    if added then added[id] = rid end
+    s[#s + 1] = rid
+    index[#index + 1] = id
+    index[#index + 1] = rid
     reply[#reply + 1] = rid
     reply[#reply + 1] = 0
   end
 end
-for _, token in ipairs(tokens) do
-  local streamKey, markKey = K.base .. 's:' .. token, K.base .. 't:' .. token
-  local length = redis.call('XLEN', streamKey)
+if #index > 0 then variadic('HSET', K.ids, index) end
+for token, s in pairs(streams) do
+  local markKey, listKey = K.base .. 't:' .. token, K.base .. 'l:' .. token
+  local length = s.length + #s
+  -- The list mirrors the stream key's ids (RPUSH answers its length). Out of step — data of an
+  -- older version, or one of the two expired first — it is rebuilt from the stream key.
+  local _, listLength = variadic('RPUSH', listKey, s)
+  if listLength ~= length then
+    redis.call('DEL', listKey)
+    local ids = {}
+    for n, entry in ipairs(redis.call('XRANGE', s.key, '-', '+')) do ids[n] = entry[1] end
+    variadic('RPUSH', listKey, ids)
+  end
   if length > maxPerStream then
-    local gone = redis.call('XRANGE', streamKey, '-', '+', 'COUNT', length - maxPerStream)
-    redis.call('XTRIM', streamKey, 'MAXLEN', '=', maxPerStream)
-    raise(markKey, gone[#gone][1], ttl)
+    -- The newest id the trim removes comes from the list: reading the removed entries (XRANGE)
+    -- costs more than anything else the script does for them (Lua converts each entry).
+    local excess, gone = length - maxPerStream
+    if excess == 1 then
+      gone = redis.call('LPOP', listKey)
+    else
+      gone = redis.call('LINDEX', listKey, excess - 1)
+      redis.call('LTRIM', listKey, excess, -1)
+    end
+    redis.call('XTRIM', s.key, 'MAXLEN', '=', maxPerStream)
+    raise(markKey, gone, ttl)
   end
   if ttl ~= '' then
-    redis.call('PEXPIRE', streamKey, ttl)
+    redis.call('PEXPIRE', s.key, ttl)
     redis.call('PEXPIRE', markKey, ttl)
+    redis.call('PEXPIRE', listKey, ttl)
   end
-  -- Scored by the time of its newest event (Redis's clock, as in the ids), like the cutoff.
-  redis.call('ZADD', K.streams, string.match(newest[token], '^%d+'), token)
+  -- Scored by the time of its newest event (Redis's clock, as in the ids), like the cutoff. The
+  -- score is only read with retentionMs (stats, cleanup); without, membership is all that counts.
+  if ttl ~= '' or s.length == 0 then
+    local newest = s[#s]
+    redis.call('ZADD', K.streams, string.sub(newest, 1, string.find(newest, '-', 1, true) - 1), token)
+  end
 end
 local length = redis.call('XLEN', K.log)
 if length > maxEvents then

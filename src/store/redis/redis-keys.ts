@@ -43,6 +43,7 @@ export function decodeStreamToken(token: string): string {
  * | `{p}:log` | stream | every event in append order: fields `i` (id), `s` (stream token), `e` (JSON) |
  * | `{p}:s:<token>` | stream | one stream's events, same Redis ids as in the log: fields `i`, `e` |
  * | `{p}:t:<token>` | string | that stream's trim mark: the highest id removed from it |
+ * | `{p}:l:<token>` | list | the Redis ids in that stream's key, oldest first (trimming reads them) |
  * | `{p}:trimmed` | string | the log's trim mark |
  * | `{p}:dropped` | string | the highest id of any stream that disappeared entirely |
  * | `{p}:ids` | hash | event id → Redis id, for idempotent appends and `has` |
@@ -78,6 +79,11 @@ export class RedisKeys {
   /** The key of one stream's trim mark, from its token. */
   streamMark(token: string): string {
     return `${this.base}t:${token}`;
+  }
+
+  /** The key of the list of Redis ids in one stream's key, from its token. */
+  streamIds(token: string): string {
+    return `${this.base}l:${token}`;
   }
 
   /** A SCAN pattern matching every key of this prefix (for tests and manual cleanup). */

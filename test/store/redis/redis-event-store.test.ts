@@ -7,7 +7,7 @@ import {
   type RedisConnection,
   RedisEventStore,
 } from '../../../src/redis.js';
-import { RedisKeys } from '../../../src/store/redis/redis-keys.js';
+import { encodeStreamName, RedisKeys } from '../../../src/store/redis/redis-keys.js';
 import {
   connectNodeRedis,
   deletePrefix,
@@ -209,6 +209,77 @@ describe('RedisEventStore: retention', () => {
     expect(await s.cleanup(Date.now() + offset)).toBe(2500);
     expect((await s.stats()).events).toBe(0);
     expect((await s.stats()).streams).toBe(0);
+  });
+});
+
+describe('RedisEventStore: the list of ids that trimming reads', () => {
+  /** The ids in a stream's key, and in the list that mirrors them. */
+  async function idsOf(prefix: string, stream: string) {
+    const keys = new RedisKeys(prefix);
+    const token = encodeStreamName(stream);
+    return {
+      stream: ((await client.xRange(keys.stream(token), '-', '+')) ?? []).map((entry) => entry!.id),
+      list: await client.lRange(keys.streamIds(token), 0, -1),
+    };
+  }
+
+  it('mirrors each stream key, through per-stream trimming and through the log removing events', async () => {
+    const { prefix, store: s } = store({ maxEventsPerStream: 3, maxEvents: 5 });
+    const appended: string[] = [];
+    // 11 events: a b | a a a | b | a b a | b b
+    for (const streams of [['a', 'b'], ['a', 'a', 'a'], ['b'], ['a', 'b', 'a'], ['b', 'b']]) {
+      const results = await s.append(streams.map((stream) => event({ stream })));
+      appended.push(...results.map((r) => r.cursor));
+      for (const stream of ['a', 'b']) {
+        const { stream: ids, list } = await idsOf(prefix, stream);
+        expect(list, `${stream} after ${streams}`).toEqual(ids);
+      }
+    }
+    // The log keeps the newest 5 of the 11: 'a' lost some to its own bound, then to the log's.
+    expect((await s.read({ stream: 'a' })).events.map((e) => e.cursor)).toEqual([appended[6], appended[8]]);
+  });
+
+  it('rebuilds a missing or stale list (data of an older version), and trims and marks exactly', async () => {
+    const { prefix, store: s } = store({ maxEventsPerStream: 3 });
+    const list = new RedisKeys(prefix).streamIds(encodeStreamName('a'));
+    const first = await s.append([1, 2, 3].map(() => event({ stream: 'a' })));
+    await client.del(list); // as an older version left it: no list
+    const second = await s.append([1, 2].map(() => event({ stream: 'a' })));
+    expect((await s.read({ stream: 'a' })).events.map((e) => e.cursor)).toEqual([
+      first[2]!.cursor,
+      ...second.map((r) => r.cursor),
+    ]);
+    // The newest removed event is the mark: a cursor at it misses nothing, one before it does.
+    expect((await s.read({ stream: 'a', after: first[1]!.cursor })).truncated).toBeFalsy();
+    expect((await s.read({ stream: 'a', after: first[0]!.cursor })).truncated).toBe(true);
+    let ids = await idsOf(prefix, 'a');
+    expect(ids.list).toEqual(ids.stream);
+
+    await client.lPush(list, ['0-1', '0-2']); // stale ids in front (one key expired before the other)
+    const third = await s.append([event({ stream: 'a' })]);
+    expect((await s.read({ stream: 'a' })).events.map((e) => e.cursor)).toEqual([
+      ...second.map((r) => r.cursor),
+      third[0]!.cursor,
+    ]);
+    expect((await s.read({ stream: 'a', after: first[2]!.cursor })).truncated).toBeFalsy();
+    expect((await s.read({ stream: 'a', after: first[1]!.cursor })).truncated).toBe(true);
+    ids = await idsOf(prefix, 'a');
+    expect(ids.list).toEqual(ids.stream);
+  });
+
+  it('takes a batch larger than one Lua call can unpack (6000 events in one stream)', async () => {
+    const { prefix, store: s } = store({ maxEventsPerStream: 4500 });
+    const events = Array.from({ length: 6000 }, () => event({ stream: 'big' }));
+    const results = await s.append(events);
+    expect(new Set(results.map((r) => r.cursor)).size).toBe(6000);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    const ids = await idsOf(prefix, 'big');
+    expect(ids.stream).toHaveLength(4500);
+    expect(ids.list).toEqual(ids.stream);
+    expect((await s.read({ stream: 'big', after: results[1499]!.cursor })).truncated).toBeFalsy();
+    expect((await s.read({ stream: 'big', after: results[1498]!.cursor })).truncated).toBe(true);
+    const again = await s.append(events);
+    expect(again.map((r) => [r.cursor, r.duplicate])).toEqual(results.map((r) => [r.cursor, true]));
   });
 });
 

@@ -61,6 +61,7 @@ describe('RedisKeys', () => {
       keys.streams,
       ...oddNames.map((name) => keys.stream(encodeStreamName(name))),
       ...oddNames.map((name) => keys.streamMark(encodeStreamName(name))),
+      ...oddNames.map((name) => keys.streamIds(encodeStreamName(name))),
     ];
     expect(new Set(all.map(hashTag))).toEqual(new Set(['busline']));
     expect(new Set(all).size).toBe(all.length);
@@ -69,14 +70,15 @@ describe('RedisKeys', () => {
     expect(keys.stream(encodeStreamName('a b'))).toBe('{busline}:s:YSBi');
   });
 
-  it('keeps stream keys apart from the fixed keys and from mark keys, whatever the name', () => {
+  it('keeps stream keys apart from the fixed keys and from mark and id-list keys, whatever the name', () => {
     const keys = new RedisKeys('p');
     const fixed = new Set([keys.epoch, keys.log, keys.logMark, keys.dropped, keys.ids, keys.streams]);
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }), (name) => {
         const token = encodeStreamName(name);
-        expect(fixed.has(keys.stream(token))).toBe(false);
-        expect(keys.stream(token)).not.toBe(keys.streamMark(token));
+        const own = [keys.stream(token), keys.streamMark(token), keys.streamIds(token)];
+        for (const key of own) expect(fixed.has(key)).toBe(false);
+        expect(new Set(own).size).toBe(3);
       }),
     );
   });
