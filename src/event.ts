@@ -1,4 +1,4 @@
-import { jsonByteLength, numberBytes, stringBytes } from './json-size.js';
+import { jsonByteBound, jsonByteLength, numberBytes, stringBytes } from './json-size.js';
 import { hasControlCharacter, PATTERN_LIMITS } from './pattern/limits.js';
 
 /** Values allowed in `meta`: flat, so filters and stores can read them without parsing. */
@@ -133,6 +133,27 @@ export function envelopeBytes(event: BusEvent, limit: number, namesBytes?: numbe
   if (event.meta !== undefined && total <= limit)
     total += META_KEY + jsonByteLength(event.meta, limit - total);
   return total;
+}
+
+/**
+ * Whether `envelopeBytes(event, limit, namesBytes) <= limit`, usually without reading a
+ * character of `data`: a cheap upper bound (`jsonByteBound`) settles every event well under
+ * the limit; only the others are measured exactly.
+ * @throws NotSerializableError as `envelopeBytes` does.
+ */
+export function envelopeFits(event: BusEvent, limit: number, namesBytes?: number): boolean {
+  const head =
+    ENVELOPE_OVERHEAD +
+    (namesBytes ?? stringBytes(event.id) + stringBytes(event.type) + stringBytes(event.stream)) +
+    numberBytes(event.time);
+  if (head > limit) return false;
+  let bound = head + DATA_KEY + jsonByteBound(event.data, limit - head - DATA_KEY);
+  if (event.meta !== undefined && bound <= limit)
+    bound += META_KEY + jsonByteBound(event.meta, limit - bound - META_KEY);
+  // Infinity: the bound gave up (a limit of Infinity must still measure, to throw on a cycle).
+  return (
+    (bound !== Number.POSITIVE_INFINITY && bound <= limit) || envelopeBytes(event, limit, namesBytes) <= limit
+  );
 }
 
 export function describe(value: unknown): string {

@@ -76,6 +76,73 @@ function objectBytes(object: Record<string, unknown>, budget: number, depth: num
   return total;
 }
 
+/** No number's `String(n)` is longer: sign, 17 digits, point, `e-`, 3 exponent digits (24). */
+const NUMBER_BOUND = 25;
+/** The widest a UTF-16 unit gets in JSON: a `\u00XX` escape or a lone surrogate's `\uXXXX`. */
+const UNIT_BOUND = 6;
+
+/**
+ * A cheap upper bound of `jsonByteLength(value)`: the same walk, but strings (keys included)
+ * counted at 6 bytes per unit and numbers at 25 bytes, so no character is read. Returns
+ * Infinity when it cannot settle cheaply: the bound passes `budget`, or the value needs the
+ * exact walk (toJSON, boxed primitives, BigInt, deep nesting); the caller then measures
+ * exactly. Calls no toJSON and no getter twice when it settles.
+ */
+export function jsonByteBound(value: unknown, budget: number): number {
+  const bound = valueBound(value, budget, 0);
+  return bound === OMITTED ? 0 : bound;
+}
+
+function valueBound(value: unknown, budget: number, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+      return UNIT_BOUND * value.length + 2;
+    case 'number':
+      return NUMBER_BOUND;
+    case 'boolean':
+      return 5;
+    case 'object':
+      if (value === null) return 4;
+      if (depth >= MAX_JSON_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function')
+        return Number.POSITIVE_INFINITY;
+      if (Array.isArray(value)) return arrayBound(value, budget, depth + 1);
+      if (value instanceof Number || value instanceof String || value instanceof Boolean)
+        return Number.POSITIVE_INFINITY;
+      return objectBound(value as Record<string, unknown>, budget, depth + 1);
+    case 'function':
+      return typeof (value as { toJSON?: unknown }).toJSON === 'function'
+        ? Number.POSITIVE_INFINITY
+        : OMITTED;
+    case 'bigint':
+      return Number.POSITIVE_INFINITY;
+    default:
+      return OMITTED; // undefined, symbol
+  }
+}
+
+function arrayBound(array: readonly unknown[], budget: number, depth: number): number {
+  let total = 2 + Math.max(0, array.length - 1);
+  for (let i = 0; i < array.length; i++) {
+    const bytes = valueBound(array[i], budget - total, depth);
+    total += bytes === OMITTED ? 4 : bytes;
+    if (total > budget) return Number.POSITIVE_INFINITY;
+  }
+  return total > budget ? Number.POSITIVE_INFINITY : total;
+}
+
+function objectBound(object: Record<string, unknown>, budget: number, depth: number): number {
+  let total = 2;
+  for (const key in object) {
+    if (!hasOwn(object, key)) continue;
+    const bytes = valueBound(object[key], budget - total, depth);
+    if (bytes === OMITTED) continue;
+    // Quotes, colon and comma around the key: 4, counted for every member.
+    total += UNIT_BOUND * key.length + 4 + bytes;
+    if (total > budget) return Number.POSITIVE_INFINITY;
+  }
+  return total > budget ? Number.POSITIVE_INFINITY : total;
+}
+
 /** Characters of `String(n)` for a finite number. */
 export function numberBytes(n: number): number {
   if (n >= 1e12 && n < 1e13 && Number.isInteger(n)) return 13; // epoch milliseconds, the common case

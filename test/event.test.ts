@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BusEvent, EVENT_DEFAULTS, envelopeBytes, envelopeProblem } from '../src/event.js';
+import { type BusEvent, EVENT_DEFAULTS, envelopeBytes, envelopeFits, envelopeProblem } from '../src/event.js';
 import { NotSerializableError } from '../src/json-size.js';
 
 const valid = { type: 'task.created', data: { id: 1 } };
@@ -133,5 +133,41 @@ describe('envelopeBytes', () => {
     expect(() => envelopeBytes({ ...base, data: cycle }, EVENT_DEFAULTS.maxEventBytes)).toThrow(
       NotSerializableError,
     );
+  });
+});
+
+describe('envelopeFits (the bound first, the exact size when the bound does not settle it)', () => {
+  it('answers exactly whether the envelope fits, for limits around its size', () => {
+    fc.assert(
+      fc.property(envelope, fc.integer({ min: -40, max: 400 }), fc.boolean(), (event, delta, cached) => {
+        const exact = actualBytes(event);
+        const limit = Math.max(0, exact + delta);
+        const names = cached
+          ? ['id', 'type', 'stream'].reduce(
+              (sum, k) => sum + Buffer.byteLength(JSON.stringify(event[k as 'id'])),
+              0,
+            )
+          : undefined;
+        expect(envelopeFits(event, limit, names)).toBe(exact <= limit);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('throws NotSerializableError as envelopeBytes does, however large the limit', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    const base = { id: 'a', type: 't', stream: 's', time: 1 };
+    expect(() => envelopeFits({ ...base, data: { n: 1n } }, EVENT_DEFAULTS.maxEventBytes)).toThrow(
+      NotSerializableError,
+    );
+    expect(() => envelopeFits({ ...base, data: [cycle] }, Infinity)).toThrow(NotSerializableError);
+  });
+
+  it('calls a toJSON once when it fits', () => {
+    let calls = 0;
+    const data = { at: { toJSON: () => `call ${++calls}` } };
+    expect(envelopeFits({ id: 'a', type: 't', stream: 's', time: 1, data }, 1000)).toBe(true);
+    expect(calls).toBe(1);
   });
 });

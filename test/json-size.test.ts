@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonByteLength, NotSerializableError } from '../src/json-size.js';
+import { jsonByteBound, jsonByteLength, NotSerializableError } from '../src/json-size.js';
 
 /** The definition jsonByteLength must agree with (0 when JSON.stringify returns undefined). */
 const actualBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
@@ -169,5 +169,38 @@ describe('jsonByteLength refuses what JSON.stringify cannot serialize', () => {
     expect(() => JSON.stringify(value)).toThrow(TypeError);
     expect(() => jsonByteLength(value, Infinity)).toThrow(NotSerializableError);
     expect(() => jsonByteLength(value, 64 * 1024)).toThrow(NotSerializableError);
+  });
+});
+
+describe('jsonByteBound', () => {
+  it('is never below the exact size, and gives up (Infinity) rather than pass the budget', () => {
+    fc.assert(
+      fc.property(messy, fc.nat({ max: 2000 }), (value, budget) => {
+        let exact: number;
+        try {
+          exact = jsonByteLength(value, Infinity);
+        } catch {
+          expect(jsonByteBound(value, Infinity)).toBe(Infinity); // the exact walk must report it
+          return;
+        }
+        const bound = jsonByteBound(value, budget);
+        if (bound !== Infinity) {
+          expect(bound).toBeGreaterThanOrEqual(exact);
+          // Arrays and objects give up past the budget; a scalar's bound comes whatever the budget.
+          if (typeof value === 'object' && value !== null) expect(bound).toBeLessThanOrEqual(budget);
+        }
+        const unbounded = jsonByteBound(value, Infinity);
+        if (unbounded !== Infinity) expect(unbounded).toBeGreaterThanOrEqual(exact);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('leaves values with toJSON, boxed primitives and BigInt to the exact walk', () => {
+    for (const value of [new Date(0), { a: [new Date(0)] }, Object(1), Object('s'), 1n, { n: 2n }])
+      expect(jsonByteBound(value, Infinity)).toBe(Infinity);
+    expect(jsonByteBound({ a: 'x', b: [1, null, undefined] }, Infinity)).toBeGreaterThanOrEqual(
+      Buffer.byteLength(JSON.stringify({ a: 'x', b: [1, null, undefined] })),
+    );
   });
 });

@@ -2,7 +2,7 @@ import { EventTooLargeError, InvalidEventError } from '../errors.js';
 import {
   EVENT_DEFAULTS,
   type EventInput,
-  envelopeBytes,
+  envelopeFits,
   envelopeProblem,
   type StoredEvent,
 } from '../event.js';
@@ -75,10 +75,10 @@ export class EventStamper {
       cursor: id,
     };
     const limit = this.#options.maxEventBytes;
-    let bytes: number;
+    let fits: boolean;
     try {
       const idBytes = generated ? GENERATED_ID_BYTES : stringBytes(id);
-      bytes = envelopeBytes(event, limit, idBytes + this.#bytesOf(event.type) + this.#bytesOf(event.stream));
+      fits = envelopeFits(event, limit, idBytes + this.#bytesOf(event.type) + this.#bytesOf(event.stream));
     } catch (error) {
       if (!(error instanceof NotSerializableError)) throw error;
       throw new InvalidEventError(`expected "data" to be JSON-serializable: ${error.message}`, {
@@ -86,7 +86,7 @@ export class EventStamper {
         cause: error,
       });
     }
-    if (bytes > limit) throw new EventTooLargeError(limit, { index });
+    if (!fits) throw new EventTooLargeError(limit, { index });
     return event;
   }
 
