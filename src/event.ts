@@ -136,24 +136,23 @@ export function envelopeBytes(event: BusEvent, limit: number, namesBytes?: numbe
 }
 
 /**
- * Whether `envelopeBytes(event, limit, namesBytes) <= limit`, usually without reading a
- * character of `data`: a cheap upper bound (`jsonByteBound`) settles every event well under
- * the limit; only the others are measured exactly.
+ * Whether `envelopeBytes(event, limit) <= limit`, usually without reading a character: a
+ * cheap upper bound (names and strings at 6 bytes per unit, see `jsonByteBound`) settles
+ * every event well under the limit; only the others are measured exactly.
  * @throws NotSerializableError as `envelopeBytes` does.
  */
-export function envelopeFits(event: BusEvent, limit: number, namesBytes?: number): boolean {
+export function envelopeFits(event: BusEvent, limit: number): boolean {
   const head =
     ENVELOPE_OVERHEAD +
-    (namesBytes ?? stringBytes(event.id) + stringBytes(event.type) + stringBytes(event.stream)) +
-    numberBytes(event.time);
-  if (head > limit) return false;
-  let bound = head + DATA_KEY + jsonByteBound(event.data, limit - head - DATA_KEY);
+    6 * (event.id.length + event.type.length + event.stream.length) +
+    6 +
+    numberBytes(event.time) +
+    DATA_KEY;
+  let bound = head > limit ? Number.POSITIVE_INFINITY : head + jsonByteBound(event.data, limit - head);
   if (event.meta !== undefined && bound <= limit)
     bound += META_KEY + jsonByteBound(event.meta, limit - bound - META_KEY);
   // Infinity: the bound gave up (a limit of Infinity must still measure, to throw on a cycle).
-  return (
-    (bound !== Number.POSITIVE_INFINITY && bound <= limit) || envelopeBytes(event, limit, namesBytes) <= limit
-  );
+  return (bound !== Number.POSITIVE_INFINITY && bound <= limit) || envelopeBytes(event, limit) <= limit;
 }
 
 export function describe(value: unknown): string {

@@ -173,7 +173,9 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#assertOpen();
     if (!Array.isArray(events))
       throw new InvalidEventError('Expected publishBatch to receive an array of events');
-    const stamped = events.map((event, index) => this.#stamper.stamp(event as EventInput, index));
+    // One clock read for the batch: its events are published at once.
+    const now = this.#options.clock();
+    const stamped = events.map((event, index) => this.#stamper.stamp(event as EventInput, index, now));
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);

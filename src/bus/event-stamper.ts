@@ -7,14 +7,10 @@ import {
   type StoredEvent,
 } from '../event.js';
 import { createEventId } from '../event-id.js';
-import { NotSerializableError, stringBytes } from '../json-size.js';
+import { NotSerializableError } from '../json-size.js';
 import { eventTypeProblem } from '../pattern/event-type.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import { validateData } from '../schema/validate-data.js';
-
-/** A UUIDv7 is 36 ASCII characters; quoted in JSON, 38 bytes. */
-const GENERATED_ID_BYTES = 38;
-const NAME_CACHE_SIZE = 1024;
 
 /** What the stamper needs from the bus. */
 export interface StamperOptions {
@@ -32,8 +28,6 @@ export interface StamperOptions {
  */
 export class EventStamper {
   readonly #options: StamperOptions;
-  /** JSON sizes of recent types and streams: the same few names recur on almost every publish. */
-  readonly #nameBytes = new Map<string, number>();
   /** The clock reading of the last synchronous `stamp` (the bus passes it on instead of reading again). */
   now = 0;
 
@@ -43,25 +37,32 @@ export class EventStamper {
 
   /**
    * @param index position in a batch, for error messages
+   * @param now the clock's time, read once for a whole batch; read here when omitted
    * @returns the event, or a promise of it when a schema validates asynchronously
    * @throws InvalidEventError, SchemaMismatchError, EventTooLargeError
    */
-  stamp(input: EventInput, index: number | undefined): StoredEvent | Promise<StoredEvent> {
+  stamp(input: EventInput, index: number | undefined, now?: number): StoredEvent | Promise<StoredEvent> {
     const problem =
       envelopeProblem(input) ??
       (this.#options.isKnownType(input.type) ? undefined : eventTypeProblem(input.type));
     if (problem !== undefined) throw new InvalidEventError(problem, { index });
     const { schemas } = this.#options;
     const schema = schemas.size > 0 ? schemas.get(input.type) : undefined;
-    if (schema === undefined) return this.#complete(input, input.data, index);
+    if (schema === undefined) return this.#complete(input, input.data, index, now);
     const data = validateData(schema, input.type, input.data, index);
+    // An asynchronous validation completes later: the clock is read then.
     return data instanceof Promise
-      ? data.then((valid) => this.#complete(input, valid, index))
-      : this.#complete(input, data, index);
+      ? data.then((valid) => this.#complete(input, valid, index, undefined))
+      : this.#complete(input, data, index, now);
   }
 
-  #complete(input: EventInput, data: unknown, index: number | undefined): StoredEvent {
-    const now = this.#options.clock();
+  #complete(
+    input: EventInput,
+    data: unknown,
+    index: number | undefined,
+    at: number | undefined,
+  ): StoredEvent {
+    const now = at ?? this.#options.clock();
     this.now = now;
     const generated = input.id === undefined;
     const id = generated ? createEventId(now) : input.id!;
@@ -77,8 +78,7 @@ export class EventStamper {
     const limit = this.#options.maxEventBytes;
     let fits: boolean;
     try {
-      const idBytes = generated ? GENERATED_ID_BYTES : stringBytes(id);
-      fits = envelopeFits(event, limit, idBytes + this.#bytesOf(event.type) + this.#bytesOf(event.stream));
+      fits = envelopeFits(event, limit);
     } catch (error) {
       if (!(error instanceof NotSerializableError)) throw error;
       throw new InvalidEventError(`expected "data" to be JSON-serializable: ${error.message}`, {
@@ -88,15 +88,5 @@ export class EventStamper {
     }
     if (!fits) throw new EventTooLargeError(limit, { index });
     return event;
-  }
-
-  #bytesOf(name: string): number {
-    let bytes = this.#nameBytes.get(name);
-    if (bytes === undefined) {
-      bytes = stringBytes(name);
-      if (this.#nameBytes.size >= NAME_CACHE_SIZE) this.#nameBytes.clear();
-      this.#nameBytes.set(name, bytes);
-    }
-    return bytes;
   }
 }

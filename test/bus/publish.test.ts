@@ -139,6 +139,30 @@ describe('publishBatch', () => {
     expect(results.map((r) => r.id)).toEqual(seen.map((e) => e.id));
   });
 
+  it('stamps a batch with one clock reading (ids still in order); an async schema reads it on completion', async () => {
+    let t = 1_700_000_000_000;
+    let reads = 0;
+    const clock = () => {
+      reads++;
+      return t++;
+    };
+    const later = {
+      '~standard': { version: 1 as const, vendor: 'test', validate: async (value: unknown) => ({ value }) },
+    };
+    const bus = new EventBus({ store: null, dedup: false, clock, schemas: { 'task.checked': later } });
+    const seen = collect(bus);
+    await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'task.created', data: n })));
+    expect(reads).toBe(1);
+    expect(new Set(seen.map((e) => e.time)).size).toBe(1);
+    expect(seen.map((e) => e.id)).toEqual(seen.map((e) => e.id).sort());
+    reads = 0;
+    await bus.publishBatch([
+      { type: 'task.checked', data: 1 },
+      { type: 'task.created', data: 2 },
+    ]);
+    expect(reads).toBe(2); // the batch's, and the asynchronously validated event's own
+  });
+
   it('publishes nothing when one event is invalid, and names its index', async () => {
     const bus = new EventBus({ store: null });
     const seen = collect(bus);
