@@ -32,16 +32,23 @@ export function isEpoch(value: string): boolean {
   return EPOCH.test(value);
 }
 
-/** The cursor of the event with Redis id `id` in epoch `epoch`. */
+const ZEROS = '0'.repeat(Math.max(CURSOR_WIDTH.ms, CURSOR_WIDTH.seq));
+
+/** The cursor of the event with Redis id `id` in epoch `epoch` (runs per event read or appended). */
 export function formatCursor(epoch: string, id: RedisId): string {
   const match = REDIS_ID.exec(id);
   if (match === null) throw new Error(`Expected a Redis stream id "ms-seq", got ${JSON.stringify(id)}`);
-  const ms = match[1]!.replace(/^0+(?=\d)/, '');
-  const seq = match[2]!.replace(/^0+(?=\d)/, '');
+  let ms = match[1]!;
+  let seq = match[2]!;
+  // Redis writes no leading zeros; other sources might.
+  if (ms.length > 1 && ms.startsWith('0')) ms = ms.replace(/^0+(?=\d)/, '');
+  if (seq.length > 1 && seq.startsWith('0')) seq = seq.replace(/^0+(?=\d)/, '');
   if (ms.length > CURSOR_WIDTH.ms || seq.length > CURSOR_WIDTH.seq) {
     throw new Error(`Redis stream id ${id} does not fit the cursor format`);
   }
-  return `${epoch}-${ms.padStart(CURSOR_WIDTH.ms, '0')}-${seq.padStart(CURSOR_WIDTH.seq, '0')}`;
+  const msPad = ZEROS.slice(0, CURSOR_WIDTH.ms - ms.length);
+  const seqPad = ZEROS.slice(0, CURSOR_WIDTH.seq - seq.length);
+  return `${epoch}-${msPad}${ms}-${seqPad}${seq}`;
 }
 
 /** The epoch and Redis id of a cursor, or `undefined` when it is not a cursor of this format. */

@@ -20,13 +20,23 @@ export function prefixProblem(prefix: unknown): string | undefined {
   return undefined;
 }
 
+/** Stream names whose tokens are remembered: an append encodes one per event, mostly the same few. */
+const RECENT_TOKENS = 512;
+const recentTokens = new Map<string, string>();
+
 /**
  * A stream name as a key segment: base64url of its UTF-8 bytes. Any name (spaces, `:`, `{}`,
  * quotes, emoji) becomes `[A-Za-z0-9_-]*`, so it can neither break the hash tag nor collide
  * with another key kind, and decoding gives the name back exactly.
  */
 export function encodeStreamName(name: string): string {
-  return Buffer.from(name, 'utf8').toString('base64url');
+  let token = recentTokens.get(name);
+  if (token === undefined) {
+    token = Buffer.from(name, 'utf8').toString('base64url');
+    if (recentTokens.size >= RECENT_TOKENS) recentTokens.clear();
+    recentTokens.set(name, token);
+  }
+  return token;
 }
 
 export function decodeStreamToken(token: string): string {
