@@ -71,9 +71,13 @@ local function removeOldest(K, entries)
   if #entries == 0 then return 0 end
   local ids, byToken, tokens = {}, {}, {}
   for n, entry in ipairs(entries) do
-    local fields = entry[2]
-    ids[n] = field(fields, 'i')
-    local token = field(fields, 's')
+    -- The append script writes the fields in this order; looking them up by name costs more.
+    local fields, token = entry[2]
+    if fields[1] == 'i' and fields[3] == 's' then
+      ids[n], token = fields[2], fields[4]
+    else
+      ids[n], token = field(fields, 'i'), field(fields, 's')
+    end
     local rids = byToken[token]
     if not rids then
       rids = {}
