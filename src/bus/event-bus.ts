@@ -181,7 +181,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       : (stamped as StoredEvent[]);
     const verdicts = this.#gate.isOpen
       ? undefined
-      : await this.#admitBatch(ready, ready === stamped ? this.#stamper.now : undefined);
+      : await this.#admitBatch(events as readonly EventInput[], ready, ready === stamped ? now : undefined);
     const admitted = verdicts === undefined ? ready : ready.filter((_, i) => verdicts[i] === 'admit');
     if (this.#feed !== undefined && admitted.length > 0) await this.#feedPositioned();
     const appending = this.#store === null || admitted.length === 0 ? undefined : this.#append(admitted);
@@ -451,12 +451,22 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#index.remove(subscriber);
   }
 
-  /** Runs the gate over a batch in order; a repeated id inside the batch is a duplicate. */
-  async #admitBatch(events: StoredEvent[], now: number | undefined): Promise<Admission[]> {
+  /**
+   * Runs the gate over a batch in order; a repeated id inside the batch is a duplicate. Only
+   * ids the caller gave are tracked for that: generated ids are unique by construction (and
+   * should a given id equal one generated in the same batch, the store's append, or the
+   * gate's recent ids without a store, still finds the pair).
+   */
+  async #admitBatch(
+    inputs: readonly EventInput[],
+    events: StoredEvent[],
+    now: number | undefined,
+  ): Promise<Admission[]> {
     const batchIds = new Set<string>();
     const verdicts: Admission[] = [];
-    for (const event of events) {
-      const admission = this.#gate.admit(event, batchIds, now);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const admission = this.#gate.admit(event, inputs[i]!.id === undefined ? undefined : batchIds, now);
       if (admission instanceof Promise) {
         verdicts.push(await admission);
         now = undefined; // time has passed: let the gate's components read their clocks

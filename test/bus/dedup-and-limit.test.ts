@@ -58,6 +58,30 @@ describe.each([
     expect(seen.map((e) => e.data)).toEqual([1, 2]);
   });
 
+  it('in a batch mixing generated and given ids, refuses exactly the repeated ones', async () => {
+    const bus = new EventBus({ store: makeStore() });
+    const seen = delivered(bus);
+    const [first] = await bus.publishBatch([{ type: 'a', data: 0 }]);
+    const results = await bus.publishBatch([
+      { type: 'a', data: 1 },
+      { id: 'x', type: 'a', data: 2 },
+      { type: 'a', data: 3 },
+      { id: first!.id, type: 'a', data: 4 }, // a generated id, given back
+      { id: 'x', type: 'a', data: 5 },
+      { type: 'a', data: 6 },
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+      'duplicate',
+      'duplicate',
+      'delivered',
+    ]);
+    expect(new Set(results.map((r) => r.id)).size).toBe(5);
+    expect(seen.map((e) => e.data)).toEqual([0, 1, 2, 3, 6]);
+  });
+
   it('never drops a new event on a bloom false positive', async () => {
     // A deliberately tiny, leaky filter: half of all new ids look "seen" to it.
     const dedup = new Deduplicator({ expectedEvents: 8, falsePositiveRate: 0.5 });

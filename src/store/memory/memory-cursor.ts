@@ -11,16 +11,20 @@ const SEQ_DIGITS = 16;
 export class MemoryCursor {
   readonly epoch: string;
   readonly #prefix: string;
+  /** `#heads[n]`: the prefix and the zeros that pad n digits to SEQ_DIGITS (no padStart per cursor). */
+  readonly #heads: string[];
 
   constructor() {
     // Assigned here, not as field initializers: the CJS build's class-field lowering does
     // not keep a private field initialized after the public one it reads.
     this.epoch = randomBytes(5).toString('hex');
     this.#prefix = `${this.epoch}-`;
+    this.#heads = Array.from({ length: SEQ_DIGITS + 1 }, (_, n) => this.#prefix + '0'.repeat(SEQ_DIGITS - n));
   }
 
   format(seq: number): string {
-    return this.#prefix + String(seq).padStart(SEQ_DIGITS, '0');
+    const digits = String(seq);
+    return this.#heads[digits.length]! + digits;
   }
 
   /**
