@@ -44,21 +44,33 @@ export class IdIndex<S> {
     }
   }
 
-  /** Forgets `entry`, stored under `id`, once the caller has set its `event` to null. */
-  delete(id: string, entry: Entry<S>): void {
-    if (this.#others.size > 0 && this.#others.get(id) === entry) {
-      this.#others.delete(id);
+  /**
+   * Forgets `entry`, once the caller has set its `event` (given here) to null. The event's id
+   * is read only when out-of-order ids exist: an evicted event is old, and reading it a cache miss.
+   */
+  delete(event: { readonly id: string }, entry: Entry<S>): void {
+    if (this.#others.size > 0 && this.#others.get(event.id) === entry) {
+      this.#others.delete(event.id);
       return;
     }
-    this.#dead++;
-    // Usually the oldest goes first: the front moves past it and any dead entries behind it.
     const entries = this.#entries;
     let head = this.#head;
-    while (head < entries.length && entries[head]!.event === null) {
+    if (entries[head] !== entry) {
+      this.#dead++; // out of order: it stays in place, dead, until the front or a compaction passes it
+      return this.#compactIfMostlyDead(head);
+    }
+    // Usually the oldest goes first: the front moves past it and any dead entries behind it.
+    head++;
+    while (this.#dead > 0 && head < entries.length && entries[head]!.event === null) {
       head++;
       this.#dead--;
     }
     this.#head = head;
+    this.#compactIfMostlyDead(head);
+  }
+
+  #compactIfMostlyDead(head: number): void {
+    const entries = this.#entries;
     if (
       (head > 1024 && head * 2 > entries.length) ||
       (this.#dead > 1024 && this.#dead * 2 > entries.length - head)

@@ -209,13 +209,18 @@ export class MemoryEventStore implements EventStore {
 
   /** Marks an entry removed (it must already be out of its stream's queue). */
   #remove(entry: Item): void {
-    const { id } = entry.event!;
+    const event = entry.event!;
     entry.event = null;
-    this.#ids.delete(id, entry);
+    this.#ids.delete(event, entry);
     this.#evicted++;
     this.#tombstones++;
     if (entry.seq > this.#evictedHigh) this.#evictedHigh = entry.seq;
     if (entry.seq > entry.stream.evictedHigh) entry.stream.evictedHigh = entry.seq;
+    // Evicted as its stream's oldest, it is often the oldest overall too: leave no tombstone then.
+    if (this.#log.first() === entry) {
+      this.#log.shift();
+      this.#tombstones--;
+    }
     if (this.#tombstones > 1024 && this.#tombstones > this.#ids.size) {
       this.#log.retain((e) => e.event !== null);
       this.#tombstones = 0;

@@ -53,7 +53,7 @@ describe('IdIndex', () => {
             entry = entry!;
             const id = entry.event!.id;
             entry.event = null;
-            index.delete(id, entry);
+            index.delete({ id }, entry);
             model.delete(id);
           } else if (o.kind === 'lookup') {
             expect(index.get(o.id)).toBe(model.get(o.id));
@@ -73,7 +73,7 @@ describe('IdIndex', () => {
     const kill = (e: Entry<null>): void => {
       const id = e.event!.id;
       e.event = null;
-      index.delete(id, e);
+      index.delete({ id }, e);
     };
     for (let i = 1; i < 5000; i += 3) kill(entries[i]!); // scattered: the front stays put
     for (let i = 0; i < 3000; i++) if (entries[i]!.event !== null) kill(entries[i]!); // oldest first
@@ -90,7 +90,7 @@ describe('IdIndex', () => {
     index.add('b', a);
     index.add('c', entryFor('c', 2));
     a.event = null;
-    index.delete('b', a);
+    index.delete({ id: 'b' }, a);
     expect(index.get('b')).toBeUndefined();
     const again = entryFor('b', 3); // below the greatest id: goes out of order
     index.add('b', again);
