@@ -57,7 +57,7 @@ export function decodeStreamToken(token: string): string {
  * | `{p}:trimmed` | string | the log's trim mark |
  * | `{p}:dropped` | string | the highest id of any stream that disappeared entirely |
  * | `{p}:ids` | hash | event id → Redis id, for idempotent appends and `has` |
- * | `{p}:streams` | sorted set | stream token → time of its last append (ms), for `stats` |
+ * | `{p}:streams` | sorted set | stream token → time of its newest event (ms; of its first without retention), for `stats` |
  */
 export class RedisKeys {
   /** `{prefix}:`, the start of every key; scripts build per-stream keys from it. */
