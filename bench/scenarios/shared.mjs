@@ -34,7 +34,7 @@ export function publishDiagnosis(findings, { publishNs, peer, peerNs, matchNs })
   return (
     `${head}${match}. The rest is fixed per-event work, timed piece by piece in "One exact-type subscriber": ` +
     `${pieces.join(', ')}` +
-    ` (of the size check's ${findings.sizeNs.toFixed(0)} ns, the data walk jsonByteLength timed alone takes ${findings.dataWalkNs.toFixed(0)} ns)` +
+    ` (of the size check's ${findings.sizeNs.toFixed(0)} ns, the bound's data walk jsonByteBound timed alone takes ${findings.dataWalkNs.toFixed(0)} ns)` +
     `; together ${findings.piecesSumNs.toFixed(0)} of ${findings.publishNs.toFixed(0)} ns, the remainder is in no single piece.` +
     (findings.publishProfile ? ` CPU profile of a publish loop, self time: ${findings.publishProfile}.` : '')
   );
