@@ -9,6 +9,10 @@ import { connectNodeRedis, waitFor } from './redis-fixtures.js';
  * A redis-server of the test's own (not the shared one), persisting every write to its
  * append-only file, that the test may kill with `kill -9` and start again on the same port
  * and directory. For fault tests.
+ *
+ * `appendfsync always`: only then has every acknowledged write reached the AOF. With the
+ * default `everysec`, Redis postpones its AOF writes (up to 2 s) while a background fsync is
+ * still running, and answers meanwhile: on a busy disk a kill -9 loses acknowledged writes.
  */
 export class OwnRedis {
   readonly dir = mkdtempSync(join(tmpdir(), 'busline-redis-fault-'));
@@ -25,7 +29,8 @@ export class OwnRedis {
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1'];
+    args.push('--appendonly', 'yes', '--appendfsync', 'always');
     this.process = spawn('redis-server', [...args, '--dir', this.dir, '--save', '', '--logfile', ''], {
       stdio: 'ignore',
     });
