@@ -217,7 +217,9 @@ for token, s in pairs(streams) do
   if ttl ~= '' then
     redis.call('PEXPIRE', s.key, ttl)
     redis.call('PEXPIRE', markKey, ttl)
-    redis.call('PEXPIRE', listKey, ttl)
+    -- A second later than its stream key: a list left without its stream is cheap to rebuild
+    -- (the stream starts anew), a stream left without its list is not.
+    redis.call('PEXPIRE', listKey, tonumber(ttl) + 1000)
   end
   -- Scored by the time of its newest event (Redis's clock, as in the ids), like the cutoff. The
   -- score is only read with retentionMs (stats, cleanup); without, membership is all that counts.

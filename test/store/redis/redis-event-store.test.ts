@@ -193,10 +193,14 @@ describe('RedisEventStore: retention', () => {
   it('gives stream keys an expiry of retentionMs (plus slack), so idle streams vanish on their own', async () => {
     const { prefix, store: s } = store({ retentionMs: 60_000 });
     await s.append([event({ stream: 'idle' })]);
-    const key = new RedisKeys(prefix).stream('aWRsZQ'); // 'idle'
-    const ttl = await client.pTTL(key);
+    const keys = new RedisKeys(prefix);
+    const ttl = await client.pTTL(keys.stream('aWRsZQ')); // 'idle'
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000 + REDIS_STORE_DEFAULTS.expirySlackMs);
+    // Its id list outlives it by a second (rebuilt cheaply if the stream is gone first).
+    const listTtl = await client.pTTL(keys.streamIds('aWRsZQ'));
+    expect(listTtl).toBeGreaterThan(ttl);
+    expect(listTtl).toBeLessThanOrEqual(60_000 + REDIS_STORE_DEFAULTS.expirySlackMs + 1000);
   });
 
   it('cleans up many aged events in bounded script calls', async () => {
