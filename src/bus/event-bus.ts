@@ -158,7 +158,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     if (this.#store === null) return this.#dispatch(ready, undefined);
     if (this.#feed !== undefined) await this.#feedPositioned();
-    const appending = this.#append([ready]);
+    // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
+    const appending = this.#append([ready], ready.id !== (event as EventInput).id);
     const [appended] = appending instanceof Promise ? await appending : appending;
     return this.#dispatch(ready, appended);
   }
@@ -182,9 +183,17 @@ export class EventBus<Events extends EventMap = EventMap> {
     const verdicts = this.#gate.isOpen
       ? undefined
       : await this.#admitBatch(events as readonly EventInput[], ready, ready === stamped ? now : undefined);
-    const admitted = verdicts === undefined ? ready : ready.filter((_, i) => verdicts[i] === 'admit');
+    const inputs = events as readonly EventInput[];
+    const admitted: StoredEvent[] = [];
+    const generated: boolean[] = [];
+    for (let i = 0; i < ready.length; i++) {
+      if (verdicts !== undefined && verdicts[i] !== 'admit') continue;
+      admitted.push(ready[i]!);
+      generated.push(ready[i]!.id !== inputs[i]!.id);
+    }
     if (this.#feed !== undefined && admitted.length > 0) await this.#feedPositioned();
-    const appending = this.#store === null || admitted.length === 0 ? undefined : this.#append(admitted);
+    const appending =
+      this.#store === null || admitted.length === 0 ? undefined : this.#append(admitted, generated);
     const appended = appending instanceof Promise ? await appending : appending;
     let next = 0;
     const results = ready.map((event, i) => {
@@ -486,9 +495,14 @@ export class EventBus<Events extends EventMap = EventMap> {
    * synchronously (no promise, no second validation, no copy); any other store goes through
    * the port.
    */
-  #append(events: StoredEvent[]): AppendResult[] | Promise<AppendResult[]> {
-    const store = this.#store as EventStore & { [appendOwned]?: (events: StoredEvent[]) => AppendResult[] };
-    if (store[appendOwned] !== undefined) return store[appendOwned](events);
+  #append(
+    events: StoredEvent[],
+    generated: boolean | readonly boolean[],
+  ): AppendResult[] | Promise<AppendResult[]> {
+    const store = this.#store as EventStore & {
+      [appendOwned]?: (events: StoredEvent[], generated: boolean | readonly boolean[]) => AppendResult[];
+    };
+    if (store[appendOwned] !== undefined) return store[appendOwned](events, generated);
     return this.#appendThroughPort(events);
   }
 

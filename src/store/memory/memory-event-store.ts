@@ -95,19 +95,26 @@ export class MemoryEventStore implements EventStore {
    * The bus's fast path (`appendOwned` symbol): synchronous, no re-validation, and the bus's
    * own event objects are kept (their `cursor` set here) instead of copies. Only for events
    * the bus stamped and validated and never hands out before this call returns.
+   * @param generated per event (or for all): its id came from `createEventId` in this process,
+   *   so it usually sorts after every id stored before (see IdIndex)
    * @internal
    */
-  [appendOwned](events: readonly StoredEvent[]): AppendResult[] {
+  [appendOwned](events: readonly StoredEvent[], generated: boolean | readonly boolean[]): AppendResult[] {
     this.#assertOpen();
-    return this.#write(events, (event, cursor) => {
-      (event as unknown as { cursor: string }).cursor = cursor;
-      return event as StoredEvent;
-    });
+    return this.#write(
+      events,
+      (event, cursor) => {
+        (event as unknown as { cursor: string }).cursor = cursor;
+        return event as StoredEvent;
+      },
+      generated,
+    );
   }
 
   #write(
     events: readonly BusEvent[],
     keep: (event: BusEvent, cursor: string) => StoredEvent,
+    generated: boolean | readonly boolean[] = false,
   ): AppendResult[] {
     // storedAt only matters for retention: without one, spare the clock read.
     const now = this.#retentionMs === undefined ? 0 : this.#clock();
@@ -121,7 +128,11 @@ export class MemoryEventStore implements EventStore {
       }
       const cursor = this.#cursor.format(++this.#seq);
       const stored = keep(event, cursor);
-      this.#insert({ seq: this.#seq, storedAt: now, stream: this.#streamFor(event.stream), event: stored });
+      const ascending = generated === true || (generated !== false && generated[i] === true);
+      this.#insert(
+        { seq: this.#seq, storedAt: now, stream: this.#streamFor(event.stream), event: stored },
+        ascending,
+      );
       results[i] = { id: event.id, cursor, duplicate: false };
     }
     if (this.#retentionMs !== undefined && now >= this.#nextCleanupAt) this.#expire(now);
@@ -198,9 +209,9 @@ export class MemoryEventStore implements EventStore {
     return { events };
   }
 
-  #insert(entry: Item): void {
+  #insert(entry: Item, ascending: boolean): void {
     const stream = entry.stream;
-    this.#ids.add(entry.event!.id, entry);
+    this.#ids.add(entry.event!.id, entry, ascending);
     this.#log.push(entry);
     stream.entries.push(entry);
     if (stream.entries.length > this.#maxPerStream) this.#remove(stream.entries.shift()!);
