@@ -6,18 +6,27 @@
 //   npm run build && node bench/redis-append-cost.mjs [dist dir …]
 //
 // With several dist directories (e.g. `dist` and the build of an older commit), they take turns
-// round by round, so a before/after comparison sees the same machine load. The median of the
-// rounds is printed (the spread in brackets). It starts a redis-server of its own on a free port
-// (no persistence), so that nothing else shows up in the counters; REDIS_URL=redis://… uses
-// that server instead (its keys are deleted at the end). ROUNDS=n changes the number of rounds.
+// round by round, so a before/after comparison sees the same machine load. Printed: the best
+// round (other processes only ever add time) and the median. It starts a redis-server of its own
+// on a free port (no persistence), so that nothing else shows up in the counters; REDIS_URL=…
+// uses that server instead (its keys are deleted at the end). ROUNDS=n: the number of rounds.
+//
+// INSTRUCTIONS=1 runs that redis-server under valgrind (callgrind) and counts the instructions
+// Redis executes per event instead: slow (one round, fewer events), but the same on a busy machine
+// as on an idle one, so it can tell differences of a few percent apart.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'redis';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const INSTRUCTIONS = process.env.INSTRUCTIONS === '1';
+const ROUNDS = INSTRUCTIONS ? 1 : Number(process.env.ROUNDS ?? 5);
+/** Under valgrind, Redis runs some 50× slower: measure fewer events. */
+const SCALE = INSTRUCTIONS ? 0.2 : 1;
 const STREAMS = 10;
 /** Appends in flight at once, so that Redis is not idle while this process builds the next one. */
 const IN_FLIGHT = 4;
@@ -61,9 +70,14 @@ async function commandStats(client) {
   return stats;
 }
 
-/** Runs `batches` calls of `send(i)`, IN_FLIGHT at a time: Redis's usec per command, this process's CPU. */
-async function measure(client, batches, send) {
+/**
+ * Runs `batches` calls of `send(i)`, IN_FLIGHT at a time. Returns Redis's cost of `command` in all
+ * (µs by commandstats, or instructions under valgrind) and this process's CPU (µs).
+ */
+async function measure(server, command, batches, send) {
+  const { client } = server;
   await client.configResetStat();
+  server.counting?.(true);
   const cpu0 = process.cpuUsage();
   let next = 0;
   const lane = async () => {
@@ -71,12 +85,14 @@ async function measure(client, batches, send) {
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
   const cpu = process.cpuUsage(cpu0);
-  return { stats: await commandStats(client), clientUs: cpu.user + cpu.system };
+  const instructions = server.counting?.(false);
+  const stats = await commandStats(client);
+  return { redis: instructions ?? stats[command].usec, clientUs: cpu.user + cpu.system };
 }
 
-async function appendCost(build, client, prefix, c, batch) {
+async function appendCost(build, server, prefix, c, batch) {
   const { RedisEventStore, createEventId } = build;
-  const store = new RedisEventStore({ client, prefix, ...c.options });
+  const store = new RedisEventStore({ client: server.client, prefix, ...c.options });
   const events = (from, count) => {
     const now = Date.now();
     return Array.from({ length: count }, (_, i) => ({
@@ -86,21 +102,21 @@ async function appendCost(build, client, prefix, c, batch) {
     }));
   };
   for (let n = 0; n < c.warmup; n += 1000) await store.append(events(n, 1000));
-  const total = c.events[batch];
-  const { stats, clientUs } = await measure(client, total / batch, (i) =>
+  const total = Math.max(batch, Math.round((c.events[batch] * SCALE) / batch) * batch);
+  const { redis, clientUs } = await measure(server, 'evalsha', total / batch, (i) =>
     store.append(events(c.warmup + i * batch, batch)),
   );
   await store.close();
-  return { redis: stats.evalsha.usec / total, client: clientUs / total };
+  return { redis: redis / total, client: clientUs / total };
 }
 
-async function rawCost(client, key, batch) {
-  const total = batch === 1 ? 2_000 : 16_000;
+async function rawCost(server, key, batch) {
+  const total = Math.round((batch === 1 ? 2_000 : 16_000) * SCALE);
   const payloads = Array.from({ length: batch }, (_, i) => JSON.stringify(payload(i)));
-  const { stats, clientUs } = await measure(client, total / batch, () =>
-    Promise.all(payloads.map((e) => client.xAdd(key, '*', { e }))),
+  const { redis, clientUs } = await measure(server, 'xadd', total / batch, () =>
+    Promise.all(payloads.map((e) => server.client.xAdd(key, '*', { e }))),
   );
-  return { redis: stats.xadd.usec / total, client: clientUs / total };
+  return { redis: redis / total, client: clientUs / total };
 }
 
 function freePort() {
@@ -114,35 +130,71 @@ function freePort() {
   });
 }
 
+/** A redis-server of this run's own; under callgrind with `counting(on)` when INSTRUCTIONS=1. */
 async function ownRedis() {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn('redis-server', [...args, '--logfile', ''], { stdio: 'ignore' });
+  const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const dir = INSTRUCTIONS ? mkdtempSync(join(tmpdir(), 'busline-callgrind-')) : undefined;
+  const child = INSTRUCTIONS
+    ? spawn(
+        'valgrind',
+        [
+          '--tool=callgrind',
+          '--instr-atstart=no',
+          `--callgrind-out-file=${dir}/out`,
+          'redis-server',
+          ...redisArgs,
+        ],
+        { stdio: 'ignore' },
+      )
+    : spawn('redis-server', [...redisArgs, '--logfile', ''], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
+  let client;
+  for (let attempt = 0; client === undefined; attempt++) {
     try {
-      const client = await createClient({ url, socket: { reconnectStrategy: false } }).connect();
-      return { client, stop: () => child.kill('SIGKILL') };
+      client = await createClient({ url, socket: { reconnectStrategy: false } }).connect();
     } catch (error) {
-      if (attempt > 100) throw error;
+      if (attempt > 200) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+  const stop = () => {
+    child.kill('SIGKILL');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  if (!INSTRUCTIONS) return { client, stop };
+  const control = (...args) =>
+    execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let dumps = 0;
+  const counting = (on) => {
+    if (on) {
+      control('-z');
+      control('--instr=on');
+      return undefined;
+    }
+    control('--instr=off');
+    control('-d');
+    dumps++;
+    return Number(/^totals: (\d+)/m.exec(readFileSync(`${dir}/out.${dumps}`, 'utf8'))[1]);
+  };
+  return { client, stop, counting };
 }
 
 const shared = process.env.REDIS_URL;
+if (shared && INSTRUCTIONS)
+  throw new Error('INSTRUCTIONS=1 needs a redis-server of its own: unset REDIS_URL');
 const server = shared
   ? { client: await createClient({ url: shared }).connect(), stop() {} }
   : await ownRedis();
 const { client } = server;
 const base = `append-cost-${process.pid}`;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const spread = (values) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
+const unit = INSTRUCTIONS ? 'instructions/event' : 'Redis µs/event';
+const format = (value) => (INSTRUCTIONS ? Math.round(value).toLocaleString('en-US') : value.toFixed(2));
 try {
   const version = /redis_version:(\S+)/.exec(await client.info('server'))?.[1];
-  console.log(
-    `Redis ${version}; ${STREAMS} streams; ${IN_FLIGHT} calls in flight; median of ${ROUNDS} rounds (range)\n`,
-  );
+  const rounds = INSTRUCTIONS ? 'instructions counted by callgrind' : `best / median of ${ROUNDS} rounds`;
+  console.log(`Redis ${version}; ${STREAMS} streams; ${IN_FLIGHT} calls in flight; ${rounds}\n`);
   /** label → { redis: number[], client: number[] } */
   const results = new Map();
   const record = (label, r) => {
@@ -154,27 +206,40 @@ try {
   let k = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (const batch of [1, 1000]) {
-      record(`raw XADD|${batch}|`, await rawCost(client, `{${base}}:raw-${k++}`, batch));
+      record(`raw XADD|${batch}|`, await rawCost(server, `{${base}}:raw-${k++}`, batch));
       for (const c of CASES) {
         if (c.events[batch] === undefined) continue;
         for (const build of builds) {
           const label = `${c.name}|${batch}|${build.dir}`;
-          record(label, await appendCost(build, client, `${base}-${k++}`, c, batch));
+          record(label, await appendCost(build, server, `${base}-${k++}`, c, batch));
         }
       }
     }
     if (!shared) await client.flushAll();
   }
-  console.log(
-    `${'case'.padEnd(34)} ${'batch'.padStart(5)}  ${'build'.padEnd(14)} ${'Redis µs/event'.padEnd(22)} ${'× raw'.padStart(6)}  client CPU µs/event`,
-  );
+  const header = [
+    'case'.padEnd(32),
+    'batch'.padStart(5),
+    'build'.padEnd(12),
+    unit.padStart(22),
+    '× raw'.padStart(6),
+    'client CPU µs/event'.padStart(20),
+  ];
+  console.log(header.join('  '));
   for (const [label, r] of results) {
     const [name, batch, dir] = label.split('|');
-    const raw = median(results.get(`raw XADD|${batch}|`).redis);
-    const times = dir ? (median(r.redis) / raw).toFixed(1) : '';
-    console.log(
-      `${name.padEnd(34)} ${batch.padStart(5)}  ${dir.padEnd(14)} ${`${median(r.redis).toFixed(2)} (${spread(r.redis)})`.padEnd(22)} ${times.padStart(6)}  ${median(r.client).toFixed(2)}`,
-    );
+    const best = Math.min(...r.redis);
+    const raw = Math.min(...results.get(`raw XADD|${batch}|`).redis);
+    const redis = INSTRUCTIONS ? format(best) : `${format(best)} / ${format(median(r.redis))}`;
+    const row = [
+      name.padEnd(32),
+      batch.padStart(5),
+      dir.padEnd(12),
+      redis.padStart(22),
+      (dir ? (best / raw).toFixed(1) : '').padStart(6),
+      median(r.client).toFixed(2).padStart(20),
+    ];
+    console.log(row.join('  '));
   }
 } finally {
   if (shared) {
