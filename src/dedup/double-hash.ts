@@ -1,10 +1,12 @@
 /**
- * Bloom filter indexes from one 32-bit Murmur3-style hash of the string, read two UTF-16
- * code units per 32-bit word, combined by double hashing (Kirsch & Mitzenmacher):
- * index_i = (h1 + i·h2) mod m, with h2 a second avalanche of the same state. Two indexes
- * derived from 32 bits still give each id one of 2³² probe sequences, far more than the
- * m² a filter can tell apart. Non-cryptographic and allocation-free: bloom-filters' default
- * hashing (xxhash over a serialized input, twice) is about 10× slower.
+ * Bloom filter indexes from a Murmur3-style hash of the string, combined by double hashing
+ * (Kirsch & Mitzenmacher): index_i = (h1 + i·h2) mod m. The string is read two UTF-16 units
+ * per 32-bit word, alternate words into two independent lanes: each lane's multiply chain
+ * waits on the previous word, so two chains run side by side in about the time of one.
+ * h1 and h2 each mix both lanes. Indexes come from a multiply and a shift ("fastrange"),
+ * not `%` on unsigned 32-bit values, which V8 computes as a floating-point remainder.
+ * Non-cryptographic and allocation-free: bloom-filters' default hashing (xxhash over a
+ * serialized input, twice) is about 10× slower.
  */
 export class DoubleHash {
   /** The indexes of the last `compute` call (reused buffer). */
@@ -18,20 +20,28 @@ export class DoubleHash {
 
   compute(key: string): Uint32Array {
     const length = key.length;
-    let h = 0x9747b28c;
+    let a = 0x9747b28c;
+    let b = 0x5bd1e995;
     let i = 0;
-    for (; i + 1 < length; i += 2) h = mixWord(h, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16));
-    if (i < length) h = mixWord(h, key.charCodeAt(i));
-    h ^= length;
-    // Final avalanches so nearby keys (sequential ids) spread over the whole filter.
-    const h1 = fmix(h);
-    const h2 = fmix(h ^ 0x5bd1e995) | 1; // odd: with a power-of-two-free size it still cycles through distinct slots
+    for (; i + 3 < length; i += 4) {
+      a = mixWord(a, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16));
+      b = mixWord(b, key.charCodeAt(i + 2) | (key.charCodeAt(i + 3) << 16));
+    }
+    if (i + 1 < length) {
+      a = mixWord(a, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16));
+      i += 2;
+    }
+    if (i < length) b = mixWord(b, key.charCodeAt(i));
+    // Final avalanches of both lanes, so nearby keys (sequential ids) spread over the whole filter.
+    const h1 = fmix(a ^ Math.imul(b, 0x27d4eb2f) ^ length);
+    const h2 = fmix(b ^ Math.imul(a, 0x165667b1) ^ length);
     const size = this.#size;
     const out = this.indexes;
-    let x = (h1 >>> 0) % size;
-    const step = (h2 >>> 0) % size || 1;
-    for (let i = 0; i < out.length; i++) {
-      out[i] = x;
+    // (h · size) / 2³² lies in [0, size): exact in a double, since h · size < 2⁵³.
+    let x = Math.floor(((h1 >>> 0) * size) / 4294967296);
+    const step = Math.floor(((h2 >>> 0) * size) / 4294967296) || 1;
+    for (let k = 0; k < out.length; k++) {
+      out[k] = x;
       x += step;
       if (x >= size) x -= size;
     }
