@@ -7,9 +7,19 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function script(name: string, source: string): LuaScript {
+export function script(name: string, source: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
+
+/** `ensureEpoch(key, candidate)`: the store's epoch, created from the candidate by the first writer. */
+export const ENSURE_EPOCH = `
+local function ensureEpoch(key, candidate)
+  local epoch = redis.call('GET', key)
+  if epoch then return epoch end
+  redis.call('SET', key, candidate)
+  return candidate
+end
+`;
 
 // Every script runs atomically. The `#!lua` shebang (Redis 7) makes Redis refuse a writing script
 // up front when it is out of memory, instead of failing halfway through (scripts do not roll back).
@@ -133,11 +143,8 @@ export const APPEND = script(
 local K = { epoch = KEYS[1], log = KEYS[2], ids = KEYS[3], streams = KEYS[4], logMark = KEYS[5],
   dropped = KEYS[6], base = ARGV[2] }
 ${HELPERS}
-local epoch = redis.call('GET', K.epoch)
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', K.epoch, epoch)
-end
+${ENSURE_EPOCH}
+local epoch = ensureEpoch(K.epoch, ARGV[1])
 local maxPerStream, maxEvents = tonumber(ARGV[3]), tonumber(ARGV[4])
 local cutoff, ttl, ageBudget = ARGV[5], ARGV[6], ARGV[7]
 local FIRST, count = 8, (#ARGV - 7) / 3
@@ -289,11 +296,8 @@ return removed
 export const TAIL_START = script(
   'tail-start',
   `#!lua
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
-end
+${ENSURE_EPOCH}
+local epoch = ensureEpoch(KEYS[1], ARGV[1])
 local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local last = ''
 if #newest > 0 then last = newest[1][1] end

@@ -1,9 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { LuaScript } from '../lua-scripts.js';
-
-function script(name: string, source: string): LuaScript {
-  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
-}
+import { ENSURE_EPOCH, script } from '../lua-scripts.js';
 
 // The consumer-group scripts (see redis-group-keys.ts for the keys). Redis consumer groups on
 // the store's log do the hand-out (XREADGROUP), the pending list (PEL) and the reclaim from dead
@@ -43,11 +38,8 @@ end
 export const JOIN = script(
   'group-join',
   `#!lua
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
-end
+${ENSURE_EPOCH}
+local epoch = ensureEpoch(KEYS[1], ARGV[1])
 local group = ARGV[2]
 local types = redis.call('HGET', KEYS[4], 'types')
 if types and types ~= ARGV[3] then return { 0, types } end
