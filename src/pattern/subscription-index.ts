@@ -38,6 +38,9 @@ export class SubscriptionIndex<M extends IndexedMember> {
   readonly #cache = new Map<string, MatchEntry<M>>();
   readonly #maxCached: number;
   #members = 0;
+  /** The last type looked up and its entry (always a cached one, so subscribe and unsubscribe keep it current). */
+  #lastType: string | undefined;
+  #lastEntry: MatchEntry<M> | undefined;
 
   constructor(maxCachedTypes: number = DEFAULT_MATCH_CACHE_SIZE) {
     this.#maxCached = maxCachedTypes;
@@ -101,8 +104,14 @@ export class SubscriptionIndex<M extends IndexedMember> {
    * (`eventTypeProblem` says why). Types are validated on first sight: a cached type is a valid one.
    */
   lookup(type: string): MatchEntry<M> | undefined {
+    // A publish looks its type up twice (validation, then delivery), and streams of one type are common.
+    if (type === this.#lastType) return this.#lastEntry;
     const cached = this.#cache.get(type);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.#lastType = type;
+      this.#lastEntry = cached;
+      return cached;
+    }
     if (eventTypeProblem(type) !== undefined) return undefined;
     const segments = type.split(SEPARATOR);
     const entry: MatchEntry<M> = { segments, members: this.#trie.match(segments) };
@@ -111,6 +120,8 @@ export class SubscriptionIndex<M extends IndexedMember> {
       this.#cache.delete(this.#cache.keys().next().value as string);
     }
     this.#cache.set(type, entry);
+    this.#lastType = type;
+    this.#lastEntry = entry;
     return entry;
   }
 

@@ -159,3 +159,23 @@ describe('SubscriptionIndex removal by remembered trie slots', () => {
     expect(index.lookup('a.b')?.members).toEqual([]);
   });
 });
+
+describe('SubscriptionIndex repeated lookups of one type', () => {
+  it('sees subscribes and unsubscribes between two lookups of the same type, and evictions', () => {
+    const index = new SubscriptionIndex<Sub>(1);
+    const first = sub('a.*');
+    index.add(first);
+    expect(seqs(index.lookup('a.b')?.members)).toEqual(seqs([first]));
+    const second = sub('a.b');
+    index.add(second);
+    expect(seqs(index.lookup('a.b')?.members)).toEqual(seqs([first, second]));
+    index.remove(first);
+    expect(seqs(index.lookup('a.b')?.members)).toEqual(seqs([second]));
+    expect(seqs(index.lookup('a.c')?.members)).toEqual([]); // evicts a.b (cache of one)
+    const third = sub('a.b');
+    index.add(third);
+    expect(seqs(index.lookup('a.b')?.members)).toEqual(seqs([second, third]));
+    expect(index.lookup('a..b')).toBeUndefined();
+    expect(seqs(index.lookup('a.b')?.members)).toEqual(seqs([second, third]));
+  });
+});
