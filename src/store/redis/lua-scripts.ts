@@ -247,32 +247,6 @@ return reply
 );
 
 /**
- * KEYS: epoch, the view (log or stream key), its trim mark, dropped.
- * ARGV: the cursor's epoch (or ''), 'f' or 'b', range start, range end, count, '1' to return
- * the truncation facts, then the bounds of the hidden range (events past `after` but older than
- * the retention cutoff; '' to skip). Returns { epoch, 1 } when the cursor's epoch is not current,
- * else { epoch, 0, entries [, mark, dropped, view exists, hidden events exist] }.
- */
-export const READ = script(
-  'read',
-  `#!lua flags=no-writes
-local epoch = redis.call('GET', KEYS[1]) or ''
-if ARGV[1] ~= '' and ARGV[1] ~= epoch then return { epoch, 1 } end
-local entries
-if ARGV[2] == 'f' then
-  entries = redis.call('XRANGE', KEYS[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
-else
-  entries = redis.call('XREVRANGE', KEYS[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
-end
-if ARGV[6] ~= '1' then return { epoch, 0, entries } end
-local hidden = 0
-if ARGV[7] ~= '' and #redis.call('XRANGE', KEYS[2], ARGV[7], ARGV[8], 'COUNT', 1) > 0 then hidden = 1 end
-return { epoch, 0, entries, redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[4]) or '',
-  redis.call('EXISTS', KEYS[2]), hidden }
-`,
-);
-
-/**
  * KEYS: log, ids, streams, log mark, dropped. ARGV: key base, cutoff (ms), most events to remove.
  * Removes events older than the cutoff (oldest first) and forgets streams idle since before it.
  * Returns how many events it removed.

@@ -17,7 +17,7 @@ export interface SendOptions {
 /**
  * The store's port to Redis: one connection that sends commands as string arrays (node-redis's
  * habit: commands are data; the store builds them, and parses replies with the pure functions
- * of `redis-replies.ts`). The store needs EVALSHA/EVAL (its Lua scripts), XREAD, MGET, XLEN,
+ * of `redis-replies.ts`). The store needs EVALSHA/EVAL (its Lua scripts), XRANGE/XREVRANGE, XREAD, MGET, EXISTS, XLEN,
  * ZCARD/ZCOUNT, HEXISTS, GET and MEMORY USAGE.
  * `nodeRedisClient()` and `ioredisClient()` adapt the two common clients; anything that
  * implements this interface works (a Cluster client routing by the `{prefix}` hash tag, a mock…).

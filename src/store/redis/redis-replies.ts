@@ -9,7 +9,7 @@ export interface StreamEntry {
   fields: readonly RedisReply[];
 }
 
-/** What the read script found (see READ in lua-scripts.ts). */
+/** What one chunk of a read found (see readChunk in redis-read.ts). */
 export type ReadReply =
   | { otherEpoch: true; epoch: string }
   | { otherEpoch: false; epoch: string; entries: StreamEntry[]; facts?: TruncationFacts };
@@ -131,25 +131,6 @@ export function parseAppendReply(
     duplicates.push(Number(reply[2 + 2 * i]) === 1);
   }
   return { epoch: reply[0], ids, duplicates };
-}
-
-export function parseReadReply(reply: RedisReply): ReadReply {
-  if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw malformed('read script reply');
-  const epoch = reply[0];
-  if (Number(reply[1]) === 1) return { otherEpoch: true, epoch };
-  const entries = parseEntries(reply[2] ?? null);
-  if (reply.length < 7) return { otherEpoch: false, epoch, entries };
-  const facts: TruncationFacts = {
-    mark: stringOr(reply[3]),
-    dropped: stringOr(reply[4]),
-    exists: Number(reply[5]) === 1,
-    hidden: Number(reply[6]) === 1,
-  };
-  return { otherEpoch: false, epoch, entries, facts };
-}
-
-function stringOr(value: RedisReply | undefined): string {
-  return typeof value === 'string' ? value : '';
 }
 
 function malformed(what: string, cause?: unknown): StoreUnavailableError {

@@ -6,7 +6,6 @@ import {
   encodeEvent,
   parseAppendReply,
   parseEntries,
-  parseReadReply,
   parseXRead,
 } from '../../../src/store/redis/redis-replies.js';
 
@@ -73,11 +72,6 @@ describe('reply parsing (pure, no Redis)', () => {
     expect(() => parseAppendReply(['e', '1-0'], 1)).toThrow(
       expect.objectContaining({ code: 'STORE_UNAVAILABLE' }),
     );
-    expect(parseReadReply(['e', 1])).toEqual({ otherEpoch: true, epoch: 'e' });
-    expect(parseReadReply(['e', 0, [entry]])).not.toHaveProperty('facts');
-    expect(parseReadReply(['e', 0, [], '5-0', '', 1, 0])).toMatchObject({
-      facts: { mark: '5-0', dropped: '', exists: true, hidden: false },
-    });
   });
 });
 
