@@ -280,7 +280,7 @@ async function replaying(RedisEventStore, busline, client, base) {
   const rows = await measure(
     cases.map((c) => pagingContender({ name: c.name, store, query: c.query, lap: c.lap, page: PAGE })),
   );
-  // Where a page's time goes: Redis's CPU for the read script vs this process.
+  // Where a page's time goes: Redis's CPU (XRANGE and the two snapshots) vs this process (decoding).
   let after;
   const prof = await profile(client, REPLAY_EVENTS / PAGE, async () => {
     const page = await store.read(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
