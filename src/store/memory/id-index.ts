@@ -67,7 +67,8 @@ export class IdIndex<S> {
     let head = this.#head;
     if (entries[head] !== entry) {
       this.#dead++; // out of order: it stays in place, dead, until the front or a compaction passes it
-      return this.#compactIfMostlyDead(head);
+      this.#compactIfMostlyDead(head);
+      return;
     }
     // Usually the oldest goes first: the front moves past it and any dead entries behind it.
     head++;

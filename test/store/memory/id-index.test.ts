@@ -94,7 +94,7 @@ describe('IdIndex', () => {
     const index = new IdIndex<null>();
     index.add('order-17', entryFor('order-17', 0), false); // 'o' sorts after every hex digit
     const ids = Array.from({ length: 100 }, (_, i) => createEventId(Date.UTC(2031, 0, 1) + i));
-    ids.forEach((id, i) => index.add(id, entryFor(id, i + 1), true));
+    for (const [i, id] of ids.entries()) index.add(id, entryFor(id, i + 1), true);
     expect(index.sortedSize).toBe(100);
     expect(index.size).toBe(101);
     for (const id of [...ids, 'order-17']) expect(index.get(id)?.event?.id).toBe(id);
