@@ -7,22 +7,10 @@ import { EventEmitter3, mitt, NodeEventEmitter, Tseep } from '../peers.mjs';
 import { formatProfile, profileLoop } from '../profile.mjs';
 import { BATCH, batchedPublish } from './shared.mjs';
 
-/**
- * The size check the stamper runs (envelopeFits and its bound), from the same bundle of src/
- * the other internals come from (bench/internals.mjs writes one module per entry there).
- */
-async function sizeCheck(internals) {
-  if (internals.envelopeFits && internals.jsonByteBound) return internals;
-  const built = (name) => import(new URL(`../.build/${name}.mjs`, import.meta.url).href);
-  const [{ envelopeFits }, { jsonByteBound }] = await Promise.all([built('event'), built('json-size')]);
-  return { ...internals, envelopeFits, jsonByteBound };
-}
-
 const TYPE = 'job.created';
 const DATA = { jobId: 42, name: 'render', attempts: 1 };
 
-export async function run({ busline, internals: bundled, findings }) {
-  const internals = await sizeCheck(bundled);
+export async function run({ busline, internals, findings }) {
   const { EventBus, createEventId } = busline;
   const rows = await measure([
     {
