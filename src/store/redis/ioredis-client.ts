@@ -28,9 +28,9 @@ export function isIoRedisClient(value: unknown): value is IoRedisClientLike {
  * Adapts an ioredis client for `RedisEventStore`:
  *
  * @example
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { RedisEventStore, ioredisClient } from 'busline/redis';
- * const redis = new Redis(process.env.REDIS_URL);
+ * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
  * const store = new RedisEventStore({ client: ioredisClient(redis) });
  *
  * Notes: ioredis cannot withdraw a command it queued while disconnected, so after a timeout
