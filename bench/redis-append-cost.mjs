@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'redis';
+import { commandStats } from './redis-commandstats.mjs';
 
 const INSTRUCTIONS = process.env.INSTRUCTIONS === '1';
 const ROUNDS = INSTRUCTIONS ? 1 : Number(process.env.ROUNDS ?? 5);
@@ -60,15 +61,6 @@ const payload = (i) => ({
   stream: `s-${i % STREAMS}`,
   data: { n: i, name: 'render', attempts: 1 },
 });
-
-async function commandStats(client) {
-  const info = await client.info('commandstats');
-  const stats = {};
-  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+),usec=(\d+)/gm)) {
-    stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
-  }
-  return stats;
-}
 
 /**
  * Runs `batches` calls of `send(i)`, IN_FLIGHT at a time. Returns Redis's cost of `command` in all

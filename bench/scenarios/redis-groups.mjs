@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { commandStats } from '../redis-commandstats.mjs';
 import { formatNs } from '../report.mjs';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -129,9 +130,7 @@ function ask(child, message, answer) {
 }
 
 async function evalsha(client) {
-  const info = await client.info('commandstats');
-  const m = /^cmdstat_evalsha:calls=\d+,usec=(\d+)/m.exec(info);
-  return m ? Number(m[1]) : 0;
+  return (await commandStats(client)).evalsha?.usec ?? 0;
 }
 
 /** Resolves once the group has read the whole log and acknowledged everything. */

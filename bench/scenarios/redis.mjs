@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { measure } from '../harness.mjs';
+import { commandStats } from '../redis-commandstats.mjs';
 import { formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
 import { pagingContender } from './shared.mjs';
 
@@ -57,15 +58,6 @@ async function deleteKeys(client, base) {
     if (keys.length) deleted += await client.del(keys);
   }
   return deleted;
-}
-
-async function commandStats(client) {
-  const info = await client.info('commandstats');
-  const stats = {};
-  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+),usec=(\d+)/gm)) {
-    stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
-  }
-  return stats;
 }
 
 /** Runs `fn` `times` times in a row (untimed by the harness): wall, this process's CPU, Redis's CPU per command. */
