@@ -13,8 +13,9 @@ import { newEpoch } from '../redis-cursor.js';
 import type { RedisKeys } from '../redis-keys.js';
 import { parseDeadLetters } from './group-replies.js';
 import { JOIN, REDRIVE } from './group-scripts.js';
+import { LocalGroup } from './local-group.js';
 import { RedisGroupKeys } from './redis-group-keys.js';
-import { LocalGroup, RedisGroupMember } from './redis-group-member.js';
+import { RedisGroupMember } from './redis-group-member.js';
 
 /** What the backend needs from its RedisEventStore. */
 export interface RedisGroupStore {

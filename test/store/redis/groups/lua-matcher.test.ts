@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parsePattern } from '../../../../src/pattern/parse.js';
 import { segmentsMatch } from '../../../../src/pattern/segments-match.js';
-import { MATCHER } from '../../../../src/store/redis/groups/group-scripts.js';
+import { MATCHER } from '../../../../src/store/redis/groups/group-lua.js';
 import { connectNodeRedis, type NodeRedisClient } from '../redis-fixtures.js';
 
 /**
