@@ -551,6 +551,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   async #feedPositioned(): Promise<void> {
+    if (this.#feed!.isReady) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.#options.feedTimeoutMs);

@@ -43,12 +43,16 @@ export class LiveFeed {
   readonly #recent = new Map<string, number>();
   #last: string | undefined;
   #running: Promise<void>;
+  #isReady = false;
 
   constructor(options: LiveFeedOptions) {
     this.#options = options;
     let positioned!: () => void;
     this.ready = new Promise<void>((resolve) => {
-      positioned = resolve;
+      positioned = () => {
+        this.#isReady = true;
+        resolve();
+      };
     });
     this.#running = this.#run(positioned);
   }
@@ -71,6 +75,11 @@ export class LiveFeed {
         resolve(deliveredTo);
       });
     });
+  }
+
+  /** True once `ready` has resolved (checked without awaiting it). */
+  get isReady(): boolean {
+    return this.#isReady;
   }
 
   async close(): Promise<void> {

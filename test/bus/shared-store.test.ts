@@ -62,6 +62,30 @@ describe('a bus on a shared store (with tail)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('resolves a publish the feed has not brought back within feedTimeoutMs (stored, deliveredTo 0), then delivers it late', async () => {
+    const store = new SharedMemoryStore();
+    const bus = new EventBus({ store, feedTimeoutMs: 40 });
+    await bus.ready();
+    const seen = recordEvents(bus, 'job.*');
+    store.stalled = true;
+    const first = await bus.publish({ type: 'job.a', data: 1 });
+    // Waits that start later expire later: each after its own feedTimeoutMs.
+    const [second, third] = await Promise.all([
+      bus.publish({ type: 'job.b', data: 2 }),
+      new Promise((resolve) => setTimeout(resolve, 20)).then(() => bus.publish({ type: 'job.c', data: 3 })),
+    ]);
+    for (const result of [first, second, third]) {
+      expect(result).toMatchObject({ status: 'delivered', deliveredTo: 0, cursor: expect.any(String) });
+    }
+    expect(seen.events).toEqual([]);
+    store.stalled = false;
+    await seen.waitFor(3); // stored, so the feed delivers them once it catches up
+    expect(seen.events.map((e) => e.data)).toEqual([1, 2, 3]);
+    const fourth = await bus.publish({ type: 'job.d', data: 4 }); // a fresh wait after the expiries
+    expect(fourth.deliveredTo).toBe(1);
+    await bus.close();
+  });
+
   it('restarts a failed feed from its last cursor, reporting the failure, losing nothing', async () => {
     const errors: ErrorContext['source'][] = [];
     const { store, a, b } = await twoBuses((_, context) => errors.push(context.source));

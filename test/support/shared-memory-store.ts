@@ -19,10 +19,15 @@ export class SharedMemoryStore implements EventStore {
   failNextTail = false;
   /** Makes running tails end with HistoryTruncatedError, as Redis's does when it came back empty. */
   losingHistory = false;
+  /** While true, tails hold back what they read (a feed that has fallen behind). */
+  stalled = false;
   #closed = false;
+  /** Appends so far: a tail that saw one while it was yielding reads again instead of waiting. */
+  #appends = 0;
 
   async append(events: readonly BusEvent[]) {
     const results = await this.inner.append(events);
+    this.#appends++;
     this.#appended.dispatchEvent(new Event('append'));
     return results;
   }
@@ -46,12 +51,15 @@ export class SharedMemoryStore implements EventStore {
         this.losingHistory = false;
         throw new HistoryTruncatedError('the store came back empty');
       }
+      const appendsBefore = this.#appends;
       const page = await this.inner.read({ after: cursor, limit: 1000 });
       for (const event of page.events) {
+        while (this.stalled && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
         cursor = event.cursor;
         yield event;
       }
-      if (page.next === undefined && !signal.aborted) await this.#nextAppend(signal);
+      const quiet = page.next === undefined && this.#appends === appendsBefore;
+      if (quiet && !signal.aborted) await this.#nextAppend(signal);
     }
   }
 
