@@ -134,7 +134,10 @@ if mark then
     redis.call('HSET', KEYS[4], 'last', mark)
   end
 end
-local wanted = typeMatcher({ unpack(ARGV, 9, 8 + patternCount) })
+-- A loop, not unpack(): a group may have more patterns than Lua's stack takes (about 8000).
+local sources = {}
+for i = 9, 8 + patternCount do sources[#sources + 1] = ARGV[i] end
+local wanted = typeMatcher(sources)
 local scanned, more, newest = 0, 0, nil
 while room > 0 do
   if scanned >= budget then
