@@ -131,9 +131,7 @@ export class ConsumerGroups {
     let local = this.#local.get(group);
     if (local === undefined) {
       const consumers = new Set<GroupConsumer>();
-      const unwatch = this.#options.watch(types, () => {
-        for (const consumer of consumers) consumer.wake();
-      });
+      const unwatch = this.#options.watch(types, () => wakeForOneEvent(consumers));
       local = { consumers, unwatch };
       this.#local.set(group, local);
     }
@@ -148,4 +146,23 @@ export class ConsumerGroups {
     this.#local.delete(group);
     local.unwatch();
   }
+}
+
+/**
+ * One new event needs one consumer: wake the first idle one, in turn (it stops being idle at
+ * once, so the next event of a burst wakes the next). Waking them all would make every idle consumer
+ * claim, a store round trip each on Redis, for one event. When none is idle, they are all
+ * claiming or full: signal them all, so none that is mid-claim goes to sleep past this event.
+ */
+function wakeForOneEvent(consumers: Set<GroupConsumer>): void {
+  for (const consumer of consumers) {
+    if (consumer.isIdle) {
+      consumer.wake();
+      // To the back of the line: the next quiet-time event goes to another consumer.
+      consumers.delete(consumer);
+      consumers.add(consumer);
+      return;
+    }
+  }
+  for (const consumer of consumers) consumer.wake();
 }

@@ -85,6 +85,11 @@ export class GroupConsumer implements Consumer {
     this.#loop = this.#run(member);
   }
 
+  /** Asleep with a free slot: a wake-up would make it claim at once. */
+  get isIdle(): boolean {
+    return this.#wakeUp !== undefined && !this.#stopped && this.#running.size < this.#options.concurrency;
+  }
+
   /** Work may be available: new events, a retry that fell due, events another consumer left. */
   wake(): void {
     this.#signalled = true;
