@@ -367,7 +367,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       clock: this.#options.clock,
       report: (error, context) => this.#dispatcher.report(error, context),
       watch: (patterns, wake) => this.on(patterns as PatternOf<Events>[], wake),
-      ready: () => this.ready(),
+      // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
+      ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned()),
     });
     return this.#groups;
   }

@@ -91,7 +91,9 @@ export const BUS_DEFAULTS = {
 
 function logError(error: unknown, context: ErrorContext): void {
   const where = context.event ? ` delivering "${context.event.type}"` : '';
-  console.error(`[busline] ${context.source} of ${context.patterns.join(', ')} failed${where}:`, error);
+  // The live feed serves every pattern: it has none of its own to name.
+  const of = context.patterns.length > 0 ? ` of ${context.patterns.join(', ')}` : '';
+  console.error(`[busline] ${context.source}${of} failed${where}:`, error);
 }
 
 /** Applies defaults and rejects impossible values up front, naming the option and the value. */

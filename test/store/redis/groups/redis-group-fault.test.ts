@@ -81,3 +81,31 @@ it('handles every acknowledged publish after Redis is killed and restarted mid-s
   await consumerBus.close();
   await publisher.close();
 }, 60_000);
+
+it('rejects consume() with STORE_UNAVAILABLE while Redis is down, instead of hanging', async () => {
+  const client = await connectNodeRedis(redis.url);
+  clients.push(client);
+  const options = { client, prefix: 'down', commandTimeoutMs: 300 };
+  const quiet = { feedTimeoutMs: 300, onError: () => {} };
+  const positioned = new EventBus({ store: new RedisEventStore(options), ...quiet });
+  await positioned.ready();
+  await redis.kill();
+  try {
+    // Its feed is positioned: the join script times out.
+    await expect(positioned.consume('job.*', () => {}, { group: 'g' })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    // This one's feed cannot position: consume() gives up after feedTimeoutMs.
+    const unpositioned = new EventBus({ store: new RedisEventStore(options), ...quiet });
+    await expect(unpositioned.consume('job.*', () => {}, { group: 'g' })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    await unpositioned.close();
+  } finally {
+    await redis.start();
+  }
+  // Back up: the same bus joins.
+  const consumer = await positioned.consume('job.*', () => {}, { group: 'g' });
+  await consumer.close();
+  await positioned.close();
+}, 30_000);
