@@ -77,10 +77,17 @@ class NodeRedisConnection implements RedisConnection {
     const copy = this.#client.duplicate();
     // Without a listener, node-redis would throw connection errors as an unhandled 'error' event.
     copy.on('error', () => {});
+    const connecting = copy.connect();
     try {
-      await raceAbort(copy.connect(), signal);
+      await raceAbort(connecting, signal);
     } catch (error) {
       destroyQuietly(copy);
+      // node-redis (v6) finishes a connect that was under way when destroy() was called, and
+      // its socket then stays open (and keeps the process alive): destroy it again once done.
+      connecting.then(
+        () => destroyQuietly(copy),
+        () => {},
+      );
       throw error;
     }
     return new NodeRedisConnection(copy);
