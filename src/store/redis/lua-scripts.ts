@@ -21,13 +21,8 @@ local function ensureEpoch(key, candidate)
 end
 `;
 
-// Every script runs atomically. The `#!lua` shebang (Redis 7) makes Redis refuse a writing script
-// up front when it is out of memory, instead of failing halfway through (scripts do not roll back).
-// Keys that depend on data (a trimmed event's stream) are built from the `{prefix}:` base: they
-// share the hash tag, so they are in the script's Cluster slot.
-
-/** Shared helpers: id order, marks that only grow, batched commands, removing the oldest events. */
-const HELPERS = `
+/** `idLess(a, b)`: Redis stream ids in order. */
+export const ID_LESS = `
 -- Ids \`ms-seq\` (no leading zeros) compared as numbers of any size, with few calls into C (each
 -- costs): a shorter part is smaller; digit strings of one length compare as text.
 local function idLess(a, b)
@@ -36,7 +31,25 @@ local function idLess(a, b)
   if #a == #b or string.sub(a, 1, ad) ~= string.sub(b, 1, bd) then return a < b end
   return #a < #b
 end
+`;
 
+/** `field(fields, name)`: one field's value in a stream entry's flat `{ name, value, … }` list. */
+export const FIELD = `
+local function field(fields, name)
+  for i = 1, #fields, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+end
+`;
+
+// Every script runs atomically. The `#!lua` shebang (Redis 7) makes Redis refuse a writing script
+// up front when it is out of memory, instead of failing halfway through (scripts do not roll back).
+// Keys that depend on data (a trimmed event's stream) are built from the `{prefix}:` base: they
+// share the hash tag, so they are in the script's Cluster slot.
+
+/** Shared helpers: id order, marks that only grow, batched commands, removing the oldest events. */
+const HELPERS = `
+${ID_LESS}
 local function maxId(a, b)
   if a == '' then return b end
   if b == '' or idLess(b, a) then return a end
@@ -66,12 +79,7 @@ local function variadic(command, key, args)
   return total, reply
 end
 
-local function field(fields, name)
-  for i = 1, #fields, 2 do
-    if fields[i] == name then return fields[i + 1] end
-  end
-end
-
+${FIELD}
 -- Removes \`entries\` (the oldest events of the log, as XRANGE returned them) from the log, the id
 -- index and their streams; records the trim marks. An emptied stream is deleted and its last id
 -- becomes the \`dropped\` mark, which a re-created stream starts from. Batched: one HDEL, and per

@@ -1,4 +1,4 @@
-import { ENSURE_EPOCH, script } from '../lua-scripts.js';
+import { ENSURE_EPOCH, FIELD, ID_LESS, script } from '../lua-scripts.js';
 import { MATCHER, NOW, PENDING, SETTLE_OPERATIONS } from './group-lua.js';
 
 // The consumer-group scripts (see redis-group-keys.ts for the keys). Redis consumer groups on
@@ -83,6 +83,8 @@ ${NOW}
 ${PENDING}
 ${MATCHER}
 ${SETTLE_OPERATIONS}
+${ID_LESS}
+${FIELD}
 local log, again, delayed = KEYS[2], KEYS[5], KEYS[6]
 local group, consumer, room, minIdle, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local reclaiming = ARGV[6] == '1'
@@ -125,14 +127,9 @@ if room > 0 then
 end
 local truncatedAfter = ''
 local mark = redis.call('GET', KEYS[3])
-if mark then
-  local lm, ls = string.match(last, '^(%d+)-(%d+)$')
-  local mm, ms = string.match(mark, '^(%d+)-(%d+)$')
-  lm, mm = tonumber(lm), tonumber(mm)
-  if lm < mm or (lm == mm and tonumber(ls) < tonumber(ms)) then
-    truncatedAfter = last
-    redis.call('HSET', KEYS[4], 'last', mark)
-  end
+if mark and idLess(last, mark) then
+  truncatedAfter = last
+  redis.call('HSET', KEYS[4], 'last', mark)
 end
 -- A loop, not unpack(): a group may have more patterns than Lua's stack takes (about 8000).
 local sources = {}
@@ -151,10 +148,8 @@ while room > 0 do
   for _, entry in ipairs(entries) do
     scanned = scanned + 1
     newest = entry[1]
-    local fields, json = entry[2], nil
-    for i = 1, #fields, 2 do
-      if fields[i] == 'e' then json = fields[i + 1] end
-    end
+    local fields = entry[2]
+    local json = field(fields, 'e')
     -- encodeEvent writes \`type\` first; a type with quotes or backslashes takes the slow path.
     local eventType = json and string.match(json, [[^{"type":"([^"]*)"]])
     if json and not eventType then eventType = cjson.decode(json).type end

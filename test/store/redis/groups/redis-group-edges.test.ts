@@ -15,12 +15,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function redisBus(): Promise<{ bus: EventBus; client: NodeRedisClient; errors: unknown[] }> {
+async function redisBus(
+  storeOptions: { maxEvents?: number } = {},
+): Promise<{ bus: EventBus; client: NodeRedisClient; errors: unknown[] }> {
   const client = await connectNodeRedis();
   const prefix = uniquePrefix('group-edges');
   const errors: unknown[] = [];
   const bus = new EventBus({
-    store: new RedisEventStore({ client, prefix, groupPollMs: 50 }),
+    store: new RedisEventStore({ client, prefix, groupPollMs: 50, ...storeOptions }),
     onError: (error) => errors.push(error),
   });
   await bus.ready();
@@ -82,4 +84,32 @@ it('retries and dead-letters a large event unchanged (quotes, newlines, unicode,
   const [letter] = await bus.deadLetters('big').list();
   expect(letter!.event.data).toEqual(JSON.parse(JSON.stringify(data)));
   expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+});
+
+it('reports the events retention removed before the group read them, then goes on after them', async () => {
+  const { bus, errors } = await redisBus({ maxEvents: 5 });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const seen: unknown[] = [];
+  await bus.consume(
+    'job.*',
+    async (e) => {
+      seen.push(e.data);
+      if (e.data === 0) await held; // the group has read event 0 and nothing after it
+    },
+    { group: 'slow' },
+  );
+  await bus.publish({ type: 'job.run', data: 0 });
+  await waitFor(() => seen.length === 1);
+  // Ten more into a log that keeps five: events 1–5 go before the group reads them.
+  await bus.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'job.run', data: i + 1 })));
+  release();
+  await waitFor(() => seen.length === 6);
+  expect(seen).toEqual([0, 6, 7, 8, 9, 10]);
+  // The group says so, once (and so does the bus's live feed, which fell behind the same trim).
+  const fromGroup = errors.filter((e) => (e as Error).message.includes('group "slow"'));
+  expect(fromGroup).toEqual([expect.objectContaining({ code: 'HISTORY_TRUNCATED' })]);
+  for (const error of errors) expect(error).toMatchObject({ code: 'HISTORY_TRUNCATED' });
 });
