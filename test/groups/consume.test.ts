@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Consumer, EventBus, MemoryEventStore, type StoredEvent } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type Consumer, MemoryEventStore, type StoredEvent } from '../../src/index.js';
 import { SharedMemoryStore } from '../support/shared-memory-store.js';
-import { deferred, eventually, settle } from './support.js';
+import { busesClosedAfterEach, deferred, eventually, settle } from './support.js';
 
-const buses: EventBus[] = [];
-function newBus(options: ConstructorParameters<typeof EventBus>[0] = {}): EventBus {
-  const bus = new EventBus({ onError: () => {}, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-});
+const newBus = busesClosedAfterEach();
 
 const tasks = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ type: 'task.created', data: from + i }));

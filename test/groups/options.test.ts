@@ -1,15 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { EventBus, InvalidOptionError, InvalidPatternError } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, InvalidPatternError } from '../../src/index.js';
+import { busesClosedAfterEach } from './support.js';
 
-const buses: EventBus[] = [];
-function newBus(options: ConstructorParameters<typeof EventBus>[0] = {}): EventBus {
-  const bus = new EventBus({ onError: () => {}, ...options });
-  buses.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-});
+const newBus = busesClosedAfterEach();
 
 const noop = () => {};
 

@@ -1,4 +1,5 @@
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
+import { EventBus } from '../../src/index.js';
 
 /** Helpers for the consumer-group tests: no wall-clock sleeps, only turns of the event loop. */
 
@@ -40,4 +41,20 @@ export function deferred<T = void>(): Deferred<T> {
 /** Fakes setTimeout/clearTimeout and Date only, so `turn()` keeps working. */
 export function useFakeTimers(): void {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+}
+
+/**
+ * A factory of buses (errors swallowed unless `onError` is given) that are all closed after
+ * each test of the file that calls this at its top level.
+ */
+export function busesClosedAfterEach(): (options?: ConstructorParameters<typeof EventBus>[0]) => EventBus {
+  const buses: EventBus[] = [];
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.close()));
+  });
+  return (options = {}) => {
+    const bus = new EventBus({ onError: () => {}, ...options });
+    buses.push(bus);
+    return bus;
+  };
 }
