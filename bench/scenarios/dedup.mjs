@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { measure } from '../harness.mjs';
 import { formatLines, formatProfile, profileLoop } from '../profile.mjs';
 import { formatBytes, formatNs, formatRatio, row, target } from '../report.mjs';
-import { flatIds } from './shared.mjs';
+import { eventIdContender, flatIds } from './shared.mjs';
 
 /** The Deduplicator's defaults (DEDUP_DEFAULTS), used for both filters. */
 const N = 10_000;
@@ -138,17 +138,7 @@ export async function run({ busline, internals, findings }) {
       },
       check: freshCheck,
     },
-    {
-      name: ID_ALONE,
-      setup: () => ({ createEventId, now: Date.now(), last: '' }),
-      loop: (ctx, n) => {
-        const { createEventId } = ctx;
-        let last = '';
-        for (let i = 0; i < n; i++) last = createEventId(ctx.now + (i >>> 10));
-        ctx.now += (n >>> 10) + 1;
-        ctx.last = last;
-      },
-    },
+    eventIdContender(ID_ALONE, createEventId),
     {
       name: TWO_STEP,
       setup: dedupCtx,

@@ -5,7 +5,7 @@
 import { measure } from '../harness.mjs';
 import { EventEmitter3, mitt, NodeEventEmitter, Tseep } from '../peers.mjs';
 import { formatProfile, profileLoop } from '../profile.mjs';
-import { BATCH, batchedPublish } from './shared.mjs';
+import { BATCH, batchedPublish, eventIdContender } from './shared.mjs';
 
 const TYPE = 'job.created';
 const DATA = { jobId: 42, name: 'render', attempts: 1 };
@@ -207,18 +207,7 @@ function breakdownContenders(EventBus, createEventId, internals) {
         ctx.total = total;
       },
     },
-    {
-      name: 'id: createEventId(now)',
-      setup: () => ({ createEventId, now: Date.now(), last: '' }),
-      loop: (ctx, n) => {
-        const { createEventId } = ctx;
-        let last = '';
-        // The clock advances one ms per 1,024 ids, about the rate publish reaches.
-        for (let i = 0; i < n; i++) last = createEventId(ctx.now + (i >>> 10));
-        ctx.now += (n >>> 10) + 1;
-        ctx.last = last;
-      },
-    },
+    eventIdContender('id: createEventId(now)', createEventId),
     {
       name: 'envelope: build the event object',
       setup: () => ({ id: stored.id, now: stored.time, input: { type: TYPE, data: DATA }, last: undefined }),

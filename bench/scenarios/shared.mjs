@@ -13,6 +13,21 @@ export const batchedPublish = async (ctx, n) => {
   }
 };
 
+/** A contender timing `createEventId(now)` alone; the clock advances one ms per 1,024 ids, about the rate publish reaches. */
+export function eventIdContender(name, createEventId) {
+  return {
+    name,
+    setup: () => ({ createEventId, now: Date.now(), last: '' }),
+    loop: (ctx, n) => {
+      const { createEventId } = ctx;
+      let last = '';
+      for (let i = 0; i < n; i++) last = createEventId(ctx.now + (i >>> 10));
+      ctx.now += (n >>> 10) + 1;
+      ctx.last = last;
+    },
+  };
+}
+
 export const delivered = (ctx) => (ctx.count > 0 ? undefined : 'the handler never ran');
 
 /**
