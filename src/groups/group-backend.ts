@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { DeadLetter, DeliveryError } from './dead-letters.js';
 
@@ -106,4 +107,20 @@ export interface GroupBackendProvider {
 
 export function providesGroupBackend(store: object): store is GroupBackendProvider {
   return typeof (store as Partial<GroupBackendProvider>)[GROUP_BACKEND] === 'function';
+}
+
+/** A group's patterns as it is identified by them: the same patterns in any order, or repeated, are one group. */
+export function groupTypes(types: readonly string[]): string[] {
+  return [...new Set(types)].sort();
+}
+
+/** The error of a join whose patterns differ from those the group was created with. */
+export function patternsMismatch(
+  group: string,
+  existing: string,
+  requested: readonly string[],
+): InvalidOptionError {
+  return new InvalidOptionError(
+    `Consumer group "${group}" consumes ${existing}, not ${JSON.stringify(requested)}: a group's patterns are fixed when it is created`,
+  );
 }

@@ -1,7 +1,13 @@
-import { BuslineError, ClosedError, InvalidOptionError, StoreUnavailableError } from '../errors.js';
+import { BuslineError, ClosedError, StoreUnavailableError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import type { DeadLetter } from './dead-letters.js';
-import type { GroupBackend, GroupMember, JoinRequest } from './group-backend.js';
+import {
+  type GroupBackend,
+  type GroupMember,
+  groupTypes,
+  type JoinRequest,
+  patternsMismatch,
+} from './group-backend.js';
 import { MemoryGroup } from './memory-group.js';
 
 /** What the groups of one MemoryGroupBackend share. */
@@ -32,11 +38,9 @@ export class MemoryGroupBackend implements GroupBackend {
     this.#assertOpen();
     const group = await this.#groupFor(request);
     this.#assertOpen();
-    const types = normalize(request.types);
+    const types = groupTypes(request.types);
     if (types.join('\n') !== group.types.join('\n')) {
-      throw new InvalidOptionError(
-        `Consumer group "${group.name}" consumes ${JSON.stringify(group.types)}, not ${JSON.stringify(types)}: a group's patterns are fixed when it is created`,
-      );
+      throw patternsMismatch(group.name, JSON.stringify(group.types), types);
     }
     return group.join(request);
   }
@@ -65,7 +69,7 @@ export class MemoryGroupBackend implements GroupBackend {
   #groupFor(request: JoinRequest): Promise<MemoryGroup> {
     const existing = this.#groups.get(request.group);
     if (existing !== undefined) return existing;
-    const group = new MemoryGroup(request.group, normalize(request.types), this.#context);
+    const group = new MemoryGroup(request.group, groupTypes(request.types), this.#context);
     const created = group.position(request.from).then(
       () => group,
       (error: unknown) => {
@@ -86,8 +90,4 @@ export class MemoryGroupBackend implements GroupBackend {
   #assertOpen(): void {
     if (this.#context.closed) throw new ClosedError('The consumer groups are closed');
   }
-}
-
-function normalize(types: readonly string[]): string[] {
-  return [...new Set(types)].sort();
 }

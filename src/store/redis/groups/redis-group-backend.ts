@@ -1,11 +1,13 @@
-import { ClosedError, InvalidOptionError, StoreUnavailableError } from '../../../errors.js';
+import { ClosedError, StoreUnavailableError } from '../../../errors.js';
 import { CONSUMER_GROUP_LIMITS } from '../../../groups/consumer-group-options.js';
 import type { DeadLetter } from '../../../groups/dead-letters.js';
-import type {
-  GroupBackend,
-  GroupBackendContext,
-  GroupMember,
-  JoinRequest,
+import {
+  type GroupBackend,
+  type GroupBackendContext,
+  type GroupMember,
+  groupTypes,
+  type JoinRequest,
+  patternsMismatch,
 } from '../../../groups/group-backend.js';
 import type { RedisCalls } from '../redis-calls.js';
 import type { RedisConnection } from '../redis-connection.js';
@@ -53,7 +55,7 @@ export class RedisGroupBackend implements GroupBackend {
 
   async join(request: JoinRequest): Promise<GroupMember> {
     this.#assertOpen();
-    const types = [...new Set(request.types)].sort();
+    const types = groupTypes(request.types);
     const keys = new RedisGroupKeys(this.#store.keys, request.group);
     await this.#create(keys, request.group, types, request.from);
     this.#assertOpen();
@@ -137,9 +139,7 @@ export class RedisGroupBackend implements GroupBackend {
       throw new StoreUnavailableError('Unexpected group join reply from Redis');
     }
     if (Number(reply[0]) === 0) {
-      throw new InvalidOptionError(
-        `Consumer group "${group}" consumes ${String(reply[1])}, not ${JSON.stringify(types)}: a group's patterns are fixed when it is created`,
-      );
+      throw patternsMismatch(group, String(reply[1]), types);
     }
   }
 
