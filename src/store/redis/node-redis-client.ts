@@ -64,9 +64,10 @@ class NodeRedisConnection implements RedisConnection {
 
   async send(args: readonly string[], options: SendOptions = {}): Promise<RedisReply> {
     // The store runs its own deadline per command and withdraws it through `signal` (node-redis
-    // then drops it from its queue, written or not). `timeout: 0` turns off node-redis's own timer,
-    // which would do the same a second time at the cost of an AbortSignal.timeout per command (v6
-    // sets a 5 s default), and whose client-wide default could cut a blocking read short.
+    // then drops it from its queue). `timeout: 0` turns off node-redis's own per-command timer (v6
+    // arms one by default, 5 s, as an AbortSignal.timeout per command: measurable on the live
+    // feed's path), which would only repeat that, and keeps a client-wide `commandOptions.timeout`
+    // away from the store's blocking reads.
     const reply = await this.#client.sendCommand(args, { abortSignal: options.signal, timeout: 0 });
     return normalizeReply(reply);
   }

@@ -8,8 +8,8 @@ export interface SendOptions {
   /** Withdraws the command if the client has not written it yet (node-redis honours it). */
   signal?: AbortSignal;
   /**
-   * How long the caller will wait. An adapter may hand it to its client (node-redis drops a
-   * command still in its offline queue when it expires); the store enforces it either way.
+   * How long the caller will wait. The store enforces it itself and withdraws the command
+   * through `signal`; an adapter whose client cannot withdraw commands may use it too.
    */
   timeoutMs?: number;
 }

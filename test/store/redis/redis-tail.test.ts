@@ -183,6 +183,31 @@ describe('RedisEventStore.tail', () => {
     await expect(next('not-a-cursor')).rejects.toMatchObject({ code: 'INVALID_OPTION' });
   });
 
+  it("is not cut short by a node-redis client's own command timeout shorter than blockMs", async () => {
+    // A client-wide `commandOptions.timeout` reaches the duplicate too; the store passes its own
+    // per-command options (and deadline), so it must not end a blocked read early.
+    const impatient = createClient({ url: REDIS_URL, commandOptions: { timeout: 100 } });
+    impatient.on('error', () => {});
+    await impatient.connect();
+    const prefix = uniquePrefix('tail-timeout');
+    prefixes.push(prefix);
+    const reading = new RedisEventStore({ client: impatient, prefix, blockMs: 400 });
+    const writing = new RedisEventStore({ client: writer, prefix });
+    const abort = new AbortController();
+    const tail = collect(reading.tail('now', abort.signal));
+    await waitFor(async () => (await reading.stats()).tails === 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // two blocked reads of 400 ms end empty
+    const appended = await writing.append([event()]);
+    await waitFor(() => tail.seen.length === 1);
+    expect(tail.seen[0]!.cursor).toBe(appended[0]!.cursor);
+    expect((await reading.stats()).tailRetries).toBe(0);
+    expect(tail.state.error).toBeUndefined();
+    abort.abort();
+    await tail.running;
+    await reading.close();
+    impatient.destroy();
+  });
+
   it('works through the ioredis adapter, with a duplicate of the ioredis client', async () => {
     const io = new Redis(REDIS_URL, { lazyConnect: true });
     io.on('error', () => {});
