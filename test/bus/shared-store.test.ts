@@ -86,6 +86,60 @@ describe('a bus on a shared store (with tail)', () => {
     await bus.close();
   });
 
+  it("counts the subscribers an event reached when the feed brings it back before the append's reply", async () => {
+    const store = new SharedMemoryStore();
+    const bus = new EventBus({ store });
+    await bus.ready();
+    const seen = recordEvents(bus, 'job.*');
+    recordEvents(bus, '**');
+    store.appendReplyDelayMs = 30;
+    const [one, batch] = await Promise.all([
+      bus.publish({ type: 'job.a', data: 1 }),
+      bus.publishBatch([
+        { type: 'job.b', data: 2 },
+        { type: 'other', data: 3 },
+      ]),
+    ]);
+    expect(seen.events.map((e) => e.data)).toEqual([1, 2]);
+    expect([one, ...batch].map((r) => [r.status, r.deliveredTo])).toEqual([
+      ['delivered', 2],
+      ['delivered', 2],
+      ['delivered', 1],
+    ]);
+    await bus.close();
+  });
+
+  it('publishing one id twice at once stores and delivers it once; the other is a duplicate', async () => {
+    const store = new SharedMemoryStore();
+    const bus = new EventBus({ store, dedup: false }); // both reach the store
+    await bus.ready();
+    const seen = recordEvents(bus, 'job.*');
+    const event = { id: 'same-id', type: 'job.a', data: 1 };
+    const results = await Promise.all([bus.publish(event), bus.publish(event), bus.publishBatch([event])]);
+    const flat = results.flat();
+    expect(flat.filter((r) => r.status === 'delivered')).toEqual([
+      expect.objectContaining({ id: 'same-id', deliveredTo: 1 }),
+    ]);
+    expect(flat.filter((r) => r.status === 'duplicate')).toHaveLength(2);
+    await bus.publish({ type: 'job.b', data: 2 }); // anything delivered twice would have arrived by now
+    expect(seen.events.map((e) => e.id)).toEqual(['same-id', expect.any(String)]);
+    await bus.close();
+  });
+
+  it("does not take another bus's event of the same id for its own", async () => {
+    const store = new SharedMemoryStore();
+    const a = new EventBus({ store, dedup: false });
+    const b = new EventBus({ store, dedup: false });
+    await Promise.all([a.ready(), b.ready()]);
+    recordEvents(a, 'job.*');
+    // b stores the id first; a's append of it is then a duplicate, whatever a's feed saw.
+    const first = await b.publish({ id: 'shared', type: 'job.a', data: 'b' });
+    const second = await a.publish({ id: 'shared', type: 'job.a', data: 'a' });
+    expect(first).toMatchObject({ status: 'delivered', deliveredTo: 0 });
+    expect(second).toMatchObject({ status: 'duplicate', cursor: first.cursor, deliveredTo: 0 });
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('restarts a failed feed from its last cursor, reporting the failure, losing nothing', async () => {
     const errors: ErrorContext['source'][] = [];
     const { store, a, b } = await twoBuses((_, context) => errors.push(context.source));

@@ -21,6 +21,8 @@ export class SharedMemoryStore implements EventStore {
   losingHistory = false;
   /** While true, tails hold back what they read (a feed that has fallen behind). */
   stalled = false;
+  /** Holds back each append's reply (the events are stored at once): the feed can come first. */
+  appendReplyDelayMs = 0;
   #closed = false;
   /** Appends so far: a tail that saw one while it was yielding reads again instead of waiting. */
   #appends = 0;
@@ -29,6 +31,7 @@ export class SharedMemoryStore implements EventStore {
     const results = await this.inner.append(events);
     this.#appends++;
     this.#appended.dispatchEvent(new Event('append'));
+    if (this.appendReplyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.appendReplyDelayMs));
     return results;
   }
 
