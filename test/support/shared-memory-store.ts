@@ -31,7 +31,8 @@ export class SharedMemoryStore implements EventStore {
     const results = await this.inner.append(events);
     this.#appends++;
     this.#appended.dispatchEvent(new Event('append'));
-    if (this.appendReplyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.appendReplyDelayMs));
+    if (this.appendReplyDelayMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, this.appendReplyDelayMs));
     return results;
   }
 
