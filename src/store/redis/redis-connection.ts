@@ -37,14 +37,24 @@ export interface RedisConnection {
   readonly isOpen: boolean;
 }
 
-/** Buffers to strings, RESP3 maps (Map or plain object) to arrays of `[key, value]` pairs, recursively. */
+/**
+ * Buffers to strings, RESP3 maps (Map or plain object) to arrays of `[key, value]` pairs, recursively.
+ * Arrays are normalized in place: a reply is the client's fresh copy, handed to the store alone,
+ * and the live feed's replies (arrays of strings, mostly) would otherwise be copied whole.
+ */
 export function normalizeReply(reply: unknown): RedisReply {
   if (reply === null || reply === undefined) return null;
   if (typeof reply === 'string' || typeof reply === 'number') return reply;
   if (typeof reply === 'bigint' || typeof reply === 'boolean')
     return typeof reply === 'boolean' ? Number(reply) : String(reply);
   if (Buffer.isBuffer(reply)) return reply.toString('utf8');
-  if (Array.isArray(reply)) return reply.map(normalizeReply);
+  if (Array.isArray(reply)) {
+    for (let i = 0; i < reply.length; i++) {
+      const item: unknown = reply[i];
+      if (typeof item !== 'string') reply[i] = normalizeReply(item);
+    }
+    return reply as RedisReply[];
+  }
   if (reply instanceof Map)
     return [...reply].map(([key, value]) => [normalizeReply(key), normalizeReply(value)]);
   if (typeof reply === 'object') {
