@@ -1,28 +1,70 @@
-// Child process of the Redis scenario's latency measurement (bench/scenarios/redis.mjs): a bus on
-// the parent's prefix with one `lat.*` handler that records, per received event, now − sentAt
-// (performance.timeOrigin + performance.now() in both processes, for sub-ms precision) and the
-// Redis-assigned time of the event (the ms part of its cursor). Sends them back over IPC.
+// Child process of the Redis scenario's latency measurement (bench/scenarios/redis.mjs). Kind
+// 'busline': a bus on the parent's prefix with one `lat.*` handler. Kind 'raw': an XREAD BLOCK
+// loop on the raw floor's stream (node-redis alone, no busline). Either way it records, per
+// received event, now − sentAt (CLOCK_MONOTONIC, which all processes share) and the Redis-assigned
+// time of the event (the ms part of its id) against the parent's wall clock, and sends them back
+// over IPC.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import { EventBus } from '../dist/index.js';
 import { RedisEventStore } from '../dist/redis.js';
 
-const [prefix, url] = process.argv.slice(2);
+const [prefix, url, kind = 'busline'] = process.argv.slice(2);
 const client = await createClient({ url })
   .on('error', (error) => console.error('redis (child)', error))
   .connect();
-const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
 const latency = [];
 const storedAt = [];
 const loop = monitorEventLoopDelay({ resolution: 1 });
-bus.on('lat.*', (event) => {
-  const at = performance.timeOrigin + performance.now();
-  latency.push(at - event.data.sentAt);
-  const ms = typeof event.cursor === 'string' ? Number(event.cursor.split('-')[1]) : Number.NaN;
-  storedAt.push(ms - event.data.sentAt);
-});
-await bus.ready();
+/** `data` as the parent sent it: `sentAt` on CLOCK_MONOTONIC (one clock for every process), `sentWall` from Date.now(). */
+const record = (data, redisMs) => {
+  latency.push(Number(process.hrtime.bigint()) / 1e6 - data.sentAt);
+  storedAt.push(redisMs - data.sentWall);
+};
+
+let finish;
+if (kind === 'raw') {
+  const blocking = client.duplicate().on('error', () => {});
+  await blocking.connect();
+  const key = `{${prefix}}:raw`;
+  let last = '0-0'; // a fresh key per pass: reading from the start cannot miss the first events
+  let stopped = false;
+  const reading = (async () => {
+    while (!stopped) {
+      const reply = await blocking.sendCommand([
+        'XREAD',
+        'COUNT',
+        '1000',
+        'BLOCK',
+        '100',
+        'STREAMS',
+        key,
+        last,
+      ]);
+      if (reply === null) continue;
+      // RESP3 (node-redis's default here) gives a map of key → entries; RESP2 an array of pairs.
+      const entries = Array.isArray(reply) ? reply[0][1] : Object.values(reply)[0];
+      for (const [id, fields] of entries) {
+        last = id;
+        record(JSON.parse(fields[1]).data, Number(id.split('-')[0]));
+      }
+    }
+  })();
+  finish = async () => {
+    stopped = true;
+    await reading;
+    blocking.destroy();
+  };
+} else {
+  const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
+  bus.on('lat.*', (event) => {
+    const ms = typeof event.cursor === 'string' ? Number(event.cursor.split('-')[1]) : Number.NaN;
+    record(event.data, ms);
+  });
+  await bus.ready();
+  finish = () => bus.close();
+}
 loop.enable();
 process.send({ ready: true });
 
@@ -37,7 +79,7 @@ process.on('message', async (message) => {
   await new Promise((resolve) =>
     process.send({ latency, storedAt, loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 }, resolve),
   );
-  await bus.close();
+  await finish();
   await client.close();
   process.disconnect();
 });

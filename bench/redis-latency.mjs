@@ -1,22 +1,23 @@
-// Runs only the cross-process latency measurement of the Redis scenario, RUNS times (default 3),
-// and prints one line per run: quicker than the whole scenario when working on the feed path.
-// Usage: node --expose-gc bench/redis-latency.mjs   (needs `npm run build` first)
+// Runs only the cross-process latency measurement of the Redis scenario (its busline and raw-floor
+// passes) and prints the target line and the per-pass table: quicker than the whole scenario when
+// working on the feed path. Usage: npm run build && node bench/redis-latency.mjs
 
 import { createClient } from 'redis';
 import * as busline from '../dist/index.js';
 import { RedisEventStore } from '../dist/redis.js';
 import { crossProcess } from './scenarios/redis.mjs';
 
-const runs = Number(process.env.RUNS ?? 3);
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
-for (let i = 0; i < runs; i++) {
-  const base = `bench-lat-${process.pid}-${i}`;
+const base = `bench-lat-${process.pid}`;
+try {
   const result = await crossProcess(busline.EventBus, RedisEventStore, client, base);
-  console.log(result.targets[0].text);
-  console.log(`  ${result.targets[0].diagnosis ?? ''}`);
+  const [target] = result.targets;
+  console.log(`${target.pass ? 'PASS' : 'MISS'}  ${target.text}`);
+  for (const block of result.extra) console.log(`\n${block}`);
+} finally {
   for await (const keys of client.scanIterator({ MATCH: `{${base}*`, COUNT: 1000 })) {
     const list = Array.isArray(keys) ? keys : [keys];
     if (list.length) await client.del(list);
   }
+  await client.close();
 }
-await client.close();

@@ -20,6 +20,7 @@ const PAGE = 1000;
 const RAW_MAXLEN = 100_000; // the store's default maxEvents: the raw stream is bounded alike (XADD MAXLEN ~)
 const LAT_RATE = 10_000; // events/s
 const LAT_SECONDS = 5;
+const LAT_PASSES = 3;
 
 const BUS = `bus.publishBatch(${BATCH}) on RedisEventStore (awaited)`;
 const APPEND = `store.append(${BATCH} events) alone, no bus`;
@@ -321,10 +322,96 @@ function percentiles(values) {
 const ms = (x) => `${x.toFixed(2)} ms`;
 const pLine = (p) => `p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`;
 
+/**
+ * Cross-process latency: LAT_PASSES passes of busline (parent bus → child bus), interleaved with
+ * as many of the raw floor (one EVAL of plain XADDs per tick → a child's XREAD BLOCK loop, no
+ * busline), each with a fresh child and prefix. The target is judged on the median pass: on this
+ * 2-vCPU VM single passes swing with the host's scheduling.
+ */
 export async function crossProcess(EventBus, RedisEventStore, client, base) {
-  const prefix = `${base}-lat`;
+  const passes = { busline: [], raw: [] };
+  for (let i = 0; i < LAT_PASSES; i++) {
+    passes.raw.push(await latencyPass('raw', { client, prefix: `${base}-raw-${i}` }));
+    passes.busline.push(
+      await latencyPass('busline', { EventBus, RedisEventStore, client, prefix: `${base}-lat-${i}` }),
+    );
+  }
+  const byP99 = (a, b) => a.latency.p99 - b.latency.p99;
+  const median = [...passes.busline].sort(byP99)[Math.floor(LAT_PASSES / 2)];
+  const rawMedian = [...passes.raw].sort(byP99)[Math.floor(LAT_PASSES / 2)];
+  const row = (label, m) =>
+    `| ${label} | ${count(m.latency.n)} | ${ms(m.latency.p50)} | ${ms(m.latency.p90)} | ${ms(m.latency.p99)} | ${ms(m.latency.max)} | ${ms(m.loopParent)} / ${ms(m.loopChild)} |`;
+  const passRows = [];
+  for (let i = 0; i < LAT_PASSES; i++) {
+    passRows.push(row(`busline pass ${i + 1}`, passes.busline[i]));
+    passRows.push(row(`raw floor pass ${i + 1}`, passes.raw[i]));
+  }
+  const m = median;
+  const detail = [
+    { label: 'publish → child handler (the target)', p: m.latency },
+    { label: 'publish → Redis id time (cursor ms, 1 ms resolution)', p: m.stored },
+    { label: 'publish → parent publishBatch resolved (own feed)', p: m.own },
+  ];
+  const lost = [...passes.busline, ...passes.raw].filter((pass) => pass.latency.n !== pass.total);
+  const p = median.latency;
+  return {
+    title: 'Redis store: cross-process latency',
+    summary: `A child process subscribed on the same prefix; the parent publishes ${count(LAT_RATE)} events/s for ${LAT_SECONDS} s; ${LAT_PASSES} passes, median judged.`,
+    description: [
+      `Each pass publishes ${count(m.total)} events at a steady ${count(LAT_RATE)} events/s: on every \`setTimeout(1)\` tick the`,
+      'parent sends the events due by the clock (10 per ms on average) as one call, not awaited',
+      `(busline batches of ${m.sizes.p50}–${m.sizes.max} events, median ${m.sizes.p50}). **busline:** the parent's bus (\`RedisEventStore\`,`,
+      'shared client) calls `publishBatch`; a forked child (bench/redis-latency-child.mjs: its own node-redis client and bus on',
+      'the same prefix, one `lat.*` handler) records for each event `now − data.sentAt`, both read from',
+      'CLOCK_MONOTONIC (`process.hrtime`, one clock for all processes). **Raw floor:** the same schedule and payloads without busline: the parent',
+      "sends one `EVAL` that XADDs the tick's events to one stream, and the child reads it with an `XREAD BLOCK` loop",
+      '(node-redis, `JSON.parse` per entry). Passes alternate raw, busline; each has a fresh child and prefix. Children send',
+      `their arrays back over IPC at the end (waiting at most 5 s for the last events). ${lost.length === 0 ? 'Every pass received every event.' : `Passes short of events: ${lost.map((x) => `${x.kind} ${count(x.latency.n)}/${count(x.total)}`).join(', ')}.`}`,
+      `In the median busline pass ${count(m.unresolved)} of ${count(m.batches)} publishBatch calls had not resolved 10 s after the last send; ${count(m.failed)} rejected.`,
+    ].join(' '),
+    tables: [],
+    extra: [
+      '| pass | n | p50 | p90 | p99 | max | event-loop delay p99, parent / child |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
+        passRows.join('\n'),
+      `The median busline pass (p99 ${ms(p.p99)}; the raw floor's median p99 is ${ms(rawMedian.latency.p99)}), in parts:`,
+      '| measured | n | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n' +
+        detail
+          .map(
+            ({ label, p }) =>
+              `| ${label} | ${count(p.n)} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} |`,
+          )
+          .join('\n'),
+    ],
+    targets: [
+      strictlyBelow(
+        `cross-process delivery p99 < 5 ms at ${count(LAT_RATE)} events/s, median of ${LAT_PASSES} passes (${pLine(p)}; passes: ${passes.busline.map((x) => ms(x.latency.p99)).join(', ')})`,
+        p.p99,
+        '<=',
+        5,
+        `publish → stored in Redis (Redis id time): ${pLine(m.stored)}; the rest is the child's XREAD wake-up and delivery. ` +
+          `The parent's own publishBatch resolved: ${pLine(m.own)}. Event-loop delay p99 parent ${ms(m.loopParent)}, child ` +
+          `${ms(m.loopChild)}. Raw floor (no busline) median p99 ${ms(rawMedian.latency.p99)}.`,
+        ' ms',
+      ),
+    ],
+  };
+}
+
+/**
+ * CLOCK_MONOTONIC in ms: one clock for every process on the machine, so the child can subtract
+ * the parent's reading. (`performance.timeOrigin + performance.now()` is not: each process fixes
+ * its timeOrigin from the wall clock at start, and two processes were seen to disagree by ~1 ms.)
+ */
+export const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** The Lua of the raw floor: XADD each payload to one stream (one call per tick, like publishBatch). */
+const RAW_XADDS =
+  "for i = 1, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', '100000', '*', 'e', ARGV[i]) end return #ARGV";
+
+/** One latency pass; `kind` 'busline' or 'raw'. */
+async function latencyPass(kind, { EventBus, RedisEventStore, client, prefix }) {
   const childPath = fileURLToPath(new URL('../redis-latency-child.mjs', import.meta.url));
-  const child = fork(childPath, [prefix, URL_], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(childPath, [prefix, URL_, kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages = [];
   let wake;
   child.on('message', (m) => {
@@ -336,13 +423,20 @@ export async function crossProcess(EventBus, RedisEventStore, client, base) {
     return messages.shift();
   };
   await next(); // ready
-  const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
-  await bus.ready();
+  const bus =
+    kind === 'busline' ? new EventBus({ store: new RedisEventStore({ client, prefix }) }) : undefined;
+  await bus?.ready();
+  const rawKey = `{${prefix}}:raw`;
+  const publish =
+    bus === undefined
+      ? (batch) =>
+          client.sendCommand(['EVAL', RAW_XADDS, '1', rawKey, ...batch.map((event) => JSON.stringify(event))])
+      : (batch) => bus.publishBatch(batch);
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const total = LAT_RATE * LAT_SECONDS;
-  // Counted, not kept: holding every publishBatch promise (and its results) for the whole run
+  // Counted, not kept: holding every publish promise (and its results) for the whole run
   // would make the parent's heap, and so its GC pauses, grow with the run.
   let unresolved = 0;
   let failed = 0;
@@ -356,26 +450,25 @@ export async function crossProcess(EventBus, RedisEventStore, client, base) {
     await new Promise((resolve) => setTimeout(resolve, 1));
     const due = Math.min(total, Math.floor(((performance.now() - t0) * LAT_RATE) / 1000)) - sent;
     if (due <= 0) continue;
-    const sentAt = performance.timeOrigin + performance.now();
+    const sentAt = monotonicMs();
+    const sentWall = Date.now(); // compared with Redis's id time (1 ms resolution)
     const batch = new Array(due);
     for (let i = 0; i < due; i++) {
       const k = sent + i;
-      batch[i] = { type: 'lat.tick', stream: `lat-${k % STREAMS}`, data: { k, sentAt } };
+      batch[i] = { type: 'lat.tick', stream: `lat-${k % STREAMS}`, data: { k, sentAt, sentWall } };
     }
     sent += due;
     batchSizes.push(due);
     unresolved++;
-    bus
-      .publishBatch(batch)
+    publish(batch)
       .then(
-        () => resolveMs.push(performance.timeOrigin + performance.now() - sentAt),
+        () => resolveMs.push(monotonicMs() - sentAt),
         () => failed++,
       )
       .then(() => {
         if (--unresolved === 0 && sent === total) allResolved();
       });
   }
-  const elapsed = (performance.now() - t0) / 1000;
   // Bounded wait: publishes that have not resolved 10 s after the last one was sent are counted, not awaited.
   if (unresolved > 0)
     await Promise.race([resolvedAll, new Promise((resolve) => setTimeout(resolve, 10_000))]);
@@ -386,53 +479,21 @@ export async function crossProcess(EventBus, RedisEventStore, client, base) {
     new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))),
     5000,
   ).catch(() => child.kill());
-  await within(bus.close(), 5000).catch((error) => console.error(`redis latency: ${error.message}`));
-
-  const p = percentiles(report.latency);
-  const stored = percentiles(report.storedAt);
-  const own = percentiles(resolveMs);
-  const sizes = percentiles(batchSizes);
-  const received = report.latency.length;
-  const asRows = [
-    { label: 'publish → child handler (the target)', p },
-    { label: 'publish → Redis id time (cursor ms, 1 ms resolution)', p: stored },
-    { label: 'publish → parent publishBatch resolved (own feed)', p: own },
-  ];
+  if (bus !== undefined)
+    await within(bus.close(), 5000).catch((error) => console.error(`redis latency: ${error.message}`));
+  else await client.del(rawKey);
   return {
-    title: 'Redis store: cross-process latency',
-    summary: `One child process subscribed on the same prefix; parent publishes ${count(LAT_RATE)} events/s for ${LAT_SECONDS} s.`,
-    description: [
-      `The parent's bus (\`RedisEventStore\`, shared client) publishes ${count(total)} events at a steady ${count(LAT_RATE)} events/s:`,
-      'on every `setTimeout(1)` tick it sends the events due by the clock (10 per ms on average) as one `publishBatch`, not',
-      `awaited (batches of ${sizes.p50}–${sizes.max}, median ${sizes.p50}; ${count(batchSizes.length)} batches in ${elapsed.toFixed(2)} s). A forked`,
-      'child (bench/redis-latency-child.mjs: its own node-redis client and bus on the same prefix, one `lat.*` handler)',
-      'records for each event `now − data.sentAt`, both as `performance.timeOrigin + performance.now()`, and sends the',
-      `array back over IPC at the end (it waits at most 5 s for the last ones). Received ${count(received)} of ${count(total)};`,
-      `${count(unresolved)} of the parent's ${count(batchSizes.length)} publishBatch calls had not resolved 10 s after the last send; ${count(failed)} rejected.`,
-    ].join(' '),
-    tables: [],
-    extra: [
-      '| measured | n | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n' +
-        asRows
-          .map(
-            ({ label, p }) =>
-              `| ${label} | ${count(p.n)} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} |`,
-          )
-          .join('\n'),
-      `Event-loop delay p99 / max: parent ${ms(loop.percentile(99) / 1e6)} / ${ms(loop.max / 1e6)}, child ${ms(report.loopP99)} / ${ms(report.loopMax)}.`,
-    ],
-    targets: [
-      strictlyBelow(
-        `cross-process delivery p99 < 5 ms at ${count(LAT_RATE)} events/s (${pLine(p)})`,
-        p.p99,
-        '<=',
-        5,
-        `publish → stored in Redis (Redis id time): ${pLine(stored)}; the rest is the child's XREAD wake-up and delivery. ` +
-          `The parent's own publishBatch resolved: ${pLine(own)}. Event-loop delay p99/max parent ` +
-          `${ms(loop.percentile(99) / 1e6)}/${ms(loop.max / 1e6)}, child ${ms(report.loopP99)}/${ms(report.loopMax)}.`,
-        ' ms',
-      ),
-    ],
+    kind,
+    total,
+    latency: percentiles(report.latency),
+    stored: percentiles(report.storedAt),
+    own: percentiles(resolveMs),
+    sizes: percentiles(batchSizes),
+    batches: batchSizes.length,
+    unresolved,
+    failed,
+    loopParent: loop.percentile(99) / 1e6,
+    loopChild: report.loopP99,
   };
 }
 

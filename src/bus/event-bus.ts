@@ -152,7 +152,12 @@ export class EventBus<Events extends EventMap = EventMap> {
     const ready = stamped instanceof Promise ? await stamped : stamped;
     if (!this.#gate.isOpen) {
       // Stamped synchronously: the clock was read just now, the gate's components need not read it again.
-      const admission = this.#gate.admit(ready, undefined, ready === stamped ? this.#stamper.now : undefined);
+      const admission = this.#gate.admit(
+        ready,
+        undefined,
+        ready === stamped ? this.#stamper.now : undefined,
+        (event as EventInput).id === undefined,
+      );
       const verdict = admission instanceof Promise ? await admission : admission;
       if (verdict !== 'admit') return this.#refused(ready, verdict);
     }
@@ -482,7 +487,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     const verdicts: Admission[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const admission = this.#gate.admit(event, inputs[i]!.id === undefined ? undefined : batchIds, now);
+      const generated = inputs[i]!.id === undefined;
+      const admission = this.#gate.admit(event, generated ? undefined : batchIds, now, generated);
       if (admission instanceof Promise) {
         verdicts.push(await admission);
         now = undefined; // time has passed: let the gate's components read their clocks

@@ -98,6 +98,48 @@ describe.each([
   });
 });
 
+describe('ids the bus generates', () => {
+  /** A memory store counting `has` calls: each one is a round trip on a remote store. */
+  function countingStore() {
+    const inner = new MemoryEventStore();
+    const counts = { has: 0 };
+    const store: EventStore = {
+      append: (e) => inner.append(e),
+      read: (q) => inner.read(q),
+      has: (id) => {
+        counts.has++;
+        return inner.has(id);
+      },
+      stats: () => inner.stats(),
+      close: () => inner.close(),
+    };
+    return { store, counts };
+  }
+
+  it.each([
+    ['without a limiter', undefined],
+    ['with a limiter', { rate: 1_000_000, intervalMs: 1000 }],
+  ])(
+    'are not checked against the filter (%s), only remembered: a re-send of one is caught',
+    async (_, rateLimit) => {
+      const { store, counts } = countingStore();
+      // The default filter: checked, about 1 % of 4,000 fresh ids would look seen, each costing a `has`.
+      const dedup = new Deduplicator();
+      const bus = new EventBus({ store, dedup, rateLimit });
+      const batch = await bus.publishBatch(Array.from({ length: 2000 }, (_, i) => ({ type: 'a', data: i })));
+      const singles = [];
+      for (let i = 0; i < 2000; i++) singles.push(await bus.publish({ type: 'a', data: i }));
+      expect([...batch, ...singles].every((r) => r.status === 'delivered')).toBe(true);
+      expect(counts.has).toBe(0);
+      expect(dedup.stats().checked).toBe(4000); // every generated id was marked seen
+      // The event re-sent with the id it was given: the filter flags it, the store confirms it.
+      const again = await bus.publish({ id: singles[1999]!.id, type: 'a', data: 1999 });
+      expect(again.status).toBe('duplicate');
+      expect(counts.has).toBe(1);
+    },
+  );
+});
+
 describe('deduplication options', () => {
   it('can be turned off', async () => {
     const bus = new EventBus({ store: null, dedup: false });
