@@ -3,14 +3,12 @@
 // working on the feed path. Usage: npm run build && node bench/redis-latency.mjs
 
 import { createClient } from 'redis';
-import * as busline from '../dist/index.js';
-import { RedisEventStore } from '../dist/redis.js';
 import { crossProcess } from './scenarios/redis.mjs';
 
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
 const base = `bench-lat-${process.pid}`;
 try {
-  const result = await crossProcess(busline.EventBus, RedisEventStore, client, base);
+  const result = await crossProcess(base);
   const [target] = result.targets;
   console.log(`${target.pass ? 'PASS' : 'MISS'}  ${target.text}`);
   for (const block of result.extra) console.log(`\n${block}`);

@@ -43,7 +43,7 @@ export async function run({ busline }) {
   try {
     const publish = await publishing(EventBus, RedisEventStore, busline, client, base);
     const replay = await replaying(RedisEventStore, busline, client, base);
-    const latency = await crossProcess(EventBus, RedisEventStore, client, base);
+    const latency = await crossProcess(base);
     return [publish, replay, latency];
   } finally {
     const deleted = await deleteKeys(client, base);
@@ -323,24 +323,23 @@ const ms = (x) => `${x.toFixed(2)} ms`;
 const pLine = (p) => `p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`;
 
 /**
- * Cross-process latency: LAT_PASSES passes of busline (parent bus → child bus), interleaved with
- * as many of the raw floor (one EVAL of plain XADDs per tick → a child's XREAD BLOCK loop, no
- * busline), each with a fresh child and prefix. The target is judged on the median pass: on this
- * 2-vCPU VM single passes swing with the host's scheduling.
+ * Cross-process latency: LAT_PASSES passes of busline (a publisher process's bus → a subscriber
+ * process's bus), interleaved with as many of the raw floor (one EVAL of plain XADDs per tick → an
+ * XREAD BLOCK loop, no busline), each with fresh processes and prefix (bench/redis-latency-child.mjs).
+ * The target is judged on the median pass: on this 2-vCPU VM single passes swing with the host's
+ * scheduling.
  */
-export async function crossProcess(EventBus, RedisEventStore, client, base) {
+export async function crossProcess(base) {
   const passes = { busline: [], raw: [] };
   for (let i = 0; i < LAT_PASSES; i++) {
-    passes.raw.push(await latencyPass('raw', { client, prefix: `${base}-raw-${i}` }));
-    passes.busline.push(
-      await latencyPass('busline', { EventBus, RedisEventStore, client, prefix: `${base}-lat-${i}` }),
-    );
+    passes.raw.push(await latencyPass('raw', `${base}-raw-${i}`));
+    passes.busline.push(await latencyPass('busline', `${base}-lat-${i}`));
   }
   const byP99 = (a, b) => a.latency.p99 - b.latency.p99;
   const median = [...passes.busline].sort(byP99)[Math.floor(LAT_PASSES / 2)];
   const rawMedian = [...passes.raw].sort(byP99)[Math.floor(LAT_PASSES / 2)];
   const row = (label, m) =>
-    `| ${label} | ${count(m.latency.n)} | ${ms(m.latency.p50)} | ${ms(m.latency.p90)} | ${ms(m.latency.p99)} | ${ms(m.latency.max)} | ${ms(m.loopParent)} / ${ms(m.loopChild)} |`;
+    `| ${label} | ${count(m.latency.n)} | ${ms(m.latency.p50)} | ${ms(m.latency.p90)} | ${ms(m.latency.p99)} | ${ms(m.latency.max)} | ${ms(m.loopPublisher)} / ${ms(m.loopSubscriber)} |`;
   const passRows = [];
   for (let i = 0; i < LAT_PASSES; i++) {
     passRows.push(row(`busline pass ${i + 1}`, passes.busline[i]));
@@ -348,30 +347,32 @@ export async function crossProcess(EventBus, RedisEventStore, client, base) {
   }
   const m = median;
   const detail = [
-    { label: 'publish → child handler (the target)', p: m.latency },
+    { label: 'publish → subscriber handler (the target)', p: m.latency },
     { label: 'publish → Redis id time (cursor ms, 1 ms resolution)', p: m.stored },
-    { label: 'publish → parent publishBatch resolved (own feed)', p: m.own },
+    { label: "publish → publisher's publishBatch resolved (own feed)", p: m.own },
   ];
   const lost = [...passes.busline, ...passes.raw].filter((pass) => pass.latency.n !== pass.total);
   const p = median.latency;
   return {
     title: 'Redis store: cross-process latency',
-    summary: `A child process subscribed on the same prefix; the parent publishes ${count(LAT_RATE)} events/s for ${LAT_SECONDS} s; ${LAT_PASSES} passes, median judged.`,
+    summary: `A publisher process and a subscriber process on one prefix, ${count(LAT_RATE)} events/s for ${LAT_SECONDS} s; ${LAT_PASSES} passes, median judged.`,
     description: [
+      'Both sides run in processes of their own (bench/redis-latency-child.mjs), each with its own node-redis client, like two',
+      "app processes; the bench runner only coordinates (its heap and JIT state after every other scenario are no app's).",
       `Each pass publishes ${count(m.total)} events at a steady ${count(LAT_RATE)} events/s: on every \`setTimeout(1)\` tick the`,
-      'parent sends the events due by the clock (10 per ms on average) as one call, not awaited',
-      `(busline batches of ${m.sizes.p50}–${m.sizes.max} events, median ${m.sizes.p50}). **busline:** the parent's bus (\`RedisEventStore\`,`,
-      'shared client) calls `publishBatch`; a forked child (bench/redis-latency-child.mjs: its own node-redis client and bus on',
-      'the same prefix, one `lat.*` handler) records for each event `now − data.sentAt`, both read from',
-      'CLOCK_MONOTONIC (`process.hrtime`, one clock for all processes). **Raw floor:** the same schedule and payloads without busline: the parent',
-      "sends one `EVAL` that XADDs the tick's events to one stream, and the child reads it with an `XREAD BLOCK` loop",
-      '(node-redis, `JSON.parse` per entry). Passes alternate raw, busline; each has a fresh child and prefix. Children send',
-      `their arrays back over IPC at the end (waiting at most 5 s for the last events). ${lost.length === 0 ? 'Every pass received every event.' : `Passes short of events: ${lost.map((x) => `${x.kind} ${count(x.latency.n)}/${count(x.total)}`).join(', ')}.`}`,
+      'publisher sends the events due by the clock (10 per ms on average) as one call, not awaited',
+      `(busline batches of ${m.sizes.p50}–${m.sizes.max} events, median ${m.sizes.p50}). **busline:** the publisher's bus`,
+      "(`RedisEventStore`) calls `publishBatch`; the subscriber's bus has one `lat.*` handler, which records for each event",
+      '`now − data.sentAt`, both read from CLOCK_MONOTONIC (`process.hrtime`, one clock for all processes on the machine).',
+      "**Raw floor:** the same schedule and payloads without busline: the publisher sends one `EVAL` that XADDs the tick's",
+      'events to one stream, and the subscriber reads it with an `XREAD BLOCK` loop (node-redis, `JSON.parse` per entry).',
+      'Passes alternate raw, busline; each has fresh processes and a fresh prefix. The subscriber reports once the',
+      `publisher is done (waiting at most 5 s for the last events). ${lost.length === 0 ? 'Every pass received every event.' : `Passes short of events: ${lost.map((x) => `${x.kind} ${count(x.latency.n)}/${count(x.total)}`).join(', ')}.`}`,
       `In the median busline pass ${count(m.unresolved)} of ${count(m.batches)} publishBatch calls had not resolved 10 s after the last send; ${count(m.failed)} rejected.`,
     ].join(' '),
     tables: [],
     extra: [
-      '| pass | n | p50 | p90 | p99 | max | event-loop delay p99, parent / child |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
+      '| pass | n | p50 | p90 | p99 | max | event-loop delay p99, publisher / subscriber |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
         passRows.join('\n'),
       `The median busline pass (p99 ${ms(p.p99)}; the raw floor's median p99 is ${ms(rawMedian.latency.p99)}), in parts:`,
       '| measured | n | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n' +
@@ -388,112 +389,67 @@ export async function crossProcess(EventBus, RedisEventStore, client, base) {
         p.p99,
         '<=',
         5,
-        `publish → stored in Redis (Redis id time): ${pLine(m.stored)}; the rest is the child's XREAD wake-up and delivery. ` +
-          `The parent's own publishBatch resolved: ${pLine(m.own)}. Event-loop delay p99 parent ${ms(m.loopParent)}, child ` +
-          `${ms(m.loopChild)}. Raw floor (no busline) median p99 ${ms(rawMedian.latency.p99)}.`,
+        `publish → stored in Redis (Redis id time): ${pLine(m.stored)}; the rest is the subscriber's XREAD wake-up and delivery. ` +
+          `The publisher's own publishBatch resolved: ${pLine(m.own)}. Event-loop delay p99 publisher ${ms(m.loopPublisher)}, subscriber ` +
+          `${ms(m.loopSubscriber)}. Raw floor (no busline) median p99 ${ms(rawMedian.latency.p99)}.`,
         ' ms',
       ),
     ],
   };
 }
 
-/**
- * CLOCK_MONOTONIC in ms: one clock for every process on the machine, so the child can subtract
- * the parent's reading. (`performance.timeOrigin + performance.now()` is not: each process fixes
- * its timeOrigin from the wall clock at start, and two processes were seen to disagree by ~1 ms.)
- */
-export const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+/** One latency pass of `kind` ('busline' or 'raw'): a subscriber process, then a publisher process. */
+async function latencyPass(kind, prefix) {
+  const subscriber = startChild(prefix, kind, 'subscribe');
+  await subscriber.next(); // ready: positioned
+  const publisher = startChild(prefix, kind, 'publish');
+  await publisher.next(); // ready
+  publisher.send({ go: true });
+  const published = await within(
+    publisher.next(),
+    LAT_SECONDS * 1000 + 30_000,
+    'the publisher did not report within its time',
+  );
+  subscriber.send({ done: true, expected: published.total });
+  const received = await within(subscriber.next(), 15_000, 'the subscriber did not report within 15 s');
+  await Promise.all([publisher.exited(), subscriber.exited()]);
+  return {
+    kind,
+    total: published.total,
+    latency: percentiles(received.latency),
+    stored: percentiles(received.storedAt),
+    own: percentiles(published.resolveMs),
+    sizes: percentiles(published.batchSizes),
+    batches: published.batchSizes.length,
+    unresolved: published.unresolved,
+    failed: published.failed,
+    loopPublisher: published.loopP99,
+    loopSubscriber: received.loopP99,
+  };
+}
 
-/** The Lua of the raw floor: XADD each payload to one stream (one call per tick, like publishBatch). */
-const RAW_XADDS =
-  "for i = 1, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', '100000', '*', 'e', ARGV[i]) end return #ARGV";
-
-/** One latency pass; `kind` 'busline' or 'raw'. */
-async function latencyPass(kind, { EventBus, RedisEventStore, client, prefix }) {
+/** Forks bench/redis-latency-child.mjs in `role`; `next()` resolves with its next IPC message. */
+function startChild(prefix, kind, role) {
   const childPath = fileURLToPath(new URL('../redis-latency-child.mjs', import.meta.url));
-  const child = fork(childPath, [prefix, URL_, kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = [prefix, URL_, kind, role, String(LAT_RATE), String(LAT_SECONDS)];
+  const child = fork(childPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages = [];
   let wake;
   child.on('message', (m) => {
     messages.push(m);
     wake?.();
   });
-  const next = async () => {
-    while (messages.length === 0) await new Promise((resolve) => (wake = resolve));
-    return messages.shift();
-  };
-  await next(); // ready
-  const bus =
-    kind === 'busline' ? new EventBus({ store: new RedisEventStore({ client, prefix }) }) : undefined;
-  await bus?.ready();
-  const rawKey = `{${prefix}}:raw`;
-  const publish =
-    bus === undefined
-      ? (batch) =>
-          client.sendCommand(['EVAL', RAW_XADDS, '1', rawKey, ...batch.map((event) => JSON.stringify(event))])
-      : (batch) => bus.publishBatch(batch);
-  const { monitorEventLoopDelay } = await import('node:perf_hooks');
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  loop.enable();
-  const total = LAT_RATE * LAT_SECONDS;
-  // Counted, not kept: holding every publish promise (and its results) for the whole run
-  // would make the parent's heap, and so its GC pauses, grow with the run.
-  let unresolved = 0;
-  let failed = 0;
-  let allResolved;
-  const resolvedAll = new Promise((resolve) => (allResolved = resolve));
-  const resolveMs = [];
-  const batchSizes = [];
-  let sent = 0;
-  const t0 = performance.now();
-  while (sent < total) {
-    await new Promise((resolve) => setTimeout(resolve, 1));
-    const due = Math.min(total, Math.floor(((performance.now() - t0) * LAT_RATE) / 1000)) - sent;
-    if (due <= 0) continue;
-    const sentAt = monotonicMs();
-    const sentWall = Date.now(); // compared with Redis's id time (1 ms resolution)
-    const batch = new Array(due);
-    for (let i = 0; i < due; i++) {
-      const k = sent + i;
-      batch[i] = { type: 'lat.tick', stream: `lat-${k % STREAMS}`, data: { k, sentAt, sentWall } };
-    }
-    sent += due;
-    batchSizes.push(due);
-    unresolved++;
-    publish(batch)
-      .then(
-        () => resolveMs.push(monotonicMs() - sentAt),
-        () => failed++,
-      )
-      .then(() => {
-        if (--unresolved === 0 && sent === total) allResolved();
-      });
-  }
-  // Bounded wait: publishes that have not resolved 10 s after the last one was sent are counted, not awaited.
-  if (unresolved > 0)
-    await Promise.race([resolvedAll, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  loop.disable();
-  child.send({ done: true, expected: total });
-  const report = await within(next(), 15_000, 'the child did not report its latencies within 15 s');
-  await within(
-    new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))),
-    5000,
-  ).catch(() => child.kill());
-  if (bus !== undefined)
-    await within(bus.close(), 5000).catch((error) => console.error(`redis latency: ${error.message}`));
-  else await client.del(rawKey);
   return {
-    kind,
-    total,
-    latency: percentiles(report.latency),
-    stored: percentiles(report.storedAt),
-    own: percentiles(resolveMs),
-    sizes: percentiles(batchSizes),
-    batches: batchSizes.length,
-    unresolved,
-    failed,
-    loopParent: loop.percentile(99) / 1e6,
-    loopChild: report.loopP99,
+    send: (message) => child.send(message),
+    async next() {
+      while (messages.length === 0) await new Promise((resolve) => (wake = resolve));
+      return messages.shift();
+    },
+    exited: () =>
+      within(
+        new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))),
+        5000,
+      ).catch(() => child.kill()),
   };
 }
 
