@@ -12,6 +12,8 @@ export class BlockingConnection {
   readonly #source: RedisConnection;
   readonly #connectTimeoutMs: number;
   #opening: { connection: Promise<RedisConnection>; abort: AbortController } | undefined;
+  /** The connection once open (until closed): the tail's every read takes it without a promise. */
+  #open: RedisConnection | undefined;
   #users = 0;
   #opened = 0;
 
@@ -39,9 +41,14 @@ export class BlockingConnection {
     if (--this.#users === 0) this.close();
   }
 
+  /** The connection if it is open now, else undefined (then `get` opens or waits for it). */
+  get current(): RedisConnection | undefined {
+    return this.#open;
+  }
+
   /** The connection, opened if need be; rejects with StoreUnavailableError when it cannot be opened. */
   get(signal: AbortSignal): Promise<RedisConnection> {
-    this.#opening ??= this.#open();
+    this.#opening ??= this.#connect();
     return raceAbort(this.#opening.connection, signal);
   }
 
@@ -59,11 +66,12 @@ export class BlockingConnection {
     const current = this.#opening;
     if (current === undefined) return;
     this.#opening = undefined;
+    this.#open = undefined;
     current.abort.abort(new StoreUnavailableError('The blocking connection was closed'));
     current.connection.then((connection) => connection.destroy(), noop);
   }
 
-  #open(): { connection: Promise<RedisConnection>; abort: AbortController } {
+  #connect(): { connection: Promise<RedisConnection>; abort: AbortController } {
     const abort = new AbortController();
     const timer = setTimeout(
       () =>
@@ -80,6 +88,7 @@ export class BlockingConnection {
         (connection) => {
           clearTimeout(timer);
           this.#opened++;
+          if (this.#opening === opening) this.#open = connection;
           return connection;
         },
         (error: unknown) => {

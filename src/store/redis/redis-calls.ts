@@ -26,11 +26,33 @@ export class RedisCalls {
    * made back to back are written in that order (pipelined).
    */
   send(connection: RedisConnection, args: readonly string[], options: CallOptions = {}): Promise<RedisReply> {
+    return this.#sendAll(connection, [args], options).then((replies) => replies[0]!);
+  }
+
+  /**
+   * Sends several commands at once (pipelined, in order) under one deadline, one withdrawal
+   * signal and one abort listener, rather than one of each per command: the live feed sends two
+   * per read, on every read. Resolves with the replies in order; rejects like `send` when any fails.
+   */
+  sendAll(
+    connection: RedisConnection,
+    commands: readonly (readonly string[])[],
+    options: CallOptions = {},
+  ): Promise<RedisReply[]> {
+    return this.#sendAll(connection, commands, options);
+  }
+
+  #sendAll(
+    connection: RedisConnection,
+    commands: readonly (readonly string[])[],
+    options: CallOptions,
+  ): Promise<RedisReply[]> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const withdraw = new AbortController();
     const external = options.signal;
     if (external?.aborted) return Promise.reject(external.reason);
-    return new Promise<RedisReply>((resolve, reject) => {
+    const names = commands.map((args) => args[0]!).join('+');
+    return new Promise<RedisReply[]>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
         external?.removeEventListener('abort', onAbort);
@@ -45,25 +67,26 @@ export class RedisCalls {
         withdraw.abort();
         reject(
           new StoreUnavailableError(
-            `Redis did not answer ${args[0]} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs)`,
+            `Redis did not answer ${names} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs)`,
           ),
         );
       }, timeoutMs);
       external?.addEventListener('abort', onAbort, { once: true });
-      let sent: Promise<RedisReply>;
-      try {
-        sent = connection.send(args, { signal: withdraw.signal, timeoutMs });
-      } catch (error) {
-        sent = Promise.reject(error);
-      }
-      sent.then(
-        (reply) => {
+      const sent = commands.map((args) => {
+        try {
+          return connection.send(args, { signal: withdraw.signal, timeoutMs });
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      });
+      Promise.all(sent).then(
+        (replies) => {
           finish();
-          resolve(reply);
+          resolve(replies);
         },
         (error: unknown) => {
           finish();
-          reject(unavailable(error, args[0]!));
+          reject(unavailable(error, names));
         },
       );
     });

@@ -90,18 +90,22 @@ export async function* tailLog(
       last = (after === 'now' ? maxId(newest, mark) : mark) || '0-0';
     }
     failures = 0;
+    const batchSize = String(ctx.batchSize);
+    const blockMs = String(ctx.blockMs);
     while (!stop.signal.aborted) {
       let reply: RedisReply;
       let marks: RedisReply;
       let connection: RedisConnection | undefined;
       try {
-        connection = await ctx.blocking.get(stop.signal);
-        const options = { signal: stop.signal, timeoutMs: ctx.blockMs + ctx.commandTimeoutMs };
-        const xread = ['XREAD', 'COUNT', String(ctx.batchSize), 'BLOCK', String(ctx.blockMs)];
-        [reply, marks] = await Promise.all([
-          ctx.calls.send(connection, [...xread, 'STREAMS', ctx.keys.log, last], options),
-          ctx.calls.send(connection, ['MGET', ctx.keys.epoch, ctx.keys.logMark], options),
-        ]);
+        connection = ctx.blocking.current ?? (await ctx.blocking.get(stop.signal));
+        [reply, marks] = (await ctx.calls.sendAll(
+          connection,
+          [
+            ['XREAD', 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ctx.keys.log, last],
+            ['MGET', ctx.keys.epoch, ctx.keys.logMark],
+          ],
+          { signal: stop.signal, timeoutMs: ctx.blockMs + ctx.commandTimeoutMs },
+        )) as [RedisReply, RedisReply];
       } catch (error) {
         if (stop.signal.aborted) return;
         ctx.onRetry(error);
