@@ -3,7 +3,7 @@
 // working on the feed path. Usage: npm run build && node bench/redis-latency.mjs
 
 import { createClient } from 'redis';
-import { crossProcess } from './scenarios/redis.mjs';
+import { crossProcess, deleteKeys } from './scenarios/redis.mjs';
 
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
 const base = `bench-lat-${process.pid}`;
@@ -13,9 +13,6 @@ try {
   console.log(`${target.pass ? 'PASS' : 'MISS'}  ${target.text}`);
   for (const block of result.extra) console.log(`\n${block}`);
 } finally {
-  for await (const keys of client.scanIterator({ MATCH: `{${base}*`, COUNT: 1000 })) {
-    const list = Array.isArray(keys) ? keys : [keys];
-    if (list.length) await client.del(list);
-  }
+  await deleteKeys(client, base);
   await client.close();
 }

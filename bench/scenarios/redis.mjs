@@ -54,7 +54,8 @@ export async function run({ busline }) {
   }
 }
 
-async function deleteKeys(client, base) {
+/** Deletes every key under prefixes starting with `base`; returns how many. */
+export async function deleteKeys(client, base) {
   let deleted = 0;
   for await (const chunk of client.scanIterator({ MATCH: `{${base}*`, COUNT: 1000 })) {
     const keys = Array.isArray(chunk) ? chunk : [chunk];

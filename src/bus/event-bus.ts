@@ -150,13 +150,15 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#assertOpen();
     const stamped = this.#stamper.stamp(event as EventInput, undefined);
     const ready = stamped instanceof Promise ? await stamped : stamped;
+    // The input had no id: the bus made a fresh one (see the gate and the append below).
+    const generated = (event as EventInput).id === undefined;
     if (!this.#gate.isOpen) {
       // Stamped synchronously: the clock was read just now, the gate's components need not read it again.
       const admission = this.#gate.admit(
         ready,
         undefined,
         ready === stamped ? this.#stamper.now : undefined,
-        (event as EventInput).id === undefined,
+        generated,
       );
       const verdict = admission instanceof Promise ? await admission : admission;
       if (verdict !== 'admit') return this.#refused(ready, verdict);
@@ -164,7 +166,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     if (this.#store === null) return this.#dispatch(ready, undefined);
     if (this.#feed !== undefined) return (await this.#publishShared([ready]))[0]!;
     // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
-    const appending = this.#append([ready], ready.id !== (event as EventInput).id);
+    const appending = this.#append([ready], generated);
     const [appended] = appending instanceof Promise ? await appending : appending;
     return this.#dispatch(ready, appended);
   }

@@ -21,8 +21,7 @@ function delivered(bus: EventBus): StoredEvent[] {
 }
 
 /** A store with only the required methods: no `has`, so the bus confirms from recent ids. */
-function storeWithoutHas(): EventStore {
-  const inner = new MemoryEventStore();
+function storeWithoutHas(inner = new MemoryEventStore()): EventStore {
   return {
     append: (e) => inner.append(e),
     read: (q) => inner.read(q),
@@ -104,14 +103,11 @@ describe('ids the bus generates', () => {
     const inner = new MemoryEventStore();
     const counts = { has: 0 };
     const store: EventStore = {
-      append: (e) => inner.append(e),
-      read: (q) => inner.read(q),
+      ...storeWithoutHas(inner),
       has: (id) => {
         counts.has++;
         return inner.has(id);
       },
-      stats: () => inner.stats(),
-      close: () => inner.close(),
     };
     return { store, counts };
   }

@@ -26,7 +26,7 @@ export class RedisCalls {
    * made back to back are written in that order (pipelined).
    */
   send(connection: RedisConnection, args: readonly string[], options: CallOptions = {}): Promise<RedisReply> {
-    return this.#sendAll(connection, [args], options).then((replies) => replies[0]!);
+    return this.sendAll(connection, [args], options).then((replies) => replies[0]!);
   }
 
   /**
@@ -38,14 +38,6 @@ export class RedisCalls {
     connection: RedisConnection,
     commands: readonly (readonly string[])[],
     options: CallOptions = {},
-  ): Promise<RedisReply[]> {
-    return this.#sendAll(connection, commands, options);
-  }
-
-  #sendAll(
-    connection: RedisConnection,
-    commands: readonly (readonly string[])[],
-    options: CallOptions,
   ): Promise<RedisReply[]> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const withdraw = new AbortController();
