@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 const entry = {
   index: 'src/index.ts',
-  redis: 'src/redis.ts',
+  redis: 'src/redis/index.ts',
   testing: 'src/testing/index.ts',
   sse: 'src/sse/index.ts',
 };

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import { EventBus } from '../../src/index.js';
-import { RedisEventStore } from '../../src/redis.js';
+import { RedisEventStore } from '../../src/redis/index.js';
 
 const [prefix, name, countArg, outFile] = process.argv.slice(2) as [string, string, string, string];
 const count = Number(countArg);

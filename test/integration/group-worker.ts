@@ -10,7 +10,7 @@
 import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import { EventBus } from '../../src/index.js';
-import { RedisEventStore } from '../../src/redis.js';
+import { RedisEventStore } from '../../src/redis/index.js';
 
 const [prefix, concurrency, ackTimeoutMs] = process.argv.slice(2) as [string, string, string];
 

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus, type StoredEvent } from '../../src/index.js';
-import { ioredisClient, type RedisConnection, RedisEventStore } from '../../src/redis.js';
+import { ioredisClient, type RedisConnection, RedisEventStore } from '../../src/redis/index.js';
 import { referenceMatches } from '../pattern/reference-matcher.js';
-import { OwnRedis } from '../store/redis/own-redis.js';
-import { connectNodeRedis, waitFor } from '../store/redis/redis-fixtures.js';
+import { OwnRedis } from '../redis/store/own-redis.js';
+import { connectNodeRedis, waitFor } from '../redis/store/redis-fixtures.js';
 
 /**
  * docs/redis.md, "Failures and timeouts" and "Many processes on one bus", at the bus level:

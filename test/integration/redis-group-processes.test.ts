@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, expect, it } from 'vitest';
 import { EventBus } from '../../src/index.js';
-import { RedisEventStore } from '../../src/redis.js';
-import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from '../store/redis/redis-fixtures.js';
+import { RedisEventStore } from '../../src/redis/index.js';
+import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from '../redis/store/redis-fixtures.js';
 
 /**
  * Issue #7: three worker processes in one Redis consumer group; one is killed with SIGKILL

@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/index.js';
-import { RedisEventStore } from '../../src/redis.js';
+import { RedisEventStore } from '../../src/redis/index.js';
 import { referenceMatches } from '../pattern/reference-matcher.js';
-import { connectNodeRedis, deletePrefix, uniquePrefix } from '../store/redis/redis-fixtures.js';
+import { connectNodeRedis, deletePrefix, uniquePrefix } from '../redis/store/redis-fixtures.js';
 
 /**
  * API.md: with a shared store, a bus in every process sees events published by any process,

@@ -1,0 +1,115 @@
+import { BuslineError, StoreUnavailableError } from '../../errors.js';
+import type { LuaScript } from '../store/lua-scripts.js';
+import type { RedisConnection, RedisReply } from './redis-connection.js';
+
+export interface CallOptions {
+  /** Ends the wait early; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Overrides the default timeout (blocking reads wait longer). */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends commands with a deadline and typed failures: whatever goes wrong (a connection error,
+ * an error reply, no answer within the timeout) rejects with `StoreUnavailableError`, whose
+ * `cause` holds the original. Scripts go by EVALSHA, falling back to EVAL on NOSCRIPT.
+ */
+export class RedisCalls {
+  readonly #timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Sends one command on `connection`. `connection.send` is called synchronously, so two calls
+   * made back to back are written in that order (pipelined).
+   */
+  send(connection: RedisConnection, args: readonly string[], options: CallOptions = {}): Promise<RedisReply> {
+    return this.sendAll(connection, [args], options).then((replies) => replies[0]!);
+  }
+
+  /**
+   * Sends several commands at once (pipelined, in order) under one deadline, one withdrawal
+   * signal and one abort listener, rather than one of each per command: the live feed sends two
+   * per read, on every read. Resolves with the replies in order; rejects like `send` when any fails.
+   */
+  sendAll(
+    connection: RedisConnection,
+    commands: readonly (readonly string[])[],
+    options: CallOptions = {},
+  ): Promise<RedisReply[]> {
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const withdraw = new AbortController();
+    const external = options.signal;
+    if (external?.aborted) return Promise.reject(external.reason);
+    const names = commands.map((args) => args[0]!).join('+');
+    return new Promise<RedisReply[]>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        external?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        finish();
+        withdraw.abort(external!.reason);
+        reject(external!.reason);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        withdraw.abort();
+        reject(
+          new StoreUnavailableError(
+            `Redis did not answer ${names} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs)`,
+          ),
+        );
+      }, timeoutMs);
+      external?.addEventListener('abort', onAbort, { once: true });
+      const sent = commands.map((args) => {
+        try {
+          return connection.send(args, { signal: withdraw.signal, timeoutMs });
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      });
+      Promise.all(sent).then(
+        (replies) => {
+          finish();
+          resolve(replies);
+        },
+        (error: unknown) => {
+          finish();
+          reject(unavailable(error, names));
+        },
+      );
+    });
+  }
+
+  /** Runs a Lua script: EVALSHA, then EVAL (which also caches it) if Redis does not know the SHA. */
+  async script(
+    connection: RedisConnection,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly string[],
+    options?: CallOptions,
+  ): Promise<RedisReply> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.send(connection, ['EVALSHA', script.sha, ...tail], options);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return await this.send(connection, ['EVAL', script.source, ...tail], options);
+    }
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailableError ? error.cause : error;
+  return cause instanceof Error && cause.message.startsWith('NOSCRIPT');
+}
+
+/** Wraps anything but a busline error into StoreUnavailableError, keeping the original as `cause`. */
+export function unavailable(error: unknown, command: string): Error {
+  if (error instanceof BuslineError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`Redis ${command} failed: ${message}`, { cause: error });
+}

@@ -1,0 +1,248 @@
+import { HistoryTruncatedError, StoreUnavailableError } from '../../errors.js';
+import { CONSUMER_GROUP_LIMITS } from '../../groups/consumer-group-options.js';
+import type { DeliveryError } from '../../groups/dead-letters.js';
+import type { Delivery, GroupMember, JoinRequest } from '../../groups/group-backend.js';
+import type { RedisCalls } from '../client/redis-calls.js';
+import type { RedisConnection } from '../client/redis-connection.js';
+import { type ClaimReply, parseClaimReply, parseSettleReply, type RedisDelivery } from './group-replies.js';
+import { CLAIM, LEAVE, SETTLE } from './group-scripts.js';
+import type { LocalGroup } from './local-group.js';
+
+/** Log entries one claim call looks at, at most, for events of the group's types. */
+const SCAN_BUDGET = 2000;
+/** Most deliveries one settle call records. */
+const SETTLE_BATCH = 256;
+/** The consumer that parks entries a member handed back on leaving, until another member takes them. */
+const PARKING_CONSUMER = 'busline:left';
+/** Idle time given to parked entries: beyond any `ackTimeoutMs`, so the next XAUTOCLAIM takes them. */
+const PARKED_IDLE_MS = CONSUMER_GROUP_LIMITS.maxTimerMs + 1;
+
+export interface MemberContext {
+  readonly connection: RedisConnection;
+  readonly calls: RedisCalls;
+  readonly clock: () => number;
+  readonly report: (error: unknown) => void;
+  /** How often a member looks for entries of dead consumers (XAUTOCLAIM), besides when asked to. */
+  readonly reclaimEveryMs: number;
+  /** Recreates the group after Redis lost it, from the oldest retained event. */
+  readonly rejoin: () => Promise<void>;
+  /** The member left: drop the local group when it was the last. */
+  readonly forget: (group: LocalGroup) => void;
+}
+
+/** One consumer of a Redis group: its name is the XREADGROUP consumer name. */
+export class RedisGroupMember implements GroupMember {
+  readonly #context: MemberContext;
+  readonly #group: LocalGroup;
+  readonly #consumer: string;
+  readonly #ackTimeoutMs: number;
+  readonly notify: () => void;
+  #left = false;
+  #lastReclaim = Number.NEGATIVE_INFINITY;
+  /** Settles waiting for the next flush: those finished in one turn of the event loop go together. */
+  #settles: PendingSettle[] = [];
+  #flushScheduled = false;
+
+  constructor(context: MemberContext, group: LocalGroup, request: JoinRequest) {
+    this.#context = context;
+    this.#group = group;
+    this.#consumer = request.consumer;
+    this.#ackTimeoutMs = request.ackTimeoutMs;
+    this.notify = request.notify;
+  }
+
+  async claim(max: number): Promise<Delivery[]> {
+    for (let rejoined = false; !this.#left; ) {
+      const reply = await this.#claimOnce(max);
+      if (!reply.found) {
+        if (rejoined) throw new StoreUnavailableError(`Consumer group "${this.#group.name}" vanished again`);
+        rejoined = true;
+        await this.#context.rejoin();
+        this.#context.report(
+          new HistoryTruncatedError(
+            `Consumer group "${this.#group.name}" was lost by Redis (it restarted empty, or its keys were deleted); it was recreated at the oldest retained event`,
+          ),
+        );
+        continue;
+      }
+      this.#group.pending = reply.pending;
+      this.#group.wakeIn(reply.nextDueMs);
+      this.#reportLosses(reply);
+      if (reply.deliveries.length > 0 || !reply.more) return reply.deliveries;
+    }
+    return [];
+  }
+
+  ack(delivery: Delivery): Promise<void> {
+    return this.#settle(delivery, 'ack', []);
+  }
+
+  retry(delivery: Delivery, _error: DeliveryError, delayMs: number): Promise<void> {
+    return this.#settle(delivery, 'retry', [String(delayMs)]);
+  }
+
+  deadLetter(delivery: Delivery, error: DeliveryError): Promise<void> {
+    return this.#settle(delivery, 'dead', [error.name, error.message, String(this.#context.clock())]);
+  }
+
+  pending(): number {
+    return this.#group.pending;
+  }
+
+  async leave(): Promise<void> {
+    if (this.#left) return;
+    this.#left = true;
+    const { keys } = this.#group;
+    this.#group.members.delete(this);
+    this.#context.forget(this.#group);
+    const released = await this.#context.calls.script(
+      this.#context.connection,
+      LEAVE,
+      [keys.log, keys.again],
+      [this.#group.name, this.#consumer, PARKING_CONSUMER, String(PARKED_IDLE_MS)],
+    );
+    if (Number(released) > 0) {
+      this.#group.reclaimRequested = true;
+      this.#group.notifyAll();
+    }
+  }
+
+  /** One claim; settles queued by then ride along (applied first), saving their own round trip. */
+  async #claimOnce(max: number): Promise<ClaimReply> {
+    const { keys, types } = this.#group;
+    const settles = this.#settles.splice(0, SETTLE_BATCH);
+    try {
+      const reply = parseClaimReply(
+        await this.#context.calls.script(
+          this.#context.connection,
+          CLAIM,
+          [keys.epoch, keys.log, keys.logMark, keys.group, keys.again, keys.delayed, keys.dead],
+          [
+            this.#group.name,
+            this.#consumer,
+            String(max),
+            String(this.#ackTimeoutMs),
+            String(SCAN_BUDGET),
+            this.#reclaimDue() ? '1' : '0',
+            String(CONSUMER_GROUP_LIMITS.maxDeadLetters),
+            String(types.length),
+            ...types,
+            ...settles.flatMap((settle) => settle.args),
+          ],
+        ),
+      );
+      this.#settled(settles, reply.settled);
+      return reply;
+    } catch (error) {
+      // The hash survived but the Redis group did not (XGROUP DESTROY, a partial restore): the
+      // settles found nothing to settle.
+      if (isNoGroup(error)) {
+        this.#settled(settles, []);
+        return { found: false, settled: [] };
+      }
+      for (const settle of settles) settle.reject(error);
+      throw error;
+    }
+  }
+
+  /** Queues a settle; the script ignores a delivery that is no longer this member's. */
+  #settle(delivery: Delivery, op: 'ack' | 'retry' | 'dead', extra: string[]): Promise<void> {
+    if (!isRedisDelivery(delivery)) return Promise.resolve();
+    const args: string[] = [
+      op,
+      delivery.source,
+      delivery.entryId,
+      String(delivery.pelCount),
+      String(delivery.deliveries),
+    ];
+    if (op !== 'ack') args.push(delivery.event.id, delivery.token, delivery.json, delivery.logId, ...extra);
+    return new Promise((resolve, reject) => {
+      this.#settles.push({ args, redeliverNow: op === 'retry' && extra[0] === '0', resolve, reject });
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      setImmediate(() => void this.#flush());
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#settles.splice(0, SETTLE_BATCH);
+    if (batch.length === 0) return; // a claim took them along
+    if (this.#settles.length > 0) {
+      this.#flushScheduled = true;
+      setImmediate(() => void this.#flush());
+    }
+    const { keys } = this.#group;
+    try {
+      const reply = parseSettleReply(
+        await this.#context.calls.script(
+          this.#context.connection,
+          SETTLE,
+          [keys.log, keys.again, keys.delayed, keys.dead],
+          [
+            this.#group.name,
+            this.#consumer,
+            String(CONSUMER_GROUP_LIMITS.maxDeadLetters),
+            ...batch.flatMap((s) => s.args),
+          ],
+        ),
+        batch.length,
+      );
+      this.#group.pending = reply.pending;
+      this.#group.wakeIn(reply.nextDueMs);
+      this.#settled(batch, reply.settled);
+    } catch (error) {
+      for (const s of batch) s.reject(error);
+    }
+  }
+
+  /** Resolves settles Redis has answered; a retry without delay wakes the members to claim it. */
+  #settled(batch: readonly PendingSettle[], flags: readonly boolean[]): void {
+    if (batch.some((settle, i) => settle.redeliverNow && flags[i])) this.#group.notifyAll();
+    for (const settle of batch) settle.resolve();
+  }
+
+  /** Whether this claim should take over entries of dead consumers: every `reclaimEveryMs`, or when asked. */
+  #reclaimDue(): boolean {
+    const now = Date.now();
+    if (!this.#group.reclaimRequested && now - this.#lastReclaim < this.#context.reclaimEveryMs) return false;
+    this.#group.reclaimRequested = false;
+    this.#lastReclaim = now;
+    return true;
+  }
+
+  #reportLosses(reply: Extract<ClaimReply, { found: true }>): void {
+    const name = this.#group.name;
+    if (reply.truncatedAfter !== undefined) {
+      this.#context.report(
+        new HistoryTruncatedError(
+          `Consumer group "${name}": events after Redis id ${reply.truncatedAfter} were removed by retention before the group read them; it resumes at the oldest retained event`,
+        ),
+      );
+    }
+    if (reply.lost > 0) {
+      this.#context.report(
+        new HistoryTruncatedError(
+          `Consumer group "${name}": ${reply.lost} unacknowledged event(s) were removed by retention before they could be redelivered`,
+        ),
+      );
+    }
+  }
+}
+
+interface PendingSettle {
+  readonly args: string[];
+  /** A retry without delay: the members should claim it at once. */
+  readonly redeliverNow: boolean;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function isRedisDelivery(delivery: Delivery): delivery is RedisDelivery {
+  return typeof (delivery as Partial<RedisDelivery>).entryId === 'string';
+}
+
+function isNoGroup(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailableError ? error.cause : error;
+  return cause instanceof Error && cause.message.includes('NOGROUP');
+}

@@ -1,0 +1,140 @@
+import { InvalidEventError, StoreUnavailableError } from '../../errors.js';
+import type { BusEvent, StoredEvent } from '../../event.js';
+import type { RedisReply } from '../client/redis-connection.js';
+import { formatCursor, type RedisId } from './redis-cursor.js';
+
+/** One stream entry: its Redis id and its fields as a flat `[name, value, …]` list. */
+export interface StreamEntry {
+  id: RedisId;
+  fields: readonly RedisReply[];
+}
+
+/** What one chunk of a read found (see readChunk in redis-read.ts). */
+export type ReadReply =
+  | { otherEpoch: true; epoch: string }
+  | { otherEpoch: false; epoch: string; entries: StreamEntry[]; facts?: TruncationFacts };
+
+/** What decides `truncated` for a forward read after a cursor. */
+export interface TruncationFacts {
+  /** The view's trim mark: the highest id removed from it ('' when none). */
+  mark: RedisId | '';
+  /** The highest id of a stream that disappeared ('' when none). */
+  dropped: RedisId | '';
+  /** Whether the view's key exists (a stream with no retained events has none). */
+  exists: boolean;
+  /** Whether events after the cursor exist but are older than the retention cutoff. */
+  hidden: boolean;
+}
+
+/** The body of a stored entry's `e` field: the envelope without id and cursor. */
+interface EventBody {
+  type: string;
+  stream: string;
+  time: number;
+  data: unknown;
+  meta?: BusEvent['meta'];
+}
+
+/** Serializes an event for the `e` field; a value JSON cannot carry is an InvalidEventError. */
+export function encodeEvent(event: BusEvent, index: number): string {
+  const body: EventBody = { type: event.type, stream: event.stream, time: event.time, data: event.data };
+  if (event.meta !== undefined) body.meta = event.meta;
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidEventError(`expected "data" and "meta" to be JSON-serializable: ${reason}`, {
+      index,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The stored event of an entry. JSON.parse keeps `__proto__` keys as plain own properties, so
+ * stored data cannot reach a prototype.
+ */
+export function decodeEvent(entry: StreamEntry, epoch: string): StoredEvent {
+  const id = field(entry, 'i');
+  const json = field(entry, 'e');
+  if (id === undefined || json === undefined) throw malformed(`stream entry ${entry.id}`);
+  let body: EventBody;
+  try {
+    body = JSON.parse(json) as EventBody;
+  } catch (error) {
+    throw malformed(`event JSON in stream entry ${entry.id}`, error);
+  }
+  const event: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
+    id,
+    type: body.type,
+    stream: body.stream,
+    time: body.time,
+    data: body.data,
+    cursor: formatCursor(epoch, entry.id),
+  };
+  if (body.meta !== undefined) event.meta = body.meta;
+  return event;
+}
+
+export function field(entry: StreamEntry, name: string): string | undefined {
+  const { fields } = entry;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === name) {
+      const value = fields[i + 1];
+      return typeof value === 'string' ? value : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Entries of an XRANGE / XREVRANGE reply: `[[id, [field, value, …]], …]`. */
+export function parseEntries(reply: RedisReply): StreamEntry[] {
+  if (reply === null) return [];
+  if (!Array.isArray(reply)) throw malformed('XRANGE reply');
+  return reply.map((item) => {
+    if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) {
+      throw malformed('stream entry');
+    }
+    return { id: item[0], fields: item[1] };
+  });
+}
+
+/**
+ * Entries of an XREAD reply on one key, in any of the shapes clients give it: `null` (timed
+ * out), RESP2 `[[key, entries]]`, a RESP3 map normalized to pairs (the same), or a map flattened
+ * to `[key, entries]` (ioredis with RESP3 and its default reply mapping).
+ */
+export function parseXRead(reply: RedisReply): StreamEntry[] {
+  if (reply === null) return [];
+  if (!Array.isArray(reply)) throw malformed('XREAD reply');
+  if (reply.length === 0) return [];
+  const first = reply[0];
+  if (typeof first === 'string') return parseEntries(reply[1] ?? null);
+  if (Array.isArray(first) && typeof first[0] === 'string') return parseEntries(first[1] ?? null);
+  throw malformed('XREAD reply');
+}
+
+/** The append script's reply: the epoch, then Redis id and duplicate flag per event. */
+export function parseAppendReply(
+  reply: RedisReply,
+  count: number,
+): { epoch: string; ids: RedisId[]; duplicates: boolean[] } {
+  if (!Array.isArray(reply) || reply.length !== 1 + 2 * count || typeof reply[0] !== 'string') {
+    throw malformed('append script reply');
+  }
+  const ids: RedisId[] = [];
+  const duplicates: boolean[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = reply[1 + 2 * i];
+    if (typeof id !== 'string') throw malformed('append script reply');
+    ids.push(id);
+    duplicates.push(Number(reply[2 + 2 * i]) === 1);
+  }
+  return { epoch: reply[0], ids, duplicates };
+}
+
+function malformed(what: string, cause?: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(`Unexpected ${what} from Redis (is another program using this prefix?)`, {
+    cause,
+  });
+}

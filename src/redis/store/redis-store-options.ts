@@ -1,0 +1,97 @@
+import { InvalidOptionError } from '../../errors.js';
+import { describe } from '../../event.js';
+import { positiveInteger } from '../../option-checks.js';
+import { toRedisConnection } from '../client/client-connection.js';
+import type { NodeRedisClientLike } from '../client/node-redis-client.js';
+import type { RedisConnection } from '../client/redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
+
+export interface RedisEventStoreOptions {
+  /**
+   * A connected node-redis (v5+) client, or any `RedisConnection` (`ioredisClient(redis)` for
+   * ioredis). The caller owns it: `close()` never closes it.
+   */
+  client: NodeRedisClientLike | RedisConnection;
+  /** Namespace of every key, used as the Cluster hash tag `{prefix}`; no braces. @default 'busline' */
+  prefix?: string;
+  /** Events a stream keeps; its oldest go first (exact trimming). @default 1000 */
+  maxEventsPerStream?: number;
+  /** Events the log of all streams keeps; the oldest go first, from their streams too. @default 100000 */
+  maxEvents?: number;
+  /** Events older than this (by the time Redis stored them) are not returned and are removed. @default unlimited */
+  retentionMs?: number;
+  /** How long one blocking read of `tail` waits for new events (XREAD BLOCK). @default 1000 */
+  blockMs?: number;
+  /** Most events one read of `tail` fetches (XREAD COUNT). @default 256 */
+  tailBatchSize?: number;
+  /** How long any command may take before the call rejects with StoreUnavailableError. @default 5000 */
+  commandTimeoutMs?: number;
+  /**
+   * How often consumer-group members look for work other processes left behind: retries that
+   * fell due there, events held by a consumer that died (after its `ackTimeoutMs`), redriven
+   * dead letters. New events wake members at once; this is the bound for the rest. @default 1000
+   */
+  groupPollMs?: number;
+  /** Time source for the retention cutoff. @default Date.now */
+  clock?: () => number;
+}
+
+export const REDIS_STORE_DEFAULTS = {
+  prefix: 'busline',
+  maxEventsPerStream: 1000,
+  maxEvents: 100_000,
+  blockMs: 1000,
+  tailBatchSize: 256,
+  commandTimeoutMs: 5000,
+  groupPollMs: 1000,
+  /** Stream keys expire this long after `retentionMs` of idleness (slack for clock skew). */
+  expirySlackMs: 1000,
+  /** Aged events an append removes at most besides its own count (the rest: later, or `cleanup`). */
+  ageTrimPerAppend: 256,
+  /** Events one cleanup script call removes; `cleanup` loops until done. */
+  cleanupBatch: 1000,
+} as const;
+
+/** Options checked, with defaults applied. */
+export interface ResolvedStoreOptions {
+  connection: RedisConnection;
+  keys: RedisKeys;
+  maxEventsPerStream: number;
+  maxEvents: number;
+  retentionMs: number | undefined;
+  blockMs: number;
+  tailBatchSize: number;
+  commandTimeoutMs: number;
+  groupPollMs: number;
+  clock: () => number;
+}
+
+/** @throws InvalidOptionError naming the bad option */
+export function resolveStoreOptions(options: RedisEventStoreOptions): ResolvedStoreOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(
+      `Expected RedisEventStore options with a \`client\`, got ${describe(options)}`,
+    );
+  }
+  const d = REDIS_STORE_DEFAULTS;
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new InvalidOptionError(`Expected \`clock\` to be a function, got ${describe(options.clock)}`);
+  }
+  return {
+    connection: toRedisConnection(options.client),
+    keys: new RedisKeys(options.prefix ?? d.prefix),
+    maxEventsPerStream: positiveInteger(
+      'maxEventsPerStream',
+      options.maxEventsPerStream,
+      d.maxEventsPerStream,
+    ),
+    maxEvents: positiveInteger('maxEvents', options.maxEvents, d.maxEvents),
+    retentionMs:
+      options.retentionMs === undefined ? undefined : positiveInteger('retentionMs', options.retentionMs, 0),
+    blockMs: positiveInteger('blockMs', options.blockMs, d.blockMs),
+    tailBatchSize: positiveInteger('tailBatchSize', options.tailBatchSize, d.tailBatchSize),
+    commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs, d.commandTimeoutMs),
+    groupPollMs: positiveInteger('groupPollMs', options.groupPollMs, d.groupPollMs),
+    clock: options.clock ?? Date.now,
+  };
+}

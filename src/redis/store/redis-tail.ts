@@ -1,0 +1,180 @@
+import {
+  ClosedError,
+  HistoryTruncatedError,
+  InvalidOptionError,
+  StoreUnavailableError,
+} from '../../errors.js';
+import type { StoredEvent } from '../../event.js';
+import type { BlockingConnection } from '../client/blocking-connection.js';
+import type { RedisCalls } from '../client/redis-calls.js';
+import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
+import { TAIL_START } from './lua-scripts.js';
+import { compareIds, maxId, newEpoch, parseCursor, type RedisId } from './redis-cursor.js';
+import type { RedisKeys } from './redis-keys.js';
+import { decodeEvent, parseXRead } from './redis-replies.js';
+
+export interface TailContext {
+  /** The caller's connection, for the one non-blocking call that positions the tail. */
+  connection: RedisConnection;
+  blocking: BlockingConnection;
+  calls: RedisCalls;
+  keys: RedisKeys;
+  blockMs: number;
+  batchSize: number;
+  commandTimeoutMs: number;
+  /** Aborted when the store closes. */
+  closed: AbortSignal;
+  /** Called for each failed read that the tail retries. */
+  onRetry(error: unknown): void;
+}
+
+/** Waits between retries after a failed read: doubling from `first` up to `max`, with jitter. */
+export const TAIL_BACKOFF = { firstMs: 50, maxMs: 2000 } as const;
+
+/**
+ * The live feed: events of the log strictly after `after`, read with XREAD BLOCK on the blocking
+ * connection, always from the last id seen. Never `$` after the first read: `$` means "newer
+ * than whatever is newest when this XREAD arrives", so events appended between two reads would
+ * be lost. Each XREAD is pipelined with an MGET of the epoch and the log's trim mark:
+ *
+ * - a different epoch (Redis came back empty) ends the tail with HistoryTruncatedError;
+ * - a trim mark above the id the read started from means retention removed events the tail may
+ *   not have read (it fell behind `maxEvents` / `retentionMs`): HistoryTruncatedError too.
+ *
+ * A connection error is retried with backoff, from the last id seen; aborting `signal` (or
+ * closing the store) ends the iteration at once.
+ */
+export async function* tailLog(
+  ctx: TailContext,
+  after: string,
+  signal: AbortSignal,
+): AsyncGenerator<StoredEvent, void, undefined> {
+  if (ctx.closed.aborted) throw new ClosedError('The Redis event store is closed');
+  const cursor = after === 'start' || after === 'now' ? undefined : parseCursor(after);
+  if (after !== 'start' && after !== 'now' && cursor === undefined) {
+    throw new InvalidOptionError(
+      `Expected \`after\` to be 'start', 'now' or a cursor of this store, got ${JSON.stringify(after)}`,
+    );
+  }
+  const stop = linkedAbort(signal, ctx.closed);
+  ctx.blocking.retain();
+  try {
+    let failures = 0;
+    let start: [epoch: string, newest: RedisId | '', mark: RedisId | ''] | undefined;
+    while (start === undefined) {
+      try {
+        const reply = await ctx.calls.script(
+          ctx.connection,
+          TAIL_START,
+          [ctx.keys.epoch, ctx.keys.log, ctx.keys.logMark],
+          [newEpoch()],
+          { signal: stop.signal },
+        );
+        start = startReply(reply);
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        ctx.onRetry(error);
+        await sleep(backoff(++failures), stop.signal);
+      }
+    }
+    const [epoch, newest, mark] = start;
+    let last: RedisId;
+    if (cursor !== undefined) {
+      if (cursor.epoch !== epoch) throw truncated(`cursor ${after} is from an earlier epoch of the store`);
+      if (mark !== '' && compareIds(cursor.id, mark) < 0) {
+        throw truncated(`events after cursor ${after} were removed by retention`);
+      }
+      last = cursor.id;
+    } else {
+      // Everything up to the trim mark is gone, so 'start' begins after it.
+      last = (after === 'now' ? maxId(newest, mark) : mark) || '0-0';
+    }
+    failures = 0;
+    const batchSize = String(ctx.batchSize);
+    const blockMs = String(ctx.blockMs);
+    while (!stop.signal.aborted) {
+      let reply: RedisReply;
+      let marks: RedisReply;
+      let connection: RedisConnection | undefined;
+      try {
+        connection = ctx.blocking.current ?? (await ctx.blocking.get(stop.signal));
+        [reply, marks] = (await ctx.calls.sendAll(
+          connection,
+          [
+            ['XREAD', 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ctx.keys.log, last],
+            ['MGET', ctx.keys.epoch, ctx.keys.logMark],
+          ],
+          { signal: stop.signal, timeoutMs: ctx.blockMs + ctx.commandTimeoutMs },
+        )) as [RedisReply, RedisReply];
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        ctx.onRetry(error);
+        if (connection !== undefined) ctx.blocking.discard(connection);
+        await sleep(backoff(++failures), stop.signal);
+        continue;
+      }
+      failures = 0;
+      const [nowEpoch, nowMark] = Array.isArray(marks) ? marks : [];
+      if (nowEpoch !== epoch)
+        throw truncated('the store lost its data (Redis came back empty or was flushed)');
+      if (typeof nowMark === 'string' && compareIds(nowMark, last) > 0) {
+        throw truncated(
+          `the tail fell behind retention: events after ${last} were removed before it read them`,
+        );
+      }
+      for (const entry of parseXRead(reply)) {
+        last = entry.id;
+        yield decodeEvent(entry, epoch);
+        if (stop.signal.aborted) return;
+      }
+    }
+  } finally {
+    stop.dispose();
+    ctx.blocking.release();
+  }
+}
+
+function startReply(reply: RedisReply): [epoch: string, newest: RedisId | '', mark: RedisId | ''] {
+  if (!Array.isArray(reply) || reply.length !== 3 || !reply.every((item) => typeof item === 'string')) {
+    throw new StoreUnavailableError('Unexpected reply to the tail-start script from Redis');
+  }
+  return reply as [string, string, string];
+}
+
+function truncated(reason: string): HistoryTruncatedError {
+  return new HistoryTruncatedError(`The Redis tail cannot continue: ${reason}`);
+}
+
+function backoff(failures: number): number {
+  const ms = Math.min(TAIL_BACKOFF.maxMs, TAIL_BACKOFF.firstMs * 2 ** (failures - 1));
+  return ms / 2 + Math.random() * (ms / 2);
+}
+
+/** An AbortController that aborts when either signal does; `dispose` removes the listeners. */
+function linkedAbort(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  if (a.aborted || b.aborted) controller.abort();
+  a.addEventListener('abort', onAbort, { once: true });
+  b.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      a.removeEventListener('abort', onAbort);
+      b.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
