@@ -114,6 +114,15 @@ export class BufferOverflowError extends BuslineError {
 /** A replay cursor is older than what the store still retains. */
 export class HistoryTruncatedError extends BuslineError {
   readonly code = 'HISTORY_TRUNCATED';
+  /** The cursor the reader asked to continue after (its resume point); undefined for a replay from the start. */
+  readonly after: string | undefined;
+  /** The oldest cursor the store still retains, when known: where a new replay can start. */
+  readonly oldest: string | undefined;
+  constructor(message: string, options?: BuslineErrorOptions & { after?: string; oldest?: string }) {
+    super(message, options);
+    this.after = options?.after;
+    this.oldest = options?.oldest;
+  }
 }
 
 /** The event store cannot be reached; the operation had no effect or its outcome is reported. */

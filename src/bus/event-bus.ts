@@ -19,25 +19,31 @@ import { SubscriptionIndex } from '../pattern/subscription-index.js';
 import type { AppendResult, EventStore, StoreStats } from '../store/event-store.js';
 import { appendOwned } from '../store/memory/memory-event-store.js';
 import { BufferedSubscription, type Subscription } from '../subscription/buffered-subscription.js';
-import type { HistoryTruncated } from '../subscription/history-truncated.js';
-import { ReplayHandover } from '../subscription/replay-handover.js';
+import { CatchUp } from '../subscription/catch-up.js';
+import { HandlerQueue } from '../subscription/handler-queue.js';
+import { HistoryTruncated } from '../subscription/history-truncated.js';
+import { BUS_HAS_STORE } from './bus-symbols.js';
 import { Dispatcher } from './dispatcher.js';
 import { EventStamper } from './event-stamper.js';
 import { LiveFeed } from './live-feed.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
+import { PendingWork } from './pending-work.js';
 import { type Admission, PublishGate } from './publish-gate.js';
 import { StreamCounter } from './stream-counter.js';
 import {
   checkOnTruncated,
   checkOverflow,
   checkSelectOptions,
+  checkSignal,
   checkStart,
   type OnceOptions,
   type OnOptions,
+  type PublishOptions,
+  type ReadyOptions,
   SUBSCRIBE_DEFAULTS,
   type SubscribeOptions,
 } from './subscribe-options.js';
-import { type EventFilter, type EventHandler, type EventSink, Subscriber } from './subscriber.js';
+import { type EventFilter, type EventHandler, type HandlerSink, Subscriber } from './subscriber.js';
 import type { EventMap, EventMatching, PatternOf, PublishInput } from './typed-events.js';
 
 export interface PublishResult {
@@ -46,22 +52,24 @@ export interface PublishResult {
   status: 'delivered' | 'duplicate' | 'rate_limited';
   /** Resume point in the store; absent without a store. */
   cursor?: string;
-  /** Subscribers the event reached after their `stream` and `filter`. */
+  /** User subscriptions the event reached after their `stream` and `filter` (the bus's own watchers not counted). */
   deliveredTo: number;
 }
 
 export interface BusStats {
   published: number;
-  /** Deliveries: one per (event, subscriber reached). */
+  /** Deliveries: one per (event, user subscription reached). */
   delivered: number;
   duplicates: number;
+  /** Events refused by the rate limiter, whatever `onLimit` says (drop, throw, delay past its bound). */
   rateLimited: number;
-  /** Events discarded by subscription overflow policies. */
+  /** Events discarded by explicit overflow policies (never by a catch-up). */
   dropped: number;
   /** Handler and filter failures reported to `onError`. */
   handlerErrors: number;
-  /** Async handler calls running or queued. */
+  /** Async handler calls running or queued, and handler catch-ups reading the store. */
   pendingHandlers: number;
+  /** User subscriptions (`on`, `once`, `subscribe`); the bus's own watchers are not counted. */
   subscriptions: number;
   /** Subscribers per pattern, most subscribed first. */
   patterns: { pattern: string; subscribers: number }[];
@@ -73,15 +81,25 @@ export interface BusStats {
   rateLimit: RateLimiterStats | null;
 }
 
+export interface BusCloseOptions {
+  /**
+   * Longest wait for handler calls still running or queued; past it they are abandoned and
+   * `close()` finishes. @default no limit
+   */
+  timeoutMs?: number;
+}
+
 const STATS_TOP_STREAMS = 100;
 /** Ids kept for exact duplicate confirmation when the store cannot answer `has` (see PublishGate). */
 const DEDUP_RECENT_IDS = 10_000;
-/** Events read from the store per page while a subscription replays history. */
+/** Events read from the store per page while a subscription replays or catches up. */
 const REPLAY_PAGE_SIZE = 500;
+/** Wait before a handler's catch-up reads the store again after a failed read. */
+const CATCH_UP_RETRY_MS = 250;
 
 /**
  * The event bus: typed publish, wildcard subscriptions (`task.*`, `**`), handler isolation
- * and bounded async iteration. See docs/guide.md.
+ * and bounded async iteration. See docs/guide.md and docs/guarantees.md.
  */
 export class EventBus<Events extends EventMap = EventMap> {
   readonly #options: ResolvedBusOptions;
@@ -93,6 +111,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   /** Set when the store is shared between processes (it has `tail`): all delivery goes through it. */
   readonly #feed: LiveFeed | undefined;
   readonly #streams = new StreamCounter();
+  /** Handler calls queued or running, and handler catch-ups: what `drain()` waits for. */
+  readonly #pending = new PendingWork();
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
   /** Open iterators, to end them if a shared store's live feed loses history. */
@@ -109,7 +129,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#options = resolveBusOptions(options as EventBusOptions<EventMap>);
     this.#store = this.#options.store;
     this.#index = new SubscriptionIndex(this.#options.matchCacheSize);
-    this.#dispatcher = new Dispatcher(this.#options.handlerConcurrency, this.#options.onError);
+    this.#dispatcher = new Dispatcher(this.#options.onError);
     this.#stamper = new EventStamper({
       ...this.#options,
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
@@ -120,11 +140,7 @@ export class EventBus<Events extends EventMap = EventMap> {
         ? undefined
         : new LiveFeed({
             store: store as EventStore & Required<Pick<EventStore, 'tail'>>,
-            dispatch: (event) => {
-              const deliveredTo = this.#deliverLocally(event);
-              const waits = this.#dispatcher.takeBackpressure();
-              return { deliveredTo, backpressure: waits && Promise.all(waits) };
-            },
+            dispatch: (event) => this.#deliverLocally(event),
             report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
             lostHistory: (error) => {
               // Iterators end with the error so their readers re-subscribe from a cursor they trust.
@@ -139,19 +155,29 @@ export class EventBus<Events extends EventMap = EventMap> {
       recentIds: DEDUP_RECENT_IDS,
       dedupOnBusClock,
       limiterOnBusClock,
+      limited: () => {
+        this.#rateLimited++;
+      },
     });
   }
 
   /**
    * Validates, stamps, stores and delivers one event. Invalid input rejects with a typed
    * error and publishes nothing; an id the store already holds resolves with `status: 'duplicate'`.
+   * `signal` ends its waits (see PublishOptions).
    */
-  async publish<K extends keyof Events & string>(event: PublishInput<Events, K>): Promise<PublishResult> {
+  async publish<K extends keyof Events & string>(
+    event: PublishInput<Events, K>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     this.#assertOpen();
+    const signal = options === undefined ? undefined : checkSignal(options.signal);
+    signal?.throwIfAborted();
     const stamped = this.#stamper.stamp(event as EventInput, undefined);
     const ready = stamped instanceof Promise ? await stamped : stamped;
     // The input had no id: the bus made a fresh one (see the gate and the append below).
     const generated = (event as EventInput).id === undefined;
+    let release: (() => void) | undefined;
     if (!this.#gate.isOpen) {
       // Stamped synchronously: the clock was read just now, the gate's components need not read it again.
       const admission = this.#gate.admit(
@@ -159,16 +185,34 @@ export class EventBus<Events extends EventMap = EventMap> {
         undefined,
         ready === stamped ? this.#stamper.now : undefined,
         generated,
+        signal,
       );
-      const verdict = admission instanceof Promise ? await admission : admission;
-      if (verdict !== 'admit') return this.#refused(ready, verdict);
+      let verdict: Admission;
+      if (admission instanceof Promise) {
+        // Waiting: a concurrent publish of this id must wait for this one's outcome.
+        release = generated ? undefined : this.#gate.hold(ready);
+        try {
+          verdict = await admission;
+        } catch (error) {
+          release?.();
+          throw error;
+        }
+      } else verdict = admission;
+      if (verdict !== 'admit') {
+        release?.();
+        return this.#refused(ready, verdict);
+      }
     }
-    if (this.#store === null) return this.#dispatch(ready, undefined);
-    if (this.#feed !== undefined) return (await this.#publishShared([ready]))[0]!;
-    // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
-    const appending = this.#append([ready], generated);
-    const [appended] = appending instanceof Promise ? await appending : appending;
-    return this.#dispatch(ready, appended);
+    try {
+      if (this.#store === null) return await this.#dispatch(ready, undefined, signal);
+      if (this.#feed !== undefined) return (await this.#publishShared([ready], signal))[0]!;
+      // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
+      const appending = this.#append([ready], generated);
+      const [appended] = appending instanceof Promise ? await appending : appending;
+      return await this.#dispatch(ready, appended, signal);
+    } finally {
+      release?.();
+    }
   }
 
   /**
@@ -177,20 +221,42 @@ export class EventBus<Events extends EventMap = EventMap> {
    */
   async publishBatch<K extends keyof Events & string>(
     events: readonly PublishInput<Events, K>[],
+    options?: PublishOptions,
   ): Promise<PublishResult[]> {
     this.#assertOpen();
     if (!Array.isArray(events))
       throw new InvalidEventError('Expected publishBatch to receive an array of events');
+    const signal = options === undefined ? undefined : checkSignal(options.signal);
+    signal?.throwIfAborted();
     // One clock read for the batch: its events are published at once.
     const now = this.#options.clock();
     const stamped = events.map((event, index) => this.#stamper.stamp(event as EventInput, index, now));
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);
-    const verdicts = this.#gate.isOpen
-      ? undefined
-      : await this.#admitBatch(events as readonly EventInput[], ready, ready === stamped ? now : undefined);
-    const inputs = events as readonly EventInput[];
+    const releases: (() => void)[] = [];
+    try {
+      const verdicts = this.#gate.isOpen
+        ? undefined
+        : await this.#admitBatch(
+            events as readonly EventInput[],
+            ready,
+            ready === stamped ? now : undefined,
+            signal,
+            releases,
+          );
+      return await this.#publishAdmitted(events as readonly EventInput[], ready, verdicts, signal);
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  async #publishAdmitted(
+    inputs: readonly EventInput[],
+    ready: StoredEvent[],
+    verdicts: Admission[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<PublishResult[]> {
     const admitted: StoredEvent[] = [];
     const generated: boolean[] = [];
     for (let i = 0; i < ready.length; i++) {
@@ -200,7 +266,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     let next = 0;
     if (this.#feed !== undefined && admitted.length > 0) {
-      const shared = await this.#publishShared(admitted);
+      const shared = await this.#publishShared(admitted, signal);
       return ready.map((event, i) => {
         const verdict = verdicts?.[i] ?? 'admit';
         return verdict === 'admit' ? shared[next++]! : this.#refused(event, verdict);
@@ -211,12 +277,17 @@ export class EventBus<Events extends EventMap = EventMap> {
     const appended = appending instanceof Promise ? await appending : appending;
     const results = ready.map((event, i) => {
       const verdict = verdicts?.[i] ?? 'admit';
-      return verdict === 'admit' ? this.#dispatch(event, appended?.[next++]) : this.#refused(event, verdict);
+      return verdict === 'admit'
+        ? this.#dispatch(event, appended?.[next++], signal)
+        : this.#refused(event, verdict);
     });
     return results.some((r) => r instanceof Promise) ? Promise.all(results) : (results as PublishResult[]);
   }
 
-  /** Calls `handler` for every matching event until the returned function is called or `signal` aborts. */
+  /**
+   * Calls `handler` for every matching event until the returned function is called or `signal`
+   * aborts. Async handlers run through the subscription's own queue (`concurrency`, `maxPending`).
+   */
   on<P extends PatternOf<Events>>(
     pattern: P | readonly P[],
     handler: (event: EventMatching<Events, P>) => unknown,
@@ -225,12 +296,24 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#assertOpen();
     if (typeof handler !== 'function') throw new InvalidOptionError('Expected `handler` to be a function');
     checkSelectOptions(options as OnOptions<never>);
-    const subscriber = this.#subscriber(pattern, options, handler as EventHandler, undefined);
+    const queueOptions = {
+      concurrency: positiveInteger('concurrency', options.concurrency, SUBSCRIBE_DEFAULTS.concurrency),
+      maxPending: positiveInteger('maxPending', options.maxPending, SUBSCRIBE_DEFAULTS.maxPending),
+    };
+    const subscriber = new Subscriber(
+      parsePatterns(pattern),
+      options.stream,
+      options.filter as EventFilter | undefined,
+      handler as EventHandler,
+      undefined,
+      { makeQueue: (s) => this.#handlerSink(s, queueOptions) },
+    );
     const { signal } = options;
     if (signal?.aborted) return () => {};
     const off = (): void => {
       if (!subscriber.active) return;
       this.#unsubscribe(subscriber);
+      subscriber.queue?.cancel();
       signal?.removeEventListener('abort', off);
     };
     signal?.addEventListener('abort', off, { once: true });
@@ -258,7 +341,13 @@ export class EventBus<Events extends EventMap = EventMap> {
       };
       const onAbort = (): void => settle(signal!.reason);
       const onClose = (): void => settle(new ClosedError('The bus closed before a matching event arrived'));
-      const subscriber = this.#subscriber(pattern, options, (event) => settle(undefined, event), undefined);
+      const subscriber = new Subscriber(
+        parsePatterns(pattern),
+        options.stream,
+        options.filter as EventFilter | undefined,
+        (event) => settle(undefined, event),
+        undefined,
+      );
       if (signal?.aborted) return reject(signal.reason);
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (timeoutMs !== undefined) {
@@ -275,21 +364,18 @@ export class EventBus<Events extends EventMap = EventMap> {
 
   /**
    * An AsyncIterable of matching events with a bounded buffer: live from now, or replaying
-   * stored history first (`from`) and then live with no gap and no duplicate. Release it
+   * stored history first (`from`) and then live with no gap and no duplicate. With a store, a
+   * reader that falls behind catches up from the store (see docs/guarantees.md). Release it
    * with `break`, `return()`, `close()`, `signal` or `await using`.
    */
   subscribe<P extends PatternOf<Events>>(
     pattern: P | readonly P[],
-    options?: SubscribeOptions<EventMatching<Events, P>> & { from?: 'now' },
-  ): Subscription<EventMatching<Events, P>>;
-  subscribe<P extends PatternOf<Events>>(
-    pattern: P | readonly P[],
-    options: SubscribeOptions<EventMatching<Events, P>> & { onTruncated: 'throw' },
-  ): Subscription<EventMatching<Events, P>>;
-  subscribe<P extends PatternOf<Events>>(
-    pattern: P | readonly P[],
-    options: SubscribeOptions<EventMatching<Events, P>>,
+    options: SubscribeOptions<EventMatching<Events, P>> & { onTruncated: 'signal' },
   ): Subscription<EventMatching<Events, P> | HistoryTruncated>;
+  subscribe<P extends PatternOf<Events>>(
+    pattern: P | readonly P[],
+    options?: SubscribeOptions<EventMatching<Events, P>> & { onTruncated?: 'throw' },
+  ): Subscription<EventMatching<Events, P>>;
   subscribe(
     pattern: string | readonly string[],
     options: SubscribeOptions<never> = {},
@@ -300,44 +386,63 @@ export class EventBus<Events extends EventMap = EventMap> {
     const bufferSize = positiveInteger('bufferSize', options.bufferSize, SUBSCRIBE_DEFAULTS.bufferSize);
     const overflow = checkOverflow(options.overflow);
     const onTruncated = checkOnTruncated(options.onTruncated);
+    // With a store, a full buffer catches up from it, unless a drop or error policy was asked for.
+    const catchUp = this.#store !== null && (overflow === undefined || overflow === 'block');
     const { signal } = options;
+    const patterns = parsePatterns(pattern);
     const release = (): void => {
       this.#unsubscribe(subscriber);
       this.#closers.delete(close);
       this.#iterators.delete(subscription);
       signal?.removeEventListener('abort', abort);
     };
-    const subscription = new BufferedSubscription<StoredEvent | HistoryTruncated>(bufferSize, overflow, {
-      release,
-      dropped: (count) => {
-        this.#dropped += count;
+    const subscription = new BufferedSubscription<StoredEvent | HistoryTruncated>(
+      bufferSize,
+      catchUp ? 'catch-up' : (overflow ?? SUBSCRIBE_DEFAULTS.overflow),
+      {
+        release,
+        dropped: (count) => {
+          this.#dropped += count;
+        },
+        failed: (error) =>
+          this.#dispatcher.report(error, { source: 'subscription', patterns: subscriber.sources }),
       },
-      failed: (error) =>
-        this.#dispatcher.report(error, { source: 'subscription', patterns: subscriber.sources }),
-    });
-    const patterns = parsePatterns(pattern);
+    );
+    const sources = patterns.map((p) => p.source);
     const handover =
-      start === 'now'
+      this.#store === null
         ? undefined
-        : new ReplayHandover(subscription, {
-            store: this.#store!,
+        : new CatchUp(subscription, {
+            store: this.#store,
             start,
-            types: patterns.map((p) => p.source),
+            types: sources,
             stream: options.stream,
             filter: options.filter as EventFilter | undefined,
-            onTruncated,
+            catchUp,
             pageSize: Math.min(bufferSize, REPLAY_PAGE_SIZE),
             pendingLimit: bufferSize,
             onFilterError: (error, event) =>
-              this.#dispatcher.report(error, { source: 'filter', patterns: subscriber.sources, event }),
+              this.#dispatcher.report(error, { source: 'filter', patterns: sources, event }),
+            onTruncated: async (error) => {
+              if (onTruncated === 'throw') {
+                subscription.fail(error);
+                return false;
+              }
+              await subscription.whenRoom();
+              subscription.accept(new HistoryTruncated(error.after, error.message, error.oldest));
+              return true;
+            },
+            onReadError: (error) => {
+              subscription.fail(error);
+              return undefined;
+            },
           });
-    const sink: EventSink = handover ?? (subscription as BufferedSubscription<StoredEvent>);
     const subscriber = new Subscriber(
       patterns,
       options.stream,
-      options.filter as EventFilter,
+      options.filter as EventFilter | undefined,
       undefined,
-      sink,
+      handover ?? subscription,
     );
     const close = (): void => subscription.close();
     const abort = (): void => void subscription.return();
@@ -348,7 +453,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     signal?.addEventListener('abort', abort, { once: true });
     this.#closers.add(close);
     this.#iterators.add(subscription);
-    // Registered before the replay's first read: see ReplayHandover.
+    // Registered before the replay's first read: see CatchUp.
     this.#index.add(subscriber);
     handover?.start();
     return subscription;
@@ -379,20 +484,44 @@ export class EventBus<Events extends EventMap = EventMap> {
       store: this.#store,
       clock: this.#options.clock,
       report: (error, context) => this.#dispatcher.report(error, context),
-      watch: (patterns, wake) => this.on(patterns as PatternOf<Events>[], wake),
+      watch: (patterns, wake) => this.#watch(patterns, wake),
       // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
-      ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned()),
+      ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned(undefined)),
     });
     return this.#groups;
+  }
+
+  /** An internal subscription (consumer-group wake-ups): not counted as a subscriber anywhere. */
+  #watch(patterns: readonly string[], wake: () => void): () => void {
+    const subscriber = new Subscriber(parsePatterns(patterns), undefined, undefined, wake, undefined, {
+      internal: true,
+    });
+    this.#index.add(subscriber);
+    return () => this.#unsubscribe(subscriber);
   }
 
   /**
    * Resolves once the live feed is positioned: from then on every event published by any
    * process reaches this bus's matching subscribers. At once unless the store is shared
-   * between processes (has `tail`).
+   * between processes (has `tail`). Rejects with `StoreUnavailableError` after `timeoutMs`
+   * (default `feedTimeoutMs`), with the abort reason on abort, and with `ClosedError` if the
+   * bus closes first.
    */
-  ready(): Promise<void> {
-    return this.#feed?.ready ?? Promise.resolve();
+  ready(options: ReadyOptions = {}): Promise<void> {
+    if (this.#closing) return Promise.reject(new ClosedError('The bus is closed'));
+    if (this.#feed === undefined) return Promise.resolve();
+    try {
+      const signal = checkSignal(options.signal);
+      const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, this.#options.feedTimeoutMs);
+      return this.#feedPositioned(signal, timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** For helpers in this package (SSE): whether this bus keeps a store, without importing the bus. */
+  get [BUS_HAS_STORE](): boolean {
+    return this.#store !== null;
   }
 
   /** The store's own numbers (`null` without a store); asynchronous because stores may be remote. */
@@ -402,7 +531,10 @@ export class EventBus<Events extends EventMap = EventMap> {
 
   stats(): BusStats {
     const patterns = new Map<string, number>();
+    let subscriptions = 0;
     this.#index.forEach((s) => {
+      if (s.weight === 0) return;
+      subscriptions++;
       for (const p of s.patterns) patterns.set(p.source, (patterns.get(p.source) ?? 0) + 1);
     });
     return {
@@ -412,8 +544,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       rateLimited: this.#rateLimited,
       dropped: this.#dropped,
       handlerErrors: this.#dispatcher.handlerErrors,
-      pendingHandlers: this.#dispatcher.pending,
-      subscriptions: this.#index.size,
+      pendingHandlers: this.#pending.size,
+      subscriptions,
       patterns: [...patterns]
         .sort((a, b) => b[1] - a[1])
         .map(([pattern, subscribers]) => ({ pattern, subscribers })),
@@ -423,17 +555,18 @@ export class EventBus<Events extends EventMap = EventMap> {
     };
   }
 
-  /** Resolves when every async handler call started or queued so far has settled (for tests). */
+  /** Resolves when every handler call and handler catch-up started or queued so far has settled (for tests). */
   drain(): Promise<void> {
-    return this.#dispatcher.drain();
+    return this.#pending.whenIdle();
   }
 
   /**
    * Stops intake, ends iterators (they still yield what they buffered), rejects pending
-   * `once`, drains handlers and closes the store. Idempotent.
+   * `once`, drains handlers (at most `timeoutMs`) and closes the store if the bus made it
+   * (a store passed in is the caller's to close). Idempotent.
    */
-  close(): Promise<void> {
-    this.#closing ??= this.#shutdown();
+  close(options: BusCloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(options.timeoutMs);
     return this.#closing;
   }
 
@@ -441,37 +574,61 @@ export class EventBus<Events extends EventMap = EventMap> {
     await this.close();
   }
 
-  async #shutdown(): Promise<void> {
+  async #shutdown(timeoutMs: number | undefined): Promise<void> {
+    if (timeoutMs !== undefined) positiveInteger('timeoutMs', timeoutMs, 0);
     await this.#groups?.close();
     await this.#feed?.close();
     for (const close of [...this.#closers]) close();
-    await this.#dispatcher.drain();
-    await this.#store?.close();
+    await settleWithin(this.#pending.whenIdle(), timeoutMs);
+    if (this.#options.ownsStore) await this.#store?.close();
   }
 
   #assertOpen(): void {
     if (this.#closing) throw new ClosedError('The bus is closed');
   }
 
-  #subscriber(
-    pattern: unknown,
-    options: { stream?: string; filter?: unknown },
-    handler: EventHandler | undefined,
-    sink: EventSink | undefined,
-  ): Subscriber {
-    return new Subscriber(
-      parsePatterns(pattern),
-      options.stream,
-      options.filter as EventFilter,
-      handler,
-      sink,
-    );
-  }
-
   #unsubscribe(subscriber: Subscriber): void {
     if (!subscriber.active) return;
     subscriber.active = false;
     this.#index.remove(subscriber);
+  }
+
+  /**
+   * The queue of an `on()` handler that turned out async, with a CatchUp in front when there
+   * is a store (a full queue then reads what it missed from the store instead of dropping).
+   */
+  #handlerSink(s: Subscriber, options: { concurrency: number; maxPending: number }): HandlerSink {
+    const queue = new HandlerQueue(s.handler!, options, {
+      failed: (error, event) => this.#dispatcher.fail(error, 'handler', s, event),
+      pending: (delta) => this.#pending.change(delta),
+      dropped: (error, event) => {
+        this.#dropped++;
+        this.#dispatcher.report(error, { source: 'handler', patterns: s.sources, event });
+      },
+    });
+    if (this.#store === null) return { queue, sink: queue };
+    const catchUp = new CatchUp(queue, {
+      store: this.#store,
+      start: 'now',
+      types: s.sources,
+      stream: s.stream,
+      filter: s.filter,
+      catchUp: true,
+      pageSize: Math.min(options.maxPending, REPLAY_PAGE_SIZE),
+      pendingLimit: options.maxPending,
+      onFilterError: (error, event) => this.#dispatcher.fail(error, 'filter', s, event),
+      onTruncated: (error) => {
+        // A handler cannot be ended like a loop: it is told, and goes on from the oldest retained event.
+        this.#dispatcher.report(error, { source: 'handler', patterns: s.sources });
+        return true;
+      },
+      onReadError: (error) => {
+        this.#dispatcher.report(error, { source: 'handler', patterns: s.sources });
+        return CATCH_UP_RETRY_MS;
+      },
+      busy: (delta) => this.#pending.change(delta),
+    });
+    return { queue, sink: catchUp };
   }
 
   /**
@@ -484,14 +641,17 @@ export class EventBus<Events extends EventMap = EventMap> {
     inputs: readonly EventInput[],
     events: StoredEvent[],
     now: number | undefined,
+    signal: AbortSignal | undefined,
+    releases: (() => void)[],
   ): Promise<Admission[]> {
     const batchIds = new Set<string>();
     const verdicts: Admission[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const generated = inputs[i]!.id === undefined;
-      const admission = this.#gate.admit(event, generated ? undefined : batchIds, now, generated);
+      const admission = this.#gate.admit(event, generated ? undefined : batchIds, now, generated, signal);
       if (admission instanceof Promise) {
+        if (!generated) releases.push(this.#gate.hold(event));
         verdicts.push(await admission);
         now = undefined; // time has passed: let the gate's components read their clocks
       } else verdicts.push(admission);
@@ -521,31 +681,44 @@ export class EventBus<Events extends EventMap = EventMap> {
     return this.#appendThroughPort(events);
   }
 
-  /** Appends through the store; a failure that is not a BuslineError becomes StoreUnavailableError. */
+  /**
+   * Appends through the store. A failure that is not a BuslineError becomes StoreUnavailableError;
+   * the store may have applied the append before it failed (a timeout), so the message says how
+   * to retry safely.
+   */
   async #appendThroughPort(events: StoredEvent[]): Promise<AppendResult[]> {
     try {
       return await this.#store!.append(events);
     } catch (error) {
       if (error instanceof BuslineError) throw error;
-      throw new StoreUnavailableError('The event store rejected the append; nothing was published', {
-        cause: error,
-      });
+      throw new StoreUnavailableError(
+        'The event store rejected the append. If it applied it anyway (a timeout), publishing the same event with the same id again is a safe duplicate',
+        { cause: error },
+      );
     }
   }
 
-  #dispatch(event: StoredEvent, appended: AppendResult | undefined): PublishResult | Promise<PublishResult> {
+  #dispatch(
+    event: StoredEvent,
+    appended: AppendResult | undefined,
+    signal: AbortSignal | undefined,
+  ): PublishResult | Promise<PublishResult> {
     const duplicate = this.#recordAppended(event, appended);
     if (duplicate !== undefined) return duplicate;
     const deliveredTo = this.#deliverLocally(event);
+    // Without a store an id counts as seen once delivered.
+    if (appended === undefined) this.#gate.remember(event.id);
     const result: PublishResult =
       appended === undefined
         ? { id: event.id, status: 'delivered', deliveredTo }
         : { id: event.id, status: 'delivered', cursor: appended.cursor, deliveredTo };
     const waits = this.#dispatcher.takeBackpressure();
-    return waits === undefined ? result : Promise.all(waits).then(() => result);
+    return waits === undefined
+      ? result
+      : untilSettledOrAborted(Promise.all(waits), signal).then(() => result);
   }
 
-  /** Delivers to this bus's subscribers; returns how many were reached. */
+  /** Delivers to this bus's subscribers; returns how many user subscriptions were reached. */
   #deliverLocally(event: StoredEvent): number {
     // Types were validated when stamped; one from another process that is not valid here reaches no one.
     const entry = this.#index.lookup(event.type);
@@ -554,12 +727,15 @@ export class EventBus<Events extends EventMap = EventMap> {
 
   /** Counts an appended event and gives it its cursor; the result of a duplicate, else undefined. */
   #recordAppended(event: StoredEvent, appended: AppendResult | undefined): PublishResult | undefined {
-    if (appended?.duplicate) {
+    if (appended === undefined) return undefined;
+    // Stored (now, or before as the original of a duplicate): from now on the id is seen.
+    this.#gate.remember(event.id);
+    if (appended.duplicate) {
       this.#duplicates++;
       return { id: event.id, status: 'duplicate', cursor: appended.cursor, deliveredTo: 0 };
     }
     // The cursor is known only now, and the event has not been shared with anyone yet.
-    if (appended !== undefined) (event as { cursor: string }).cursor = appended.cursor;
+    (event as { cursor: string }).cursor = appended.cursor;
     this.#published++;
     this.#streams.count(event.stream);
     return undefined;
@@ -570,8 +746,9 @@ export class EventBus<Events extends EventMap = EventMap> {
    * store order with everyone else's (see LiveFeed). The wait is registered before the append,
    * so the feed can match them whichever reply comes first.
    */
-  async #publishShared(events: StoredEvent[]): Promise<PublishResult[]> {
-    await this.#feedPositioned();
+  async #publishShared(events: StoredEvent[], signal: AbortSignal | undefined): Promise<PublishResult[]> {
+    await this.#feedPositioned(signal);
+    signal?.throwIfAborted();
     const wait = this.#feed!.expect(events);
     let appended: AppendResult[];
     try {
@@ -581,7 +758,11 @@ export class EventBus<Events extends EventMap = EventMap> {
       throw error;
     }
     const results = events.map((event, i) => this.#recordAppended(event, appended[i]));
+    // Stored: an abort now only ends the wait for the feed (the results say what it reached so far).
+    const onAbort = (): void => wait.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const reached = await wait.settle(appended, this.#options.feedTimeoutMs);
+    signal?.removeEventListener('abort', onAbort);
     return events.map(
       (event, i) =>
         results[i] ?? {
@@ -593,18 +774,60 @@ export class EventBus<Events extends EventMap = EventMap> {
     );
   }
 
-  async #feedPositioned(): Promise<void> {
-    if (this.#feed!.isReady) return;
+  /** Waits for the shared feed to be positioned: bounded by `timeoutMs`, cancellable, ended by close. */
+  async #feedPositioned(
+    signal: AbortSignal | undefined,
+    timeoutMs = this.#options.feedTimeoutMs,
+  ): Promise<void> {
+    const feed = this.#feed!;
+    if (feed.isReady) return;
+    signal?.throwIfAborted();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.#options.feedTimeoutMs);
-    });
-    const outcome = await Promise.race([this.#feed!.ready, timeout]);
+    let onAbort: (() => void) | undefined;
+    const outcome = await Promise.race([
+      feed.ready.then(() => 'ready' as const),
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      }),
+      new Promise<'aborted'>((resolve) => {
+        onAbort = () => resolve('aborted');
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
     clearTimeout(timer);
-    if (outcome === 'timeout') {
-      throw new StoreUnavailableError(
-        `The shared store's live feed was not positioned within ${this.#options.feedTimeoutMs} ms; nothing was published`,
-      );
-    }
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    if (outcome === 'aborted') throw signal!.reason;
+    if (outcome === 'ready' && feed.isReady) return;
+    if (outcome === 'ready') throw new ClosedError('The bus closed before its live feed was positioned');
+    throw new StoreUnavailableError(
+      `The shared store's live feed was not positioned within ${timeoutMs} ms (the store cannot be reached); nothing was published`,
+      { cause: feed.lastError },
+    );
   }
+}
+
+/** Resolves when `promise` settles or `signal` aborts, whichever is first (never rejects). */
+function untilSettledOrAborted(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  const settled = promise.then(
+    () => undefined,
+    () => undefined,
+  );
+  if (signal === undefined) return settled;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void settled.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
+/** Waits for `promise`, at most `timeoutMs` when given. */
+async function settleWithin(promise: Promise<void>, timeoutMs: number | undefined): Promise<void> {
+  if (timeoutMs === undefined) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }

@@ -5,10 +5,10 @@ import { PublishWait } from './publish-wait.js';
 export interface LiveFeedOptions {
   store: EventStore & Required<Pick<EventStore, 'tail'>>;
   /**
-   * Delivers one event to the local subscribers; returns how many it reached, and a promise
-   * when `block` subscriptions are full (the feed then waits before reading on).
+   * Delivers one event to the local subscribers; returns how many it reached. It never makes
+   * the feed wait: a subscriber that cannot keep up catches up from the store on its own.
    */
-  dispatch(event: StoredEvent): { deliveredTo: number; backpressure?: Promise<unknown> };
+  dispatch(event: StoredEvent): number;
   report(error: unknown): void;
   /**
    * The feed lost its place: the store no longer has what follows its last cursor (Redis
@@ -35,6 +35,7 @@ export interface LiveFeedOptions {
  * it its events as they pass and keeps nothing about any other event.
  */
 export class LiveFeed {
+  /** Resolves once positioned, or once closed without having been positioned (then `isReady` is false). */
   readonly ready: Promise<void>;
   readonly #options: LiveFeedOptions;
   readonly #abort = new AbortController();
@@ -43,17 +44,21 @@ export class LiveFeed {
   #last: string | undefined;
   #running: Promise<void>;
   #isReady = false;
+  /** The last failure of the feed (a read or the tail), cleared when it delivers again. */
+  #lastError: unknown;
 
   constructor(options: LiveFeedOptions) {
     this.#options = options;
     let positioned!: () => void;
+    let resolveOnly!: () => void;
     this.ready = new Promise<void>((resolve) => {
+      resolveOnly = resolve;
       positioned = () => {
         this.#isReady = true;
         resolve();
       };
     });
-    this.#running = this.#run(positioned);
+    this.#running = this.#run(positioned, () => resolveOnly());
   }
 
   /**
@@ -74,7 +79,12 @@ export class LiveFeed {
     return wait;
   }
 
-  /** True once `ready` has resolved (checked without awaiting it). */
+  /** Why the feed is not running, if it failed since it last delivered (for `ready()` errors). */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /** True once the feed has been positioned (checked without awaiting `ready`). */
   get isReady(): boolean {
     return this.#isReady;
   }
@@ -88,7 +98,7 @@ export class LiveFeed {
     this.#waiting.clear();
   }
 
-  async #run(positioned: () => void): Promise<void> {
+  async #run(positioned: () => void, resolveOnly: () => void): Promise<void> {
     const { store, report } = this.#options;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
@@ -99,12 +109,11 @@ export class LiveFeed {
         }
         const feed = store.tail(this.#last, signal);
         positioned();
-        for await (const event of feed) {
-          const backpressure = this.#deliver(event);
-          if (backpressure !== undefined) await backpressure;
-        }
+        this.#lastError = undefined;
+        for await (const event of feed) this.#deliver(event);
       } catch (error) {
         if (signal.aborted) break;
+        this.#lastError = error;
         report(error);
         if ((error as { code?: unknown }).code === 'HISTORY_TRUNCATED') {
           // Retrying after the same cursor would fail forever: start again from the newest event.
@@ -114,18 +123,18 @@ export class LiveFeed {
         await pause(this.#options.retryMs ?? 250, signal);
       }
     }
-    positioned(); // a bus closed before positioning must not leave ready() hanging
+    // A bus closed before positioning must not leave `ready` hanging; `isReady` stays false.
+    resolveOnly();
   }
 
-  #deliver(event: StoredEvent): Promise<unknown> | undefined {
+  #deliver(event: StoredEvent): void {
     this.#last = event.cursor;
-    const { deliveredTo, backpressure } = this.#options.dispatch(event);
+    const deliveredTo = this.#options.dispatch(event);
     const waits = this.#waiting.get(event.id);
     if (waits !== undefined) {
       if (Array.isArray(waits)) for (const wait of [...waits]) wait.seen(event.id, event.cursor, deliveredTo);
       else waits.seen(event.id, event.cursor, deliveredTo);
     }
-    return backpressure;
   }
 
   #unregister(wait: PublishWait): void {

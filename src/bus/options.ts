@@ -26,7 +26,8 @@ export interface ErrorContext {
 export interface EventBusOptions<Events extends EventMap = EventMap> {
   /**
    * Where events are kept for replay. `null` = pure pub/sub: no history, `subscribe` only
-   * `from: 'now'`, and `cursor` equals the event id.
+   * `from: 'now'`, and `cursor` equals the event id. A store you pass in stays yours:
+   * `bus.close()` closes only the default store it made.
    * @default new MemoryEventStore()
    */
   store?: EventStore | null;
@@ -51,8 +52,6 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
   onError?: (error: unknown, context: ErrorContext) => void;
   /** Time source for `event.time` and ids; inject a fake clock in tests. @default Date.now */
   clock?: () => number;
-  /** Most async handler calls running at once, across all `on()` handlers of this bus. @default 64 */
-  handlerConcurrency?: number;
   /** Event types whose subscriber lists are cached. @default 1024 */
   matchCacheSize?: number;
   /**
@@ -67,6 +66,8 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
 export interface ResolvedBusOptions {
   feedTimeoutMs: number;
   store: EventStore | null;
+  /** True when the bus made the store (the default memory store): only then does `close()` close it. */
+  ownsStore: boolean;
   dedup: Deduplicator | null;
   /** True when the bus made the deduplicator on its own clock: the bus may hand it the time it read. */
   dedupOnBusClock: boolean;
@@ -78,13 +79,11 @@ export interface ResolvedBusOptions {
   maxEventBytes: number;
   onError: (error: unknown, context: ErrorContext) => void;
   clock: () => number;
-  handlerConcurrency: number;
   matchCacheSize: number;
 }
 
 export const BUS_DEFAULTS = {
   maxEventBytes: EVENT_DEFAULTS.maxEventBytes,
-  handlerConcurrency: 64,
   matchCacheSize: DEFAULT_MATCH_CACHE_SIZE,
   feedTimeoutMs: 5000,
 } as const;
@@ -122,7 +121,14 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
   if (options.rateLimitKey !== undefined && typeof options.rateLimitKey !== 'function') {
     throw new InvalidOptionError('Expected `rateLimitKey` to be a function of the event');
   }
+  if ((options as { handlerConcurrency?: unknown }).handlerConcurrency !== undefined) {
+    // Removed in 0.2: one bus-wide pool let one slow handler delay all the others.
+    throw new InvalidOptionError(
+      'The `handlerConcurrency` option was removed: each `on()` subscription has its own queue; pass `{ concurrency }` to `on()`',
+    );
+  }
   return {
+    ownsStore: options.store === undefined,
     feedTimeoutMs: positiveInteger('feedTimeoutMs', options.feedTimeoutMs, BUS_DEFAULTS.feedTimeoutMs),
     store,
     dedup: resolveDedup(options.dedup, clock),
@@ -138,11 +144,6 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, BUS_DEFAULTS.maxEventBytes),
     onError: options.onError ?? logError,
     clock,
-    handlerConcurrency: positiveInteger(
-      'handlerConcurrency',
-      options.handlerConcurrency,
-      BUS_DEFAULTS.handlerConcurrency,
-    ),
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
   };
 }

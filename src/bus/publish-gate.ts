@@ -18,6 +18,8 @@ export interface GateOptions {
   /** The deduplicator, and the limiter, read the bus's clock: `admit` may pass them the time the bus read. */
   dedupOnBusClock: boolean;
   limiterOnBusClock: boolean;
+  /** Called for every event the limiter refuses by throwing (`onLimit: 'throw'`, or `delay` past its bound). */
+  limited(): void;
 }
 
 /**
@@ -25,14 +27,22 @@ export interface GateOptions {
  *
  * A bloom positive is only a hint: it is confirmed with `store.has(id)` when the store has
  * it, else against the last `recentIds` ids, so a false positive never drops a new event.
- * A duplicate costs no rate-limit token; an event refused by the limiter is not marked seen,
- * so its retry is not mistaken for a duplicate.
+ * A duplicate costs no rate-limit token.
+ *
+ * An id counts as seen only once its event was stored (without a store: delivered): the bus
+ * calls `remember` then. A bloom mark made earlier is only a hint, confirmed exactly before
+ * anything is dropped, so a publish that failed (append error, rate limit, abort) can be
+ * retried with the same id. Two concurrent publishes of one id: while the first waits on
+ * something (a `has` answer, an async or `delay` limiter), it `hold`s its id, and the second
+ * waits for it to finish before it is judged, so the id is delivered once.
  */
 export class PublishGate {
   readonly #options: GateOptions;
   readonly #recent: RecentIds | null;
   /** The limiter, when it is a RateLimiter on the bus's clock (it then takes the bus's `now`). */
   readonly #localLimiter: RateLimiter | null;
+  /** Given ids whose publish waits between its check and its outcome: a second publish of one waits for it. */
+  readonly #held = new Map<string, { done: Promise<void>; owner: BusEvent }>();
 
   constructor(options: GateOptions) {
     this.#options = options;
@@ -58,8 +68,16 @@ export class PublishGate {
     batchIds?: Set<string>,
     now?: number,
     generated = false,
+    signal?: AbortSignal,
   ): Admission | Promise<Admission> {
     if (batchIds?.has(event.id)) return 'duplicate';
+    if (!generated && this.#held.size > 0) {
+      const held = this.#held.get(event.id);
+      // Not its own hold: a publish that waited for another one holds the id while it is judged again.
+      if (held !== undefined && held.owner !== event)
+        return held.done.then(() => this.admit(event, batchIds, undefined, generated, signal));
+    }
+
     const { dedup, limiter } = this.#options;
     const dedupNow = this.#options.dedupOnBusClock ? now : undefined;
     let maybeSeen = false;
@@ -74,13 +92,38 @@ export class PublishGate {
         maybeSeen =
           limiter === null ? dedup.checkAndMark(event.id, dedupNow) : dedup.isDuplicate(event.id, dedupNow);
     }
-    if (!maybeSeen) return this.#limit(event, batchIds, now);
+    if (!maybeSeen) return this.#limit(event, batchIds, now, signal);
     const confirmed = this.#confirm(event.id);
     if (confirmed instanceof Promise) {
       // Time has passed by the answer: the components read their clocks again.
-      return confirmed.then((seen) => (seen ? 'duplicate' : this.#limit(event, batchIds, undefined)));
+      return confirmed.then((seen) => (seen ? 'duplicate' : this.#limit(event, batchIds, undefined, signal)));
     }
-    return confirmed ? 'duplicate' : this.#limit(event, batchIds, now);
+    return confirmed ? 'duplicate' : this.#limit(event, batchIds, now, signal);
+  }
+
+  /**
+   * Marks the event's (given) id as in flight until the returned function is called (the
+   * publish stored it, or failed): call it right after an `admit` of this same event object
+   * that returned a promise, before awaiting it.
+   */
+  hold(event: BusEvent): () => void {
+    let resolve!: () => void;
+    const entry = {
+      owner: event,
+      done: new Promise<void>((r) => {
+        resolve = r;
+      }),
+    };
+    this.#held.set(event.id, entry);
+    return () => {
+      if (this.#held.get(event.id) === entry) this.#held.delete(event.id);
+      resolve();
+    };
+  }
+
+  /** The event with this id was stored (without a store: delivered): from now on it is a duplicate. */
+  remember(id: string): void {
+    this.#recent?.add(id);
   }
 
   #confirm(id: string): boolean | Promise<boolean> {
@@ -93,15 +136,17 @@ export class PublishGate {
     event: BusEvent,
     batchIds: Set<string> | undefined,
     now: number | undefined,
+    signal: AbortSignal | undefined,
   ): Admission | Promise<Admission> {
     const { limiter } = this.#options;
     if (limiter === null) return this.#admitted(event, batchIds, now);
     const key = this.#options.limitKey(event);
     if (this.#localLimiter !== null && now !== undefined)
-      return this.#afterTake(this.#localLimiter.tryTake(key, 1, now), event, batchIds, now);
+      return this.#afterTake(this.#localLimiter.tryTake(key, 1, now), event, batchIds, now, signal);
     const taken = limiter.tryTake(key);
-    if (taken instanceof Promise) return taken.then((ok) => this.#afterTake(ok, event, batchIds, undefined));
-    return this.#afterTake(taken, event, batchIds, now);
+    if (taken instanceof Promise)
+      return taken.then((ok) => this.#afterTake(ok, event, batchIds, undefined, signal));
+    return this.#afterTake(taken, event, batchIds, now, signal);
   }
 
   #afterTake(
@@ -109,6 +154,7 @@ export class PublishGate {
     event: BusEvent,
     batchIds: Set<string> | undefined,
     now: number | undefined,
+    signal: AbortSignal | undefined,
   ): Admission | Promise<Admission> {
     if (taken) return this.#admitted(event, batchIds, now);
     const limiter = this.#options.limiter!;
@@ -116,13 +162,18 @@ export class PublishGate {
       case 'drop':
         return 'rate_limited';
       case 'throw':
+        this.#options.limited();
         throw new RateLimitedError(
           `Rate limit of ${limiter.rate} per ${limiter.intervalMs} ms reached for key "${this.#options.limitKey(event)}"`,
         );
       case 'delay':
-        return limiter
-          .take(this.#options.limitKey(event))
-          .then(() => this.#admitted(event, batchIds, undefined));
+        return limiter.take(this.#options.limitKey(event), 1, signal).then(
+          () => this.#admitted(event, batchIds, undefined),
+          (error: unknown) => {
+            if (error instanceof RateLimitedError) this.#options.limited();
+            throw error;
+          },
+        );
     }
   }
 
@@ -130,7 +181,6 @@ export class PublishGate {
     const { dedup, limiter } = this.#options;
     if (dedup !== null && limiter !== null)
       dedup.markSeen(event.id, this.#options.dedupOnBusClock ? now : undefined);
-    this.#recent?.add(event.id);
     batchIds?.add(event.id);
     return 'admit';
   }

@@ -13,7 +13,20 @@ export interface SelectOptions<E> {
   signal?: AbortSignal;
 }
 
-export type OnOptions<E> = SelectOptions<E>;
+export interface OnOptions<E> extends SelectOptions<E> {
+  /**
+   * Calls of this handler running at once, when it is async. 1 keeps its calls in delivery
+   * order; raise it for independent work (e.g. HTTP calls). Each subscription has its own
+   * queue: a slow handler never delays another. @default 1
+   */
+  concurrency?: number;
+  /**
+   * Async calls waiting for a free slot. Past it, with a store, the subscription catches up
+   * from the store (no event lost, nobody slowed); without one, `publish` waits (backpressure).
+   * @default 1024
+   */
+  maxPending?: number;
+}
 
 export interface OnceOptions<E> extends SelectOptions<E> {
   /** Reject with `TimeoutError` when no matching event arrives in time. */
@@ -32,20 +45,45 @@ export interface SubscribeOptions<E> extends SelectOptions<E> {
   from?: StartFrom;
   /** Most events held for a reader that falls behind. @default 1024 */
   bufferSize?: number;
-  /** What happens when the buffer is full. @default 'drop-oldest' */
+  /**
+   * What happens when the buffer is full. With a store the subscription catches up from the
+   * store instead (nothing lost; `block` means the same there), unless `drop-oldest`,
+   * `drop-newest` or `error` is given explicitly. @default 'drop-oldest' without a store
+   */
   overflow?: OverflowPolicy;
   /**
-   * When replay finds history missing (`after` is older than what the store retains):
-   * `'signal'` yields a `HistoryTruncated` item first, `'throw'` ends with `HistoryTruncatedError`.
-   * @default 'signal'
+   * When the store no longer retains what follows the reader's position (a replay `after` an
+   * old cursor, or a catch-up that retention overtook): `'throw'` ends the loop with
+   * `HistoryTruncatedError` (the loop only ever yields events); `'signal'` yields a
+   * `HistoryTruncated` item and goes on from the oldest retained event.
+   * @default 'throw'
    */
   onTruncated?: 'signal' | 'throw';
+}
+
+/** Options of `publish` and `publishBatch`. */
+export interface PublishOptions {
+  /**
+   * Ends the publish's waits (a `delay` rate limit, a full `block` subscription, the shared
+   * feed being positioned): before the event is stored, the publish rejects with the signal's
+   * reason and nothing is published; once stored, it resolves with what was delivered so far.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of `ready`. */
+export interface ReadyOptions {
+  signal?: AbortSignal;
+  /** Reject with `StoreUnavailableError` past this. @default the bus's `feedTimeoutMs` */
+  timeoutMs?: number;
 }
 
 export const SUBSCRIBE_DEFAULTS = {
   bufferSize: 1024,
   overflow: 'drop-oldest',
-  onTruncated: 'signal',
+  onTruncated: 'throw',
+  concurrency: 1,
+  maxPending: 1024,
 } as const;
 
 const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'drop-newest', 'error'];
@@ -68,13 +106,30 @@ export function checkSelectOptions(options: SelectOptions<never>): void {
   if (filter !== undefined && typeof filter !== 'function') {
     throw new InvalidOptionError(`Expected \`filter\` to be a function, got ${describe(filter)}`);
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
-  }
+  checkSignal(signal);
 }
 
-export function checkOverflow(overflow: unknown): OverflowPolicy {
-  if (overflow === undefined) return SUBSCRIBE_DEFAULTS.overflow;
+/**
+ * Accepts any AbortSignal-shaped object (`aborted`, `addEventListener`), so signals from
+ * polyfills or other realms work: `instanceof AbortSignal` would reject them.
+ */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  const candidate = signal as Partial<AbortSignal> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.aborted !== 'boolean' ||
+    typeof candidate.addEventListener !== 'function'
+  ) {
+    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+  }
+  return signal as AbortSignal;
+}
+
+/** Validates `overflow`; `undefined` stays undefined (the bus picks catch-up or the default). */
+export function checkOverflow(overflow: unknown): OverflowPolicy | undefined {
+  if (overflow === undefined) return undefined;
   if (!OVERFLOW_POLICIES.includes(overflow as OverflowPolicy)) {
     throw new InvalidOptionError(
       `Expected \`overflow\` to be one of ${OVERFLOW_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${describe(overflow)}`,

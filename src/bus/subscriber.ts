@@ -2,21 +2,29 @@ import type { StoredEvent } from '../event.js';
 import type { ParsedPattern } from '../pattern/parse.js';
 import type { IndexedMember } from '../pattern/subscription-index.js';
 import type { TrieSlot } from '../pattern/trie.js';
+import type { HandlerQueue } from '../subscription/handler-queue.js';
 
 export type EventFilter = (event: StoredEvent) => boolean;
 export type EventHandler = (event: StoredEvent) => unknown;
 
-/** Where an iterator subscriber's events go: its subscription, or a replay handover in front of it. */
+/** Where a subscriber's events go: its iterator or handler queue, or a CatchUp in front of either. */
 export interface EventSink {
-  /** Returns a promise only when the sink applies backpressure (`overflow: 'block'`). */
+  /** Returns a promise only when the sink applies backpressure (`block`, no store). */
   push(event: StoredEvent): Promise<void> | undefined;
+}
+
+/** An async handler's queue, and the sink in front of it (the queue itself, or a CatchUp). */
+export interface HandlerSink {
+  queue: HandlerQueue;
+  sink: EventSink;
 }
 
 let nextSeq = 1;
 
 /**
- * One `on`, `once` or `subscribe` registration. Exactly one of `handler` and `sink` is set;
- * every subscriber has the same shape, so the dispatch loop stays monomorphic.
+ * One `on`, `once` or `subscribe` registration. A subscriber with a `sink` gets its events
+ * pushed there; one without calls `handler` inline (a plain function). Every subscriber has
+ * the same shape, so the dispatch loop stays monomorphic.
  */
 export class Subscriber implements IndexedMember {
   /** Creation order = delivery order. */
@@ -25,21 +33,41 @@ export class Subscriber implements IndexedMember {
   trieSlots: TrieSlot | TrieSlot[] | undefined = undefined;
   /** Cleared on unsubscribe, so a dispatch already holding this subscriber skips it. */
   active = true;
-  /** Set for handlers that are async functions or have returned a promise: they run through the queue. */
-  isAsync: boolean;
+  /** What a delivery counts toward `deliveredTo` and `delivered`: 0 for the bus's internal watchers. */
+  readonly weight: 0 | 1;
+  sink: EventSink | undefined;
+  /** The queue of an async handler, made on first need. */
+  queue: HandlerQueue | undefined;
+  readonly #makeQueue: ((subscriber: Subscriber) => HandlerSink) | undefined;
 
   constructor(
     readonly patterns: readonly ParsedPattern[],
     readonly stream: string | undefined,
     readonly filter: EventFilter | undefined,
     readonly handler: EventHandler | undefined,
-    readonly sink: EventSink | undefined,
+    sink: EventSink | undefined,
+    options: { internal?: boolean; makeQueue?: (subscriber: Subscriber) => HandlerSink } = {},
   ) {
+    this.sink = sink;
+    this.weight = options.internal ? 0 : 1;
+    this.#makeQueue = options.makeQueue;
     // A plain function's prototype is Function.prototype: only other functions need the name check.
-    this.isAsync =
+    if (
       handler !== undefined &&
       Object.getPrototypeOf(handler) !== Function.prototype &&
-      handler.constructor?.name === 'AsyncFunction';
+      handler.constructor?.name === 'AsyncFunction'
+    )
+      this.becomeAsync();
+  }
+
+  /** Routes the handler's calls through its own queue from now on; returns the queue. */
+  becomeAsync(): HandlerQueue {
+    if (this.queue === undefined) {
+      const made = this.#makeQueue!(this);
+      this.queue = made.queue;
+      this.sink = made.sink;
+    }
+    return this.queue;
   }
 
   /** The patterns as written, for stats and error reports. */

@@ -1,3 +1,4 @@
+import { BUS_HAS_STORE } from '../bus/bus-symbols.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { StoredEvent } from '../event.js';
 import type { Subscription } from '../subscription/buffered-subscription.js';
@@ -106,7 +107,10 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
 
   #subscribe(after: string | undefined): Subscription<Item> {
     const { patterns, filter, bufferSize } = this.#options;
-    const options = { bufferSize, overflow: 'error', filter } as const;
+    // With a store, a slow client catches up from it (nothing lost, bounded memory); without
+    // one, a client that falls behind is disconnected ('error') rather than silently skipped.
+    const overflow = (this.#bus as { [BUS_HAS_STORE]?: boolean })[BUS_HAS_STORE] ? undefined : 'error';
+    const options = { bufferSize, overflow, filter, onTruncated: 'signal' } as const;
     if (after === undefined) return this.#bus.subscribe(patterns, { ...options, from: 'now' });
     try {
       return this.#bus.subscribe(patterns, { ...options, from: { after } });

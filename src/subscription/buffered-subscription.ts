@@ -1,18 +1,28 @@
 import { BufferOverflowError } from '../errors.js';
+import { BLOCKED_PUBLISHES_LIMIT, type Inbox, RoomWaiters } from './inbox.js';
 import { RingBuffer } from './ring-buffer.js';
 
 /**
- * What a subscription does when its buffer is full and another event arrives.
- * - `drop-oldest` (default): the oldest buffered event is discarded and counted.
+ * What a subscription does when its buffer is full and another event arrives. With a store,
+ * a full subscription catches up from the store instead (no event lost, nobody slowed) unless
+ * one of the drop or error policies is asked for explicitly; these apply as written below.
+ * - `drop-oldest` (default without a store): the oldest buffered event is discarded and counted.
  * - `drop-newest`: the arriving event is discarded and counted.
  * - `error`: the subscription stops taking events; after the buffered ones the iterator throws `BufferOverflowError`.
- * - `block`: `publish` waits until the reader makes room (backpressure on publishers that await).
+ * - `block`: `publish` waits until the reader makes room (backpressure on publishers that await,
+ *   cancellable with the publish's `signal`). At most max(`bufferSize`, 1024) more events wait
+ *   for room: publishers that do not await past that end the subscription with
+ *   `BufferOverflowError`, so memory stays bounded.
  */
 export type OverflowPolicy = 'block' | 'drop-oldest' | 'drop-newest' | 'error';
 
+/** The policy a subscription runs under: one of the above, or `catch-up` (a store reads what the reader missed). */
+export type ActivePolicy = OverflowPolicy | 'catch-up';
+
 export interface SubscriptionStats {
   bufferSize: number;
-  overflow: OverflowPolicy;
+  /** `catch-up` with a store (unless a drop or error policy was asked for). */
+  overflow: ActivePolicy;
   /** Events waiting to be read (including, under `block`, the ones whose publishers wait). */
   buffered: number;
   /** Events handed to this subscription. */
@@ -62,20 +72,22 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * iterators, its queue never grows past `bufferSize`: the overflow policy decides, and
  * every discarded event is counted.
  */
-export class BufferedSubscription<E> implements Subscription<E> {
+export class BufferedSubscription<E> implements Subscription<E>, Inbox<E> {
   readonly #buffer: RingBuffer<E>;
-  readonly #overflow: OverflowPolicy;
+  readonly #overflow: ActivePolicy;
   readonly #owner: SubscriptionOwner;
   #waiters: Waiter<E>[] = [];
   /** Under `block`: events that arrived while the buffer was full, in order, with their publishers. */
   #blocked: BlockedPush<E>[] = [];
+  /** A catch-up waiting for the reader to make room. */
+  readonly #room = new RoomWaiters();
   #state: SubscriptionStats['state'] = 'open';
   #failure: Error | undefined;
   #received = 0;
   #yielded = 0;
   #dropped = 0;
 
-  constructor(bufferSize: number, overflow: OverflowPolicy, owner: SubscriptionOwner) {
+  constructor(bufferSize: number, overflow: ActivePolicy, owner: SubscriptionOwner) {
     this.#buffer = new RingBuffer(bufferSize);
     this.#overflow = overflow;
     this.#owner = owner;
@@ -115,26 +127,45 @@ export class BufferedSubscription<E> implements Subscription<E> {
           ),
         );
         return undefined;
+      // A CatchUp never pushes to a full buffer under `catch-up`; were it to, waiting is the safe answer.
+      case 'catch-up':
       case 'block':
+        if (this.#blocked.length >= Math.max(this.#buffer.capacity, BLOCKED_PUBLISHES_LIMIT)) {
+          this.#countDrop();
+          this.fail(
+            new BufferOverflowError(
+              `Subscription buffer of ${this.#buffer.capacity} events is full and ${this.#blocked.length} more wait for room (overflow: 'block'); publishers did not wait for the backpressure`,
+            ),
+          );
+          return undefined;
+        }
         return new Promise<void>((resume) => this.#blocked.push({ event, resume }));
     }
+  }
+
+  hasRoom(): boolean {
+    return this.#state === 'open' && (this.#waiters.length > 0 || !this.#buffer.isFull());
+  }
+
+  /** Takes an event the caller made room for (see `whenRoom`); overflow policies do not apply. */
+  accept(event: E): void {
+    if (this.#state !== 'open') return;
+    this.#received++;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      this.#yielded++;
+      waiter.resolve({ done: false, value: event });
+    } else this.#buffer.push(event);
+  }
+
+  whenRoom(): Promise<void> {
+    if (this.#state !== 'open' || this.hasRoom()) return Promise.resolve();
+    return this.#room.wait();
   }
 
   /** True while the subscription takes events. */
   get isOpen(): boolean {
     return this.#state === 'open';
-  }
-
-  /**
-   * Offers an event whatever the overflow policy says, waiting for room when the buffer is
-   * full: replayed history is read page by page at the reader's pace, never dropped.
-   */
-  offerWhenRoom(event: E): Promise<void> | undefined {
-    if (this.#state !== 'open') return undefined;
-    if (this.#blocked.length === 0 && (this.#waiters.length > 0 || !this.#buffer.isFull()))
-      return this.push(event);
-    this.#received++;
-    return new Promise<void>((resume) => this.#blocked.push({ event, resume }));
   }
 
   /**
@@ -147,6 +178,7 @@ export class BufferedSubscription<E> implements Subscription<E> {
     this.#owner.release();
     this.#owner.failed(error);
     for (const blocked of this.#blocked) blocked.resume();
+    this.#room.wakeAll();
     if (this.#waiters.length > 0) {
       this.#state = 'closed';
       for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
@@ -159,6 +191,7 @@ export class BufferedSubscription<E> implements Subscription<E> {
     if (this.#buffer.length > 0) {
       const value = this.#buffer.shift() as E;
       this.#admitBlocked();
+      if (this.#room.size > 0) this.#room.wakeOne();
       this.#yielded++;
       return Promise.resolve({ done: false, value });
     }
@@ -186,6 +219,7 @@ export class BufferedSubscription<E> implements Subscription<E> {
     this.#owner.release();
     // Publishers waiting on a full buffer are let go; their events stay queued for the reader.
     for (const blocked of this.#blocked) blocked.resume();
+    this.#room.wakeAll();
     this.#endWaiters();
   }
 
@@ -196,6 +230,7 @@ export class BufferedSubscription<E> implements Subscription<E> {
     this.#buffer.clear();
     for (const blocked of this.#blocked) blocked.resume();
     this.#blocked = [];
+    this.#room.wakeAll();
     this.#endWaiters();
     if (wasOpen) this.#owner.release();
     return Promise.resolve(DONE);

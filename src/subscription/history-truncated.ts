@@ -1,14 +1,17 @@
 /**
- * Yielded by a replaying subscription (before the events that follow) when the store no
- * longer retains everything after the requested cursor: the reader learns that events are
- * missing instead of silently skipping past them. Check with `instanceof HistoryTruncated`.
- * Pass `onTruncated: 'throw'` to get a `HistoryTruncatedError` instead.
+ * Yielded inline by a subscription with `onTruncated: 'signal'` when the store no longer
+ * retains everything after the reader's cursor (on replay, or while catching up): the reader
+ * learns that events are missing instead of silently skipping past them, and the iteration
+ * continues at the oldest retained event. Check with `instanceof HistoryTruncated`.
+ * The default (`onTruncated: 'throw'`) ends the loop with a `HistoryTruncatedError` instead.
  */
 export class HistoryTruncated {
   readonly kind = 'history_truncated' as const;
   constructor(
-    /** The cursor the replay was asked to continue after (undefined for a replay from the start). */
+    /** The cursor the reader was continuing after (undefined for a replay from the start). */
     readonly after: string | undefined,
     readonly message: string,
+    /** The oldest cursor the store still retains, when known. */
+    readonly oldest?: string,
   ) {}
 }

@@ -135,19 +135,23 @@ describe('on', () => {
 });
 
 describe('async handlers', () => {
-  it('are not awaited by publish, run with bounded concurrency, and drain() waits for them', async () => {
-    const bus = new EventBus({ store: null, handlerConcurrency: 2 });
+  it('are not awaited by publish, run with their concurrency, and drain() waits for them', async () => {
+    const bus = new EventBus({ store: null });
     let running = 0;
     let peak = 0;
     const release: (() => void)[] = [];
     let finished = 0;
-    bus.on('job', async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise<void>((resolve) => release.push(resolve));
-      running--;
-      finished++;
-    });
+    bus.on(
+      'job',
+      async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => release.push(resolve));
+        running--;
+        finished++;
+      },
+      { concurrency: 2 },
+    );
     for (let i = 0; i < 5; i++) await bus.publish({ type: 'job', data: i });
     expect(bus.stats().pendingHandlers).toBe(5);
     let drained = false;

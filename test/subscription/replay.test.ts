@@ -77,10 +77,16 @@ describe('publishing with a store', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
-  it('closes the store when the bus closes', async () => {
+  it('closes only a store it made: one passed in stays open for another bus (regression #13.7)', async () => {
     const store = new MemoryEventStore();
-    const bus = new EventBus({ store });
-    await bus.close();
+    const a = new EventBus({ store });
+    const b = new EventBus({ store });
+    await a.close();
+    const result = await b.publish({ type: 'a', data: 1 });
+    expect(result.status).toBe('delivered');
+    expect((await store.read({})).events).toHaveLength(1);
+    await b.close();
+    await store.close();
     await expect(store.read({})).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
@@ -120,20 +126,24 @@ describe('subscribe with replay', () => {
     expect(dataOf(await take(sub, 2))).toEqual([20, 30]);
   });
 
-  it('yields a HistoryTruncated signal first when the cursor is older than what is retained', async () => {
+  it("with onTruncated: 'signal', yields a HistoryTruncated item first when the cursor is older than what is retained", async () => {
     const bus = new EventBus({ store: new MemoryEventStore({ maxEventsPerStream: 3 }) });
     const results = await bus.publishBatch([1, 2, 3, 4, 5].map((n) => ({ type: 'a', data: n })));
-    const sub = bus.subscribe('a', { from: { after: results[0]!.cursor! } });
+    const sub = bus.subscribe('a', { from: { after: results[0]!.cursor! }, onTruncated: 'signal' });
     const items = await take(sub, 4);
     expect(dataOf(items)).toEqual(['TRUNCATED', 3, 4, 5]);
     expect((items[0] as HistoryTruncated).after).toBe(results[0]!.cursor);
+    expect((items[0] as HistoryTruncated).oldest).toBe(results[2]!.cursor);
   });
 
-  it("throws HistoryTruncatedError instead with onTruncated: 'throw'", async () => {
+  it('by default ends the loop with HistoryTruncatedError naming the resume and the oldest retained cursor', async () => {
     const bus = new EventBus({ store: new MemoryEventStore({ maxEventsPerStream: 2 }), onError: () => {} });
     const results = await bus.publishBatch([1, 2, 3, 4].map((n) => ({ type: 'a', data: n })));
-    const sub = bus.subscribe('a', { from: { after: results[0]!.cursor! }, onTruncated: 'throw' });
-    await expect(sub.next()).rejects.toBeInstanceOf(HistoryTruncatedError);
+    const sub = bus.subscribe('a', { from: { after: results[0]!.cursor! } });
+    const error = await sub.next().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HistoryTruncatedError);
+    expect((error as HistoryTruncatedError).after).toBe(results[0]!.cursor);
+    expect((error as HistoryTruncatedError).oldest).toBe(results[2]!.cursor);
   });
 
   it('ends with StoreUnavailableError when the store cannot be read', async () => {

@@ -1,0 +1,229 @@
+import { BuslineError, HistoryTruncatedError, StoreUnavailableError } from '../errors.js';
+import type { StoredEvent } from '../event.js';
+import type { EventStore } from '../store/event-store.js';
+import type { Inbox } from './inbox.js';
+
+/** Where a subscription starts: live only, or replaying the store first. */
+export type CatchUpStart = 'now' | 'start' | { after: string } | { since: number };
+
+export interface CatchUpOptions {
+  store: EventStore;
+  start: CatchUpStart;
+  /** The subscription's patterns, passed to the store as `types`. */
+  types: readonly string[];
+  stream: string | undefined;
+  filter: ((event: StoredEvent) => boolean) | undefined;
+  /**
+   * `true`: a full inbox makes the subscription catch up from the store. `false`: the user
+   * asked for a drop or error policy, which the inbox applies to live events as it would
+   * without a store (replayed history is still never dropped).
+   */
+  catchUp: boolean;
+  pageSize: number;
+  /** Most live events held while reading the store; past it they are re-read from the store instead. */
+  pendingLimit: number;
+  /** Reports a filter that threw on a replayed event (which is then skipped, as in live delivery). */
+  onFilterError(error: unknown, event: StoredEvent): void;
+  /**
+   * The store no longer retains what follows the subscription's position. Returns whether the
+   * subscription goes on (from the oldest retained event) or stopped.
+   */
+  onTruncated(error: HistoryTruncatedError): boolean | Promise<boolean>;
+  /** Reading the store failed. Returns how long to wait before trying again, or `undefined` to stop. */
+  onReadError(error: BuslineError): number | undefined;
+  /** Tracks a running read loop (the bus's `drain()` waits for handler catch-ups). */
+  busy?(delta: 1 | -1): void;
+}
+
+/**
+ * Stands in front of a subscription's inbox whenever the bus has a store, and makes two
+ * promises hold: a replay (`from`) hands over to live with no gap and no duplicate, and a
+ * subscriber that falls behind never loses an event, never grows past its bound and never
+ * slows anyone else. Both are the same move:
+ *
+ * 1. The subscriber stays registered, so every event dispatched meanwhile reaches `push`,
+ *    which holds it in `pending` (bounded: past `pendingLimit` they are discarded and re-read,
+ *    since every dispatched event is stored first).
+ * 2. Pages are read after the subscription's position, each event waiting for room in the
+ *    inbox (read at the reader's pace, never dropped).
+ * 3. When the store has nothing more, held events above the last cursor read are handed over
+ *    and the subscription is live again. The same test stays on for live events: an event
+ *    stored before the last read can be dispatched later (a lagging shared feed, or a
+ *    publisher's continuation running after the read), and it was read already. This needs
+ *    the store guarantee that cursor order is visibility order (EventStore.append).
+ *
+ * Live, a full inbox is step 0: the subscription stops taking live events and catches up
+ * from the last cursor it was given (see `#position`).
+ */
+export class CatchUp {
+  readonly #inbox: Inbox<StoredEvent>;
+  readonly #options: CatchUpOptions;
+  #pending: StoredEvent[] = [];
+  #pendingOverflowed = false;
+  #live: boolean;
+  /** The last cursor read from the store (or handed over): live events at or below it were seen. */
+  #readUpTo: string | undefined;
+  /** Every event at or below this cursor was given to the inbox or filtered out: where a catch-up resumes. */
+  #position: string | undefined;
+  /** Catching up from the store now (or replaying). */
+  #reading = false;
+
+  constructor(inbox: Inbox<StoredEvent>, options: CatchUpOptions) {
+    this.#inbox = inbox;
+    this.#options = options;
+    this.#live = options.start === 'now';
+    const after =
+      typeof options.start === 'object' && 'after' in options.start ? options.start.after : undefined;
+    // A resume never yields the resume point itself or anything before it, even from a feed that lags.
+    this.#readUpTo = after;
+    this.#position = after;
+  }
+
+  /** True while the subscription reads the store instead of taking live events. */
+  get isCatchingUp(): boolean {
+    return this.#reading;
+  }
+
+  /** Starts the replay (`from`); a live-only subscription needs nothing. */
+  start(): void {
+    const { start } = this.#options;
+    if (start !== 'now') this.#read(start);
+  }
+
+  /** Live delivery from the bus. Returns a promise only when the inbox applies `block` (no catch-up). */
+  push(event: StoredEvent): Promise<void> | undefined {
+    if (!this.#live) {
+      if (this.#pending.length < this.#options.pendingLimit) this.#pending.push(event);
+      else this.#pendingOverflowed = true;
+      return undefined;
+    }
+    if (this.#readUpTo !== undefined && event.cursor <= this.#readUpTo) return undefined;
+    const inbox = this.#inbox;
+    if (inbox.hasRoom()) {
+      inbox.accept(event);
+      this.#position = event.cursor;
+      return undefined;
+    }
+    if (!this.#options.catchUp || this.#position === undefined || !inbox.isOpen) {
+      // An inbox with nothing given yet is never full: `#position` is set whenever this is reached.
+      return inbox.push(event);
+    }
+    // Full: stop taking live events and read what this one and the next ones are from the store.
+    this.#live = false;
+    this.#read({ after: this.#position });
+    return undefined;
+  }
+
+  #read(from: Exclude<CatchUpStart, 'now'>): void {
+    this.#reading = true;
+    this.#options.busy?.(1);
+    this.#readUntilLive(from)
+      .catch((error: unknown) => {
+        // Not a read failure (those are handled in the loop): a bug or a throwing hook.
+        this.#options.onReadError(
+          error instanceof BuslineError
+            ? error
+            : new StoreUnavailableError('Catch-up failed', { cause: error }),
+        );
+      })
+      .finally(() => {
+        this.#reading = false;
+        this.#options.busy?.(-1);
+      });
+  }
+
+  async #readUntilLive(from: Exclude<CatchUpStart, 'now'>): Promise<void> {
+    const { store, types, stream, filter, pageSize } = this.#options;
+    const inbox = this.#inbox;
+    let after = typeof from === 'object' && 'after' in from ? from.after : undefined;
+    const since = typeof from === 'object' && 'since' in from ? from.since : undefined;
+    while (inbox.isOpen) {
+      if (!inbox.hasRoom()) {
+        await inbox.whenRoom();
+        continue;
+      }
+      let page: Awaited<ReturnType<EventStore['read']>>;
+      try {
+        page = await store.read({ after, types, stream, since, limit: pageSize });
+      } catch (error) {
+        const retryMs = this.#options.onReadError(readFailure(error));
+        if (retryMs === undefined) return;
+        await delay(retryMs);
+        continue;
+      }
+      if (page.truncated && !(await this.#truncated(after))) return;
+      for (const event of page.events) {
+        if (!inbox.hasRoom()) await inbox.whenRoom();
+        if (!inbox.isOpen) return;
+        this.#readUpTo = event.cursor;
+        this.#position = event.cursor;
+        if (filter === undefined || this.#passes(filter, event)) inbox.accept(event);
+      }
+      after = page.next ?? this.#readUpTo ?? after;
+      if (page.next !== undefined) continue;
+      if (await this.#handOverPending()) {
+        this.#live = true;
+        return;
+      }
+      after = this.#readUpTo ?? after;
+    }
+  }
+
+  /**
+   * Gives the held live events not read already, waiting for room like read ones. Returns
+   * false when the held list overflowed meanwhile (the caller then reads the rest from the store).
+   */
+  async #handOverPending(): Promise<boolean> {
+    const inbox = this.#inbox;
+    for (;;) {
+      if (this.#pendingOverflowed) {
+        this.#pendingOverflowed = false;
+        this.#pending = [];
+        return false;
+      }
+      const held = this.#pending;
+      if (held.length === 0) return true;
+      this.#pending = [];
+      for (const event of held) {
+        if (this.#readUpTo !== undefined && event.cursor <= this.#readUpTo) continue;
+        if (!inbox.hasRoom()) await inbox.whenRoom();
+        if (!inbox.isOpen) return true;
+        this.#readUpTo = event.cursor;
+        this.#position = event.cursor;
+        inbox.accept(event);
+      }
+    }
+  }
+
+  #passes(filter: (event: StoredEvent) => boolean, event: StoredEvent): boolean {
+    try {
+      return Boolean(filter(event));
+    } catch (error) {
+      this.#options.onFilterError(error, event);
+      return false;
+    }
+  }
+
+  /** Reports lost history (naming the oldest retained cursor); returns whether reading goes on. */
+  async #truncated(after: string | undefined): Promise<boolean> {
+    let oldest: string | undefined;
+    try {
+      oldest = (await this.#options.store.read({ limit: 1 })).events[0]?.cursor;
+    } catch {
+      // The oldest cursor is a courtesy in the error; the truncation is reported either way.
+    }
+    const lost = `Events after cursor ${after ?? '(start)'} are no longer retained by the store`;
+    const message = oldest === undefined ? lost : `${lost}; the oldest retained cursor is ${oldest}`;
+    return this.#options.onTruncated(new HistoryTruncatedError(message, { after, oldest }));
+  }
+}
+
+function readFailure(error: unknown): BuslineError {
+  return error instanceof BuslineError
+    ? error
+    : new StoreUnavailableError('Catch-up failed: the event store could not be read', { cause: error });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
