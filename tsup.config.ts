@@ -18,8 +18,6 @@ export default defineConfig([
     target: 'node20',
   },
   {
-    // CJS: p-queue ships ESM only, and require() of ESM is not available on every
-    // Node 20 release, so the CommonJS build carries its own copy of it.
     entry,
     format: ['cjs'],
     // Shared chunks, as in the ESM build: busline/redis, /sse and /testing then use the same
@@ -28,6 +26,5 @@ export default defineConfig([
     dts: true,
     sourcemap: true,
     target: 'node20',
-    noExternal: ['p-queue'],
   },
 ]);

@@ -43,7 +43,7 @@ export async function loadInternals() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // p-queue stays a bare import, resolved from the repo's node_modules like the real build.
+    // Dependencies (bloom-filters) stay bare imports, resolved from the repo's node_modules like the real build.
     packages: 'external',
     outdir,
     outExtension: { '.js': '.mjs' },

@@ -275,7 +275,7 @@ function breakdownContenders(EventBus, createEventId, internals) {
       name: 'dispatch: lookup + stream count + deliver + result',
       setup: () =>
         Object.assign(handlerCtx(), {
-          dispatcher: new Dispatcher(64, () => {}),
+          dispatcher: new Dispatcher(() => {}),
           streams: new StreamCounter(),
           event: stored,
           result: undefined,

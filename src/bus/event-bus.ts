@@ -376,6 +376,10 @@ export class EventBus<Events extends EventMap = EventMap> {
     pattern: P | readonly P[],
     options?: SubscribeOptions<EventMatching<Events, P>> & { onTruncated?: 'throw' },
   ): Subscription<EventMatching<Events, P>>;
+  subscribe<P extends PatternOf<Events>>(
+    pattern: P | readonly P[],
+    options: SubscribeOptions<EventMatching<Events, P>>,
+  ): Subscription<EventMatching<Events, P> | HistoryTruncated>;
   subscribe(
     pattern: string | readonly string[],
     options: SubscribeOptions<never> = {},
