@@ -731,15 +731,16 @@ export class EventBus<Events extends EventMap = EventMap> {
 
   /** Counts an appended event and gives it its cursor; the result of a duplicate, else undefined. */
   #recordAppended(event: StoredEvent, appended: AppendResult | undefined): PublishResult | undefined {
-    if (appended === undefined) return undefined;
-    // Stored (now, or before as the original of a duplicate): from now on the id is seen.
-    this.#gate.remember(event.id);
-    if (appended.duplicate) {
-      this.#duplicates++;
-      return { id: event.id, status: 'duplicate', cursor: appended.cursor, deliveredTo: 0 };
+    if (appended !== undefined) {
+      // Stored (now, or before as the original of a duplicate): from now on the id is seen.
+      this.#gate.remember(event.id);
+      if (appended.duplicate) {
+        this.#duplicates++;
+        return { id: event.id, status: 'duplicate', cursor: appended.cursor, deliveredTo: 0 };
+      }
+      // The cursor is known only now, and the event has not been shared with anyone yet.
+      (event as { cursor: string }).cursor = appended.cursor;
     }
-    // The cursor is known only now, and the event has not been shared with anyone yet.
-    (event as { cursor: string }).cursor = appended.cursor;
     this.#published++;
     this.#streams.count(event.stream);
     return undefined;
