@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { EventBus, MemoryEventStore } from '../../src/index.js';
+import { createFakeClock } from '../../src/testing/index.js';
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('every wait is bounded and cancellable', () => {
+  it("publish({ signal }) ends a 'delay' rate-limit wait: nothing is published", async () => {
+    const clock = createFakeClock();
+    const bus = new EventBus({
+      store: null,
+      clock: clock.now,
+      rateLimit: { rate: 1, intervalMs: 60_000, burst: 1, onLimit: 'delay' },
+    });
+    const seen: unknown[] = [];
+    bus.on('t', (event) => void seen.push(event.data));
+    await bus.publish({ type: 't', data: 1 });
+    const controller = new AbortController();
+    const waiting = bus.publish({ id: 'w', type: 't', data: 2 }, { signal: controller.signal });
+    await tick();
+    controller.abort(new Error('client went away'));
+    await expect(waiting).rejects.toThrow('client went away');
+    expect(seen).toEqual([1]);
+    // Nothing of it stayed behind: the same id goes through once a token is back.
+    clock.advance(60_000);
+    expect((await bus.publish({ id: 'w', type: 't', data: 2 })).status).toBe('delivered');
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('publish({ signal }) ends the wait of a full block subscription (no store): the event stays queued for the reader', async () => {
+    const bus = new EventBus({ store: null });
+    const sub = bus.subscribe('n', { bufferSize: 1, overflow: 'block' });
+    await bus.publish({ type: 'n', data: 1 });
+    const controller = new AbortController();
+    const blocked = bus.publish({ type: 'n', data: 2 }, { signal: controller.signal });
+    let settled = false;
+    void blocked.then(() => {
+      settled = true;
+    });
+    await tick();
+    expect(settled).toBe(false);
+    controller.abort();
+    const result = await blocked;
+    expect(result).toMatchObject({ status: 'delivered', deliveredTo: 1 });
+    const values = [(await sub.next()).value?.data, (await sub.next()).value?.data];
+    expect(values).toEqual([1, 2]);
+  });
+
+  it('an already aborted signal rejects before anything is published', async () => {
+    const bus = new EventBus();
+    const seen: unknown[] = [];
+    bus.on('t', (event) => void seen.push(event));
+    const signal = AbortSignal.abort(new Error('too late'));
+    await expect(bus.publish({ type: 't', data: 1 }, { signal })).rejects.toThrow('too late');
+    await expect(bus.publishBatch([{ type: 't', data: 1 }], { signal })).rejects.toThrow('too late');
+    expect(seen).toEqual([]);
+    expect((await bus.storeStats())?.events).toBe(0);
+  });
+
+  it("publishBatch({ signal }) ends a 'delay' wait: the batch publishes nothing", async () => {
+    const clock = createFakeClock();
+    const bus = new EventBus({
+      clock: clock.now,
+      rateLimit: { rate: 1, intervalMs: 60_000, burst: 1, onLimit: 'delay' },
+    });
+    const controller = new AbortController();
+    const batch = bus.publishBatch(
+      [
+        { type: 't', data: 1 },
+        { type: 't', data: 2 },
+      ],
+      { signal: controller.signal },
+    );
+    await tick();
+    controller.abort(new Error('stop'));
+    await expect(batch).rejects.toThrow('stop');
+    expect((await bus.storeStats())?.events).toBe(0);
+  });
+
+  it('rejects a signal that is not AbortSignal-shaped, accepts one from another realm', async () => {
+    const bus = new EventBus();
+    await expect(bus.publish({ type: 't', data: 1 }, { signal: {} as AbortSignal })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
+    const foreign = { aborted: false, addEventListener() {}, removeEventListener() {}, throwIfAborted() {} };
+    const result = await bus.publish({ type: 't', data: 1 }, { signal: foreign as unknown as AbortSignal });
+    expect(result.status).toBe('delivered');
+  });
+
+  it('close({ timeoutMs }) settles even when a handler never does', async () => {
+    const bus = new EventBus();
+    bus.on('t', () => new Promise(() => {}));
+    await bus.publish({ type: 't', data: 1 });
+    await bus.close({ timeoutMs: 10 });
+    expect(bus.stats().pendingHandlers).toBe(1);
+  });
+});
+
+describe('on() queues', () => {
+  it('keep one subscription in delivery order at concurrency 1 (the default)', async () => {
+    const bus = new EventBus({ store: null });
+    const order: number[] = [];
+    bus.on('t', async (event) => {
+      const n = event.data as number;
+      if (n % 2 === 0) await tick(); // the even ones are slower
+      order.push(n);
+    });
+    for (let n = 0; n < 20; n++) await bus.publish({ type: 't', data: n });
+    await bus.drain();
+    expect(order).toEqual(Array.from({ length: 20 }, (_, n) => n));
+  });
+
+  it('without a store, a full queue makes publish wait (backpressure), and memory stays bounded', async () => {
+    const bus = new EventBus({ store: null });
+    const release: (() => void)[] = [];
+    const handled: number[] = [];
+    bus.on(
+      't',
+      async (event) => {
+        await new Promise<void>((resolve) => release.push(resolve));
+        handled.push(event.data as number);
+      },
+      { maxPending: 2 },
+    );
+    for (let n = 0; n < 3; n++) await bus.publish({ type: 't', data: n }); // 1 running + 2 queued
+    let fourthDone = false;
+    const fourth = bus.publish({ type: 't', data: 3 }).then(() => {
+      fourthDone = true;
+    });
+    await tick();
+    expect(fourthDone).toBe(false);
+    expect(bus.stats().pendingHandlers).toBe(4);
+    release.shift()!();
+    await fourth;
+    while (handled.length < 4) {
+      await tick();
+      release.shift()?.();
+    }
+    expect(handled).toEqual([0, 1, 2, 3]);
+  });
+
+  it('with a store, a full queue catches up from the store in order, and applies the filter', async () => {
+    const bus = new EventBus({ store: new MemoryEventStore({ maxEventsPerStream: 1000 }) });
+    const handled: number[] = [];
+    bus.on(
+      't',
+      async (event) => {
+        await tick();
+        handled.push(event.data as number);
+      },
+      { maxPending: 3, filter: (event) => (event.data as number) % 3 !== 0 },
+    );
+    for (let n = 0; n < 100; n++) await bus.publish({ type: 't', data: n });
+    await bus.drain();
+    expect(handled).toEqual(Array.from({ length: 100 }, (_, n) => n).filter((n) => n % 3 !== 0));
+  });
+
+  it('a catch-up that retention overtook reports HISTORY_TRUNCATED to onError and goes on', async () => {
+    const errors: { code?: string }[] = [];
+    const bus = new EventBus({
+      store: new MemoryEventStore({ maxEventsPerStream: 5 }),
+      onError: (error) => errors.push(error as { code?: string }),
+    });
+    const handled: number[] = [];
+    let gate!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      gate = resolve;
+    });
+    bus.on(
+      't',
+      async (event) => {
+        await opened;
+        handled.push(event.data as number);
+      },
+      { maxPending: 1 },
+    );
+    for (let n = 0; n < 20; n++) await bus.publish({ type: 't', data: n });
+    gate();
+    await bus.drain();
+    expect(errors).toMatchObject([{ code: 'HISTORY_TRUNCATED' }]);
+    // 0 ran, 1 was queued; 2..14 were trimmed before the catch-up could read them.
+    expect(handled).toEqual([0, 1, 15, 16, 17, 18, 19]);
+  });
+});
