@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, RateLimitedError } from '../errors.js';
 import { positiveInteger } from '../option-checks.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -15,6 +15,14 @@ export interface RateLimiterOptions {
   onLimit?: OnLimit;
   /** Keys tracked at most; idle keys go first. @default 10000 */
   maxKeys?: number;
+  /**
+   * `take` calls that may wait at once, over all keys (with `onLimit: 'delay'`, one per
+   * publish held back). One more rejects at once with `RateLimitedError`. Each waiting take
+   * holds its caller (in the bus: the event, up to `maxEventBytes`) in memory, so this bounds
+   * that memory; 1000 waiting 64 KiB events are 64 MiB at worst.
+   * @default 1000
+   */
+  maxWaiting?: number;
   /** @default Date.now */
   clock?: () => number;
 }
@@ -27,6 +35,10 @@ export interface RateLimiterStats {
   evictedActive: number;
   /** The busiest keys (most tokens taken or refused), busiest first. */
   busiest: { key: string; allowed: number; limited: number; tokens: number }[];
+  /** `take` calls waiting now (in-process limiter). */
+  waiting?: number;
+  /** `take` calls refused at once because `maxWaiting` takes were already waiting (in-process limiter). */
+  waitsRefused?: number;
 }
 
 /**
@@ -42,7 +54,15 @@ export interface RateLimiterLike {
   stats(): RateLimiterStats;
 }
 
-export const RATE_LIMIT_DEFAULTS = { intervalMs: 1000, onLimit: 'drop', maxKeys: 10_000 } as const;
+export const RATE_LIMIT_DEFAULTS = {
+  intervalMs: 1000,
+  onLimit: 'drop',
+  maxKeys: 10_000,
+  maxWaiting: 1000,
+} as const;
+
+/** setTimeout fires at once past this (about 24.8 days): longer waits are armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Validates and completes the options every token-bucket limiter shares (in memory and on Redis). */
 export function checkBucketOptions(
@@ -81,12 +101,16 @@ export class RateLimiter implements RateLimiterLike {
   readonly onLimit: OnLimit;
   readonly #tokensPerMs: number;
   readonly #maxKeys: number;
+  readonly #maxWaiting: number;
   readonly #clock: () => number;
   readonly #buckets = new Map<string, TokenBucket>();
   #opsSinceSweep = 0;
   #allowed = 0;
   #limited = 0;
   #evictedActive = 0;
+  /** Waiting `take` calls over all buckets, held under `#maxWaiting`. */
+  #waiting = 0;
+  #waitsRefused = 0;
 
   constructor(options: RateLimiterOptions) {
     ({
@@ -96,6 +120,7 @@ export class RateLimiter implements RateLimiterLike {
       onLimit: this.onLimit,
     } = checkBucketOptions(options));
     this.#maxKeys = positiveInteger('maxKeys', options.maxKeys, RATE_LIMIT_DEFAULTS.maxKeys);
+    this.#maxWaiting = positiveInteger('maxWaiting', options.maxWaiting, RATE_LIMIT_DEFAULTS.maxWaiting);
     this.#clock = options.clock ?? Date.now;
     this.#tokensPerMs = this.rate / this.intervalMs;
   }
@@ -114,14 +139,24 @@ export class RateLimiter implements RateLimiterLike {
   }
 
   /**
-   * Waits until `n` tokens can be taken from `key`'s bucket, first come first served.
-   * Rejects with the abort reason if `signal` aborts first (taking nothing).
+   * Waits until `n` tokens can be taken from `key`'s bucket, first come first served per key
+   * (a later take, or `tryTake`, never goes before a waiting one).
+   * Rejects with the abort reason if `signal` aborts first (taking nothing, and leaving the
+   * queue at once), and with `RateLimitedError` at once if `maxWaiting` takes already wait.
    */
   take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
     this.#checkCount(n);
     if (signal?.aborted) return Promise.reject(signal.reason);
     const bucket = this.#takeNow(key, n, this.#clock());
     if (bucket === undefined) return Promise.resolve();
+    if (this.#waiting >= this.#maxWaiting) {
+      this.#waitsRefused++;
+      return Promise.reject(
+        new RateLimitedError(
+          `Rate limit of ${this.rate} per ${this.intervalMs} ms reached for key "${key}", and ${this.#maxWaiting} takes already wait on this limiter (maxWaiting: ${this.#maxWaiting})`,
+        ),
+      );
+    }
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         n,
@@ -131,13 +166,17 @@ export class RateLimiter implements RateLimiterLike {
       };
       const onAbort = (): void => {
         const index = bucket.waiters.indexOf(waiter);
-        if (index >= 0) bucket.waiters.splice(index, 1);
+        if (index < 0) return;
+        bucket.waiters.splice(index, 1);
+        this.#waiting--;
         waiter.cleanup();
         reject(signal!.reason);
+        // The head's timer is the bucket's timer: re-arm it for the next head (or clear it).
         if (index === 0) this.#schedule(bucket);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       bucket.waiters.push(waiter);
+      this.#waiting++;
       if (bucket.waiters.length === 1) this.#schedule(bucket);
     });
   }
@@ -153,6 +192,8 @@ export class RateLimiter implements RateLimiterLike {
       limited: this.#limited,
       evictedActive: this.#evictedActive,
       busiest,
+      waiting: this.#waiting,
+      waitsRefused: this.#waitsRefused,
     };
   }
 
@@ -185,12 +226,13 @@ export class RateLimiter implements RateLimiterLike {
     if (!head) return;
     const now = this.#clock();
     bucket.refill(now, this.#tokensPerMs, this.burst);
-    const delay = bucket.waitFor(head.n, this.#tokensPerMs);
+    const delay = Math.min(bucket.waitFor(head.n, this.#tokensPerMs), MAX_TIMER_MS);
     bucket.timer = setTimeout(() => {
       const at = this.#clock();
       bucket.refill(at, this.#tokensPerMs, this.burst);
       while (bucket.waiters.length > 0 && bucket.tokens >= bucket.waiters[0]!.n) {
         const waiter = bucket.waiters.shift()!;
+        this.#waiting--;
         bucket.tokens -= waiter.n;
         bucket.allowed += waiter.n;
         this.#allowed += waiter.n;

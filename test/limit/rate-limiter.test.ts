@@ -1,7 +1,8 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidOptionError } from '../../src/index.js';
+import { InvalidOptionError, RateLimitedError } from '../../src/index.js';
 import { RateLimiter } from '../../src/limit/rate-limiter.js';
-import { createFakeClock } from '../../src/testing/index.js';
+import { createFakeClock, type FakeClock } from '../../src/testing/index.js';
 
 describe('RateLimiter.tryTake', () => {
   it('allows a burst, then refills continuously at rate per interval', () => {
@@ -101,5 +102,147 @@ describe('RateLimiter.take', () => {
     await vi.advanceTimersByTimeAsync(100);
     await expect(next).resolves.toBeUndefined();
     await expect(limiter.take('k', 1, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('RateLimiter.take on the injected clock', () => {
+  // Only the timers are faked: the limiter must read time from its own clock, not Date.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Moves the limiter's clock and the timers together, one millisecond at a time. */
+  async function advance(clock: FakeClock, ms: number): Promise<void> {
+    for (let i = 0; i < ms; i++) {
+      clock.advance(1);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+  }
+
+  it('serves the waiting takes of one key in arrival order, whatever their size', async () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({ rate: 10, intervalMs: 1000, burst: 3, clock: clock.now });
+    expect(limiter.tryTake('k', 3)).toBe(true);
+    const order: string[] = [];
+    const controller = new AbortController();
+    const takes = [
+      limiter.take('k', 2, controller.signal).then(() => order.push('a (2)')),
+      limiter.take('k', 1).then(() => order.push('b (1)')),
+      limiter.take('k', 3).then(() => order.push('c (3)')),
+      limiter.take('k', 1).then(() => order.push('d (1)')),
+    ];
+    expect(limiter.stats().waiting).toBe(4);
+    await advance(clock, 100); // 1 token: enough for b, but a came first
+    expect(order).toEqual([]);
+    expect(limiter.tryTake('k')).toBe(false); // no jumping the queue either
+    await advance(clock, 200);
+    expect(order).toEqual(['a (2)', 'b (1)']);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0); // served: nothing left on the signal
+    await advance(clock, 300);
+    expect(order).toEqual(['a (2)', 'b (1)', 'c (3)']);
+    await advance(clock, 100);
+    await Promise.all(takes);
+    expect(order).toEqual(['a (2)', 'b (1)', 'c (3)', 'd (1)']);
+    expect(limiter.stats()).toMatchObject({ waiting: 0, allowed: 10 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('rejects a take past maxWaiting at once with RATE_LIMITED naming the bound', async () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({ rate: 10, burst: 1, maxWaiting: 3, clock: clock.now });
+    limiter.tryTake('a');
+    limiter.tryTake('b');
+    const waiting = [limiter.take('a'), limiter.take('a'), limiter.take('b')];
+    const refused = limiter.take('b');
+    await expect(refused).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringContaining('maxWaiting: 3'),
+    });
+    expect(limiter.stats()).toMatchObject({ waiting: 3, waitsRefused: 1 });
+    await advance(clock, 200);
+    await Promise.all(waiting);
+    await expect(limiter.take('b')).resolves.toBeUndefined(); // room again once served
+    expect(limiter.stats()).toMatchObject({ waiting: 0, waitsRefused: 1 });
+  });
+
+  it('defaults maxWaiting to 1000 and refuses impossible values', async () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({ rate: 1, burst: 1, clock: clock.now });
+    for (let i = 0; i < 10; i++) limiter.tryTake(`k${i}`);
+    const controller = new AbortController();
+    const waiting = Array.from({ length: 1000 }, (_, i) => limiter.take(`k${i % 10}`, 1, controller.signal));
+    expect(limiter.stats().waiting).toBe(1000);
+    await expect(limiter.take('other', 1)).resolves.toBeUndefined(); // a take that need not wait
+    await expect(limiter.take('k3', 1)).rejects.toThrow(/maxWaiting: 1000/);
+    controller.abort();
+    await Promise.allSettled(waiting);
+    expect(limiter.stats().waiting).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(() => new RateLimiter({ rate: 1, maxWaiting: 0 })).toThrow(/maxWaiting/);
+    expect(() => new RateLimiter({ rate: 1, maxWaiting: 1.5 })).toThrow(InvalidOptionError);
+  });
+
+  it('on abort, leaves the queue at once, rejects with the reason and clears its timer', async () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({ rate: 10, burst: 1, clock: clock.now });
+    limiter.tryTake('k');
+    const controller = new AbortController();
+    const taking = limiter.take('k', 1, controller.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('client left');
+    controller.abort(reason);
+    await expect(taking).rejects.toBe(reason);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(limiter.stats()).toMatchObject({ waiting: 0, allowed: 1 });
+    await advance(clock, 100);
+    expect(limiter.tryTake('k')).toBe(true); // the aborted take took nothing
+  });
+
+  it('lets the next waiter take the place of an aborted head, in order', async () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({ rate: 10, burst: 2, clock: clock.now });
+    limiter.tryTake('k', 2);
+    const order: string[] = [];
+    const head = new AbortController();
+    const middle = new AbortController();
+    const first = limiter.take('k', 2, head.signal).catch(() => order.push('first aborted'));
+    const second = limiter.take('k', 1, middle.signal).catch(() => order.push('second aborted'));
+    const third = limiter.take('k', 1).then(() => order.push('third'));
+    const fourth = limiter.take('k', 1).then(() => order.push('fourth'));
+    await advance(clock, 50);
+    head.abort();
+    middle.abort();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first aborted', 'second aborted']);
+    await advance(clock, 50); // the third needs 1 token: 100 ms after the bucket emptied
+    expect(order).toEqual(['first aborted', 'second aborted', 'third']);
+    await advance(clock, 100);
+    await Promise.all([third, fourth]);
+    expect(order.slice(2)).toEqual(['third', 'fourth']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('releases what an aborted waiter held, over thousands of waits', async () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({ rate: 1, burst: 1, maxWaiting: 10, maxKeys: 50, clock: clock.now });
+    for (let i = 0; i < 5000; i++) {
+      const key = `k${i}`;
+      limiter.tryTake(key);
+      const controller = new AbortController();
+      const taking = limiter.take(key, 1, controller.signal);
+      controller.abort();
+      await expect(taking).rejects.toMatchObject({ name: 'AbortError' });
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    }
+    // Had an aborted waiter kept its place, the 11th take would have been refused.
+    expect(limiter.stats()).toMatchObject({ waiting: 0, waitsRefused: 0 });
+    expect(limiter.stats().keys).toBeLessThanOrEqual(50);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
