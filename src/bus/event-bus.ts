@@ -16,20 +16,15 @@ import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
+import { EventStamper } from '../publish/event-stamper.js';
+import { type Admission, PublishGate } from '../publish/publish-gate.js';
 import type { AppendResult, EventStore, StoreStats } from '../store/event-store.js';
 import { appendOwned } from '../store/memory/memory-event-store.js';
 import { BufferedSubscription, type Subscription } from '../subscription/buffered-subscription.js';
 import { CatchUp } from '../subscription/catch-up.js';
+import { Dispatcher } from '../subscription/dispatcher.js';
 import { HandlerQueue } from '../subscription/handler-queue.js';
 import { HistoryTruncated } from '../subscription/history-truncated.js';
-import { BUS_HAS_STORE } from './bus-symbols.js';
-import { Dispatcher } from './dispatcher.js';
-import { EventStamper } from './event-stamper.js';
-import { LiveFeed } from './live-feed.js';
-import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
-import { PendingWork } from './pending-work.js';
-import { type Admission, PublishGate } from './publish-gate.js';
-import { StreamCounter } from './stream-counter.js';
 import {
   checkOnTruncated,
   checkOverflow,
@@ -42,8 +37,18 @@ import {
   type ReadyOptions,
   SUBSCRIBE_DEFAULTS,
   type SubscribeOptions,
-} from './subscribe-options.js';
-import { type EventFilter, type EventHandler, type HandlerSink, Subscriber } from './subscriber.js';
+} from '../subscription/subscribe-options.js';
+import {
+  type EventFilter,
+  type EventHandler,
+  type HandlerSink,
+  Subscriber,
+} from '../subscription/subscriber.js';
+import { BUS_HAS_STORE } from './bus-symbols.js';
+import { LiveFeed } from './live-feed.js';
+import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
+import { PendingWork } from './pending-work.js';
+import { StreamCounter } from './stream-counter.js';
 import type { EventMap, EventMatching, PatternOf, PublishInput } from './typed-events.js';
 
 export interface PublishResult {

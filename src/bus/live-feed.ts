@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../event.js';
+import { PublishWait } from '../publish/publish-wait.js';
 import type { EventStore } from '../store/event-store.js';
-import { PublishWait } from './publish-wait.js';
 
 export interface LiveFeedOptions {
   store: EventStore & Required<Pick<EventStore, 'tail'>>;

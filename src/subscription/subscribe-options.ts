@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { describe, EVENT_DEFAULTS } from '../event.js';
 import { hasControlCharacter } from '../pattern/limits.js';
-import type { OverflowPolicy } from '../subscription/buffered-subscription.js';
+import type { OverflowPolicy } from './buffered-subscription.js';
 
 /** Options shared by `on`, `once` and `subscribe`. */
 export interface SelectOptions<E> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Subscriber } from '../../src/bus/subscriber.js';
 import { parsePatterns } from '../../src/pattern/parse.js';
+import { Subscriber } from '../../src/subscription/subscriber.js';
 
 const subscriberOf = (handler: ((event: never) => unknown) | undefined) =>
   new Subscriber(parsePatterns('a'), undefined, undefined, handler as never, undefined, {

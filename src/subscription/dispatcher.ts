@@ -1,5 +1,5 @@
+import type { ErrorContext } from '../bus/options.js';
 import type { StoredEvent } from '../event.js';
-import type { ErrorContext } from './options.js';
 import type { Subscriber } from './subscriber.js';
 
 /**

@@ -2,7 +2,7 @@ import type { StoredEvent } from '../event.js';
 import type { ParsedPattern } from '../pattern/parse.js';
 import type { IndexedMember } from '../pattern/subscription-index.js';
 import type { TrieSlot } from '../pattern/trie.js';
-import type { HandlerQueue } from '../subscription/handler-queue.js';
+import type { HandlerQueue } from './handler-queue.js';
 
 export type EventFilter = (event: StoredEvent) => boolean;
 export type EventHandler = (event: StoredEvent) => unknown;

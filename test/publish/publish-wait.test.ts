@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PublishWait } from '../../src/bus/publish-wait.js';
+import { PublishWait } from '../../src/publish/publish-wait.js';
 
 /** A wait on `ids`, recording how often it asked to be forgotten (unregistered from the feed). */
 function waitOn(...ids: string[]) {
