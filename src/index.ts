@@ -1,12 +1,5 @@
-export { type BusStats, EventBus, type PublishResult } from './bus/event-bus.js';
+export { type BusCloseOptions, type BusStats, EventBus, type PublishResult } from './bus/event-bus.js';
 export type { ErrorContext, EventBusOptions } from './bus/options.js';
-export type {
-  OnceOptions,
-  OnOptions,
-  SelectOptions,
-  StartFrom,
-  SubscribeOptions,
-} from './bus/subscribe-options.js';
 export type { EventMap, EventMatching, PatternOf, PublishInput, TypesMatching } from './bus/typed-events.js';
 export {
   DEDUP_DEFAULTS,
@@ -72,3 +65,12 @@ export type {
   SubscriptionStats,
 } from './subscription/buffered-subscription.js';
 export { HistoryTruncated } from './subscription/history-truncated.js';
+export type {
+  OnceOptions,
+  OnOptions,
+  PublishOptions,
+  ReadyOptions,
+  SelectOptions,
+  StartFrom,
+  SubscribeOptions,
+} from './subscription/subscribe-options.js';

@@ -1,7 +1,7 @@
 import type { EventBus } from '../bus/event-bus.js';
-import type { OnOptions } from '../bus/subscribe-options.js';
 import type { EventMap, EventMatching, PatternOf } from '../bus/typed-events.js';
 import { TimeoutError } from '../errors.js';
+import type { OnOptions } from '../subscription/subscribe-options.js';
 
 /** Events recorded by `recordEvents`, with a way to wait for deliveries without sleeping. */
 export interface EventRecorder<E> {
