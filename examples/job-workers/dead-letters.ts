@@ -8,7 +8,8 @@ import { createClient } from 'redis';
 
 const prefix = process.env.BUSLINE_PREFIX ?? 'busline-jobs';
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
-const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
+const store = new RedisEventStore({ client, prefix });
+const bus = new EventBus({ store });
 const dead = bus.deadLetters('renderers');
 
 for (const letter of await dead.list()) {
@@ -18,4 +19,5 @@ for (const letter of await dead.list()) {
 }
 if (process.argv.includes('--redrive')) console.log(`redriven: ${await dead.redrive()}`);
 await bus.close();
+await store.close(); // the bus closes only a store it made
 await client.quit();

@@ -9,7 +9,8 @@ import { createClient } from 'redis';
 const count = Number(process.argv[2] ?? 10);
 const prefix = process.env.BUSLINE_PREFIX ?? 'busline-jobs';
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
-const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
+const store = new RedisEventStore({ client, prefix });
+const bus = new EventBus({ store });
 
 const jobs = Array.from({ length: count }, (_, i) => ({
   type: 'job.render',
@@ -19,4 +20,5 @@ const jobs = Array.from({ length: count }, (_, i) => ({
 const results = await bus.publishBatch(jobs);
 console.log(`enqueued ${results.filter((r) => r.status === 'delivered').length} jobs`);
 await bus.close();
+await store.close(); // the bus closes only a store it made
 await client.quit();

@@ -13,8 +13,9 @@ type Jobs = { 'job.render': { n: number; poison?: boolean } };
 const name = process.argv[2] ?? `worker-${process.pid}`;
 const prefix = process.env.BUSLINE_PREFIX ?? 'busline-jobs';
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
+const store = new RedisEventStore({ client, prefix });
 const bus = new EventBus<Jobs>({
-  store: new RedisEventStore({ client, prefix }),
+  store,
   // A failed attempt is reported here; the group retries it by itself.
   onError: (error, context) =>
     console.log(`[${name}] attempt failed for job ${JSON.stringify(context.event?.data)}: ${String(error)}`),
@@ -34,6 +35,7 @@ console.log(`[${name}] ready`);
 process.on('SIGINT', async () => {
   await worker.close({ timeoutMs: 5000 });
   await bus.close();
+  await store.close(); // the bus closes only a store it made
   await client.quit();
   console.log(`[${name}] closed after ${worker.stats().acked} jobs`);
 });

@@ -9,7 +9,8 @@ import { createClient } from 'redis';
 const count = Number(process.argv[2] ?? 10);
 const prefix = process.env.BUSLINE_PREFIX ?? 'busline-demo';
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
-const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
+const store = new RedisEventStore({ client, prefix });
+const bus = new EventBus({ store });
 await bus.ready();
 
 for (let n = 1; n <= count; n++) {
@@ -19,4 +20,5 @@ for (let n = 1; n <= count; n++) {
 }
 await bus.publish({ type: 'demo.done', data: null });
 await bus.close();
+await store.close(); // the bus closes only a store it made
 await client.quit();

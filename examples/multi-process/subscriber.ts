@@ -9,7 +9,8 @@ import { createClient } from 'redis';
 const pattern = process.argv[2] ?? '**';
 const prefix = process.env.BUSLINE_PREFIX ?? 'busline-demo';
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
-const bus = new EventBus({ store: new RedisEventStore({ client, prefix }) });
+const store = new RedisEventStore({ client, prefix });
+const bus = new EventBus({ store });
 
 bus.on(pattern, (event) => {
   console.log(`[${process.pid} ${pattern}] ${event.type} ${event.stream} ${JSON.stringify(event.data)}`);
@@ -20,6 +21,7 @@ console.log(`[${process.pid} ${pattern}] ready`);
 
 async function shutdown(): Promise<void> {
   await bus.close();
+  await store.close(); // the bus closes only a store it made
   await client.quit();
 }
 process.on('SIGINT', () => void shutdown());

@@ -63,8 +63,9 @@ describe('PostgresEventStore, beyond the conformance suite', () => {
     const seen: unknown[] = [];
     for (let i = 0; i < 4; i++) seen.push(((await sub.next()).value as StoredEvent).data);
     expect(seen).toEqual([1, 2, 3, 4]);
-    await bus.close(); // closes the store…
-    await expect(pool.query('SELECT 1')).resolves.toBeDefined(); // …and leaves the caller's pool open
+    await bus.close(); // leaves the store it was given open…
+    await store.close(); // …which leaves the caller's pool open
+    await expect(pool.query('SELECT 1')).resolves.toBeDefined();
 
     // Another process would do the same: a new store on the same table sees the history.
     const again = await PostgresEventStore.create({ pool, table: tables.at(-1)! });
@@ -140,9 +141,10 @@ describe('PostgresEventStore, beyond the conformance suite', () => {
     expect((await store.read({ stream: 'calm', after: kept!.cursor })).truncated).toBeFalsy();
     expect((await store.read({ after: kept!.cursor })).truncated).toBe(true);
     const bus = new EventBus({ store });
-    const sub = bus.subscribe('**', { stream: 'busy', from: { after: kept!.cursor } });
+    const sub = bus.subscribe('**', { stream: 'busy', from: { after: kept!.cursor }, onTruncated: 'signal' });
     expect((await sub.next()).value).toBeInstanceOf(HistoryTruncated);
     await bus.close();
+    await store.close();
   });
 
   it('rejects a cursor it did not issue, and refuses work once closed', async () => {

@@ -8,7 +8,8 @@
  * const store = await PostgresEventStore.create({ pool, maxEventsPerStream: 10_000 });
  * const bus = new EventBus({ store });
  * // …
- * await bus.close(); // closes the store, which leaves the pool alone
+ * await bus.close();
+ * await store.close(); // the bus does not close a store it was given; this leaves the pool alone
  * await pool.end();  // the pool is yours
  */
 import {

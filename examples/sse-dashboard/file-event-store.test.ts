@@ -17,11 +17,14 @@ describeEventStore('FileEventStore', () => new FileEventStore({ path: freshPath(
 describe('FileEventStore across restarts', () => {
   it('reopens with every event and the same cursors, and resumes after an old cursor', async () => {
     const path = freshPath();
-    const first = new EventBus({ store: new FileEventStore({ path }) });
+    const firstStore = new FileEventStore({ path });
+    const first = new EventBus({ store: firstStore });
     const results = [];
     for (let n = 1; n <= 5; n++) results.push(await first.publish({ type: 'task.done', data: { n } }));
     await first.close();
-    const bus = new EventBus({ store: new FileEventStore({ path }) });
+    await firstStore.close(); // releases the lock: the bus closes only a store it made
+    const store = new FileEventStore({ path });
+    const bus = new EventBus({ store });
     const again = await bus.publish({ id: results[0]!.id, type: 'task.done', data: { n: 1 } });
     expect(again.status).toBe('duplicate');
     const sixth = await bus.publish({ type: 'task.done', data: { n: 6 } });
@@ -30,11 +33,12 @@ describe('FileEventStore across restarts', () => {
     const replay = bus.subscribe('task.*', { from: { after: results[2]!.cursor! } });
     const seen: unknown[] = [];
     for await (const event of replay) {
-      seen.push('cursor' in event ? (event.data as { n: number }).n : event);
+      seen.push((event.data as { n: number }).n);
       if (seen.length === 3) break;
     }
     expect(seen).toEqual([4, 5, 6]);
     await bus.close();
+    await store.close();
   });
 
   it('drops a torn last line (a process killed mid-write) and keeps appending on a line of its own', async () => {

@@ -12,7 +12,8 @@ if (storePath === undefined || pairs.length === 0 || pairs.length % 2 !== 0) {
   process.exit(2);
 }
 
-const bus = new EventBus({ store: new FileEventStore({ path: storePath }) });
+const store = new FileEventStore({ path: storePath });
+const bus = new EventBus({ store });
 try {
   const events = [];
   for (let i = 0; i < pairs.length; i += 2) events.push({ type: pairs[i]!, data: JSON.parse(pairs[i + 1]!) });
@@ -20,4 +21,5 @@ try {
   console.log(JSON.stringify(results));
 } finally {
   await bus.close();
+  await store.close(); // the bus closes only a store it made
 }

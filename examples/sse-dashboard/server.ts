@@ -16,7 +16,8 @@ const host = process.env.HOST ?? '127.0.0.1';
 const storePath = process.env.STORE_FILE ?? join(tmpdir(), 'busline-sse-dashboard.jsonl');
 const MAX_BODY_BYTES = 1024 * 1024;
 
-const bus = new EventBus({ store: new FileEventStore({ path: storePath }) });
+const store = new FileEventStore({ path: storePath });
+const bus = new EventBus({ store });
 const page = readFileSync(join(import.meta.dirname, 'index.html'));
 
 const events = createSSEHandler(bus, {
@@ -96,6 +97,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     server.close();
     server.closeAllConnections();
     setTimeout(() => process.exit(1), 2000).unref(); // never hang on the way out
-    void bus.close().then(() => process.exit(0));
+    // The bus closes only a store it made: this one is ours to close.
+    void bus
+      .close()
+      .then(() => store.close())
+      .then(() => process.exit(0));
   });
 }

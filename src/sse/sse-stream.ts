@@ -22,8 +22,9 @@ export interface SSEStreamOptions {
   /** Aborting it ends the stream and releases the subscription. */
   signal?: AbortSignal;
   /**
-   * Events held for a client that reads slower than events arrive. When it is full the stream
-   * ends (overflow `'error'`) and the browser reconnects with Last-Event-ID. @default 1024
+   * Events held for a client that reads slower than events arrive. With a store, a client that
+   * falls further behind catches up from the store (nothing lost, memory bounded); without
+   * one, the stream ends (overflow `'error'`) and the browser reconnects. @default 1024
    */
   bufferSize?: number;
   /** `event:` line with the bus type (true) or none, so all events reach `onmessage` (false). @default true */
