@@ -1,0 +1,97 @@
+import { EventBus, type StoredEvent } from './lib.js';
+import type { BusRecord } from './model.js';
+import type { Prng } from './prng.js';
+import { publisher } from './publishers.js';
+import { subscriber } from './subscribers.js';
+import { checkTyped, code, describe, PATTERNS, type World } from './world.js';
+
+/**
+ * The actors of a run: buses over the one simulated store (like processes on one Redis), each
+ * with its publishers, subscribers and `once` waiters, starting at moments the seed picks.
+ */
+
+/** Creates bus `index` at `at` and starts its actors. */
+export function startBus(world: World, index: number, at: number): void {
+  const { sched, model, config } = world;
+  const rng = world.rng.fork();
+  let resolveReady!: () => void;
+  const readyPromise = new Promise<void>((resolve) => {
+    resolveReady = resolve;
+  });
+  world.readyWaiters.set(index, { promise: readyPromise, resolve: resolveReady });
+  sched.schedule(at, `bus${index} starts`, () => {
+    const record: BusRecord = {
+      index,
+      bus: undefined as unknown as EventBus,
+      createdOrdinal: sched.tick(),
+      readyOrdinal: undefined,
+      errors: [],
+      handlerSubs: [],
+      closeCalled: false,
+    };
+    record.bus = new EventBus({
+      store: world.store,
+      clock: () => sched.now,
+      feedTimeoutMs: config.feedTimeoutMs,
+      onError: (error, context) => {
+        record.errors.push({
+          ordinal: sched.tick(),
+          code: code(error),
+          source: context.source,
+          message: (error as Error)?.message ?? String(error),
+        });
+        sched.log(`bus${index} onError(${context.source}) ${describe(error)}`);
+      },
+    });
+    model.buses[index] = record;
+    void readyLoop(world, record, resolveReady);
+    const publishers = rng.int(...config.publishersPerBus);
+    for (let p = 0; p < publishers; p++) void publisher(world, record, p, rng.fork());
+    const subscribers = rng.int(...config.subscribersPerBus);
+    for (let s = 0; s < subscribers; s++) void subscriber(world, record, s, rng.fork());
+    if (config.actors.once && rng.chance(0.3)) void onceWaiter(world, record, rng.fork());
+  });
+}
+
+/** `await bus.ready()`, retried after a rejection (the contract: STORE_UNAVAILABLE after feedTimeoutMs). */
+async function readyLoop(world: World, record: BusRecord, resolved: () => void): Promise<void> {
+  const { sched, model, config } = world;
+  const name = `bus${record.index}`;
+  while (!record.closeCalled) {
+    sched.log(`${name}.ready() called`);
+    try {
+      await model.track(`${name}.ready()`, record.bus.ready(), {
+        boundMs: config.feedTimeoutMs + 50,
+        invariant: 'ready-bounded',
+      });
+      record.readyOrdinal = sched.tick();
+      sched.log(`${name}.ready() resolved: connected`);
+      resolved();
+      return;
+    } catch (error) {
+      sched.log(`${name}.ready() rejected ${describe(error)}`);
+      checkTyped(world, `${name}.ready()`, error);
+      await sched.sleep(100, `${name} retries ready()`);
+    }
+  }
+}
+
+async function onceWaiter(world: World, record: BusRecord, rng: Prng): Promise<void> {
+  const { sched, model } = world;
+  await sched.sleep(rng.int(0, 2000), `bus${record.index}.once wakes`);
+  if (world.calm) return;
+  const pattern = rng.pick(PATTERNS);
+  const timeoutMs = rng.int(50, 600);
+  const name = `bus${record.index}.once('${pattern}', ${timeoutMs} ms)`;
+  sched.log(`${name} called`);
+  try {
+    const event = await model.track(name, record.bus.once(pattern, { timeoutMs }), {
+      boundMs: timeoutMs + 20,
+      invariant: 'once-bounded',
+    });
+    sched.log(`${name} got ${(event as StoredEvent).id}`);
+  } catch (error) {
+    sched.log(`${name} rejected ${describe(error)}`);
+    checkTyped(world, name, error);
+  }
+}

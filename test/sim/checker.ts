@@ -1,0 +1,277 @@
+import type { Invariant } from './flags.js';
+import type { SubRecord } from './model.js';
+import { matchesAny } from './patterns.js';
+import type { StoredRecord } from './sim-store.js';
+import type { World } from './world.js';
+
+/**
+ * Bounds that must hold at every moment: called after every scheduler step. Each subscription
+ * and bus is reported once, at the first step it breaks the bound.
+ */
+export function checkBounds(world: World, reported: Set<string>): void {
+  const { model, config } = world;
+  if (config.invariants.has('buffer-bounded')) {
+    for (const sub of model.subs) {
+      if (sub.subscription === undefined || reported.has(sub.key)) continue;
+      const stats = sub.subscription.stats();
+      if (stats.buffered > sub.bufferSize) {
+        reported.add(sub.key);
+        model.violate(
+          'buffer-bounded',
+          `${sub.key} holds ${stats.buffered} events with bufferSize ${sub.bufferSize}`,
+        );
+      }
+    }
+  }
+  if (config.invariants.has('handler-queue-bounded')) {
+    for (const bus of model.buses) {
+      if (bus === undefined || bus.handlerSubs.length === 0 || reported.has(`bus${bus.index}`)) continue;
+      // Calls running (at most `concurrency` per subscription, even after unsubscribing), one
+      // catch-up read per subscription (counted too, see BusStats), and calls queued (at most
+      // `maxPending` per live subscription).
+      let bound = 0;
+      for (const sub of bus.handlerSubs)
+        bound += sub.concurrency + 1 + (sub.endedOrdinal === undefined ? sub.maxPending : 0);
+      const pending = bus.bus.stats().pendingHandlers;
+      if (pending > bound) {
+        reported.add(`bus${bus.index}`);
+        model.violate(
+          'handler-queue-bounded',
+          `bus${bus.index} has ${pending} pending handler calls; its subscriptions allow ${bound}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The end-of-run checks, against the store's log. `checkpointOrdinal` is when the run had
+ * settled: subscriptions still open and healthy then owe every event of their universe.
+ */
+export function checkRun(world: World, openAtCheckpoint: ReadonlySet<SubRecord>, endedAt: number): void {
+  const { model, store } = world;
+  const on = (i: Invariant) => world.config.invariants.has(i);
+  const byCursor = new Map<string, StoredRecord>();
+  const byId = new Map<string, StoredRecord[]>();
+  for (const record of store.log) {
+    byCursor.set(record.cursor, record);
+    const list = byId.get(record.event.id);
+    if (list) list.push(record);
+    else byId.set(record.event.id, [record]);
+  }
+
+  // ---- publish results ----
+  /** Cursor → the publishes (bus, call ordinal) that resolved 'delivered' for it. */
+  const ownPublishes = new Map<string, { bus: number; calledOrdinal: number }[]>();
+  for (const p of model.publishes) {
+    if (p.results === undefined) continue;
+    if (p.results.length !== p.ids.length && on('publish-ack-stored'))
+      model.violate('publish-ack-stored', `${p.key}: ${p.results.length} results for ${p.ids.length} events`);
+    for (const r of p.results) {
+      const stored = r.cursor === undefined ? undefined : byCursor.get(r.cursor);
+      if (r.status === 'delivered') {
+        if (stored === undefined || stored.event.id !== r.id) {
+          if (on('publish-ack-stored'))
+            model.violate(
+              'publish-ack-stored',
+              `${p.key}: ${r.id} resolved delivered@${r.cursor}, the store has ${stored?.event.id ?? 'nothing'} there`,
+            );
+        } else {
+          const list = ownPublishes.get(r.cursor!) ?? [];
+          list.push({ bus: p.bus, calledOrdinal: p.calledOrdinal });
+          ownPublishes.set(r.cursor!, list);
+        }
+      } else if (r.status === 'duplicate') {
+        const before = (byId.get(r.id) ?? []).filter((s) => s.appliedOrdinal < p.settledOrdinal!);
+        if (before.length === 0) {
+          if (on('id-seen-only-once-stored'))
+            model.violate(
+              'id-seen-only-once-stored',
+              `${p.key}: ${r.id} came back 'duplicate' but no event with that id was stored`,
+            );
+        } else if (r.cursor === undefined) {
+          if (on('duplicate-carries-cursor'))
+            model.violate(
+              'duplicate-carries-cursor',
+              `${p.key}: ${r.id} came back 'duplicate' without the original's cursor (${before[0]!.cursor})`,
+            );
+        } else if (stored === undefined || stored.event.id !== r.id) {
+          if (on('publish-ack-stored'))
+            model.violate(
+              'publish-ack-stored',
+              `${p.key}: duplicate ${r.id} names ${r.cursor}, the original is at ${before[0]!.cursor}`,
+            );
+        }
+      } else if (on('publish-ack-stored')) {
+        model.violate(
+          'publish-ack-stored',
+          `${p.key}: unexpected status ${r.status} (no limiter configured)`,
+        );
+      }
+    }
+  }
+
+  // ---- deliveries per subscription ----
+  for (const sub of model.subs)
+    checkSubscription(world, sub, openAtCheckpoint.has(sub), byCursor, ownPublishes);
+
+  // ---- waits ----
+  for (const wait of model.waits) {
+    if (wait.settledAt === undefined) {
+      if (on(wait.hangInvariant))
+        model.violate(
+          wait.hangInvariant,
+          `${wait.label} (called t=${wait.startedAt}) never settled: the run ended at t=${endedAt}, past the horizon, every actor stopped and every bus closed, with it still pending`,
+        );
+      if (wait.boundMs !== undefined && wait.invariant !== wait.hangInvariant && on(wait.invariant))
+        model.violate(
+          wait.invariant,
+          `${wait.label} (called t=${wait.startedAt}) still pending past its ${wait.boundMs} ms bound`,
+        );
+    } else if (
+      wait.boundMs !== undefined &&
+      wait.settledAt - wait.startedAt > wait.boundMs &&
+      on(wait.invariant)
+    ) {
+      model.violate(
+        wait.invariant,
+        `${wait.label} took ${wait.settledAt - wait.startedAt} ms (called t=${wait.startedAt}), bound ${wait.boundMs} ms`,
+      );
+    }
+  }
+  if (model.unhandled.length > 0 && on('no-unhandled-rejection'))
+    model.violate(
+      'no-unhandled-rejection',
+      `${model.unhandled.length} unhandled rejection(s), first: ${String(model.unhandled[0])}`,
+    );
+}
+
+function checkSubscription(
+  world: World,
+  sub: SubRecord,
+  openAtCheckpoint: boolean,
+  byCursor: Map<string, StoredRecord>,
+  ownPublishes: Map<string, { bus: number; calledOrdinal: number }[]>,
+): void {
+  const { model, store } = world;
+  const on = (i: Invariant) => world.config.invariants.has(i);
+  const report = (i: Invariant, detail: string) => on(i) && model.violate(i, `${sub.key}: ${detail}`);
+  const seen = new Set<string>();
+  const lastByStream = new Map<string, string>();
+  const resumeAfter = typeof sub.start === 'object' ? sub.start.after : undefined;
+  for (const d of sub.delivered) {
+    const stored = byCursor.get(d.cursor);
+    if (
+      stored === undefined ||
+      stored.event.id !== d.id ||
+      stored.event.type !== d.type ||
+      stored.event.stream !== d.stream
+    )
+      report('no-phantom-delivery', `got ${d.id}@${d.cursor} which the store does not hold`);
+    else if (!selects(sub, stored))
+      report(
+        'no-phantom-delivery',
+        `got ${d.id} ${d.type}/${d.stream}, which does not match ${sub.patterns}${sub.stream ? ` in ${sub.stream}` : ''}${sub.filter ? ' with its filter' : ''}`,
+      );
+    if (seen.has(d.cursor)) report('no-duplicate-delivery', `got ${d.id}@${d.cursor} twice`);
+    if (resumeAfter !== undefined && d.cursor <= resumeAfter)
+      report('no-duplicate-delivery', `resumed after ${resumeAfter} yet got ${d.id}@${d.cursor}`);
+    seen.add(d.cursor);
+    const last = lastByStream.get(d.stream);
+    if (last !== undefined && d.cursor < last)
+      report('stream-order', `got ${d.id}@${d.cursor} after ${last} in stream ${d.stream}`);
+    if (last === undefined || d.cursor > last) lastByStream.set(d.stream, d.cursor);
+  }
+
+  const matching = store.log.filter((r) => selects(sub, r));
+  const bus = model.buses[sub.bus]!;
+  let universe: StoredRecord[];
+  if (sub.start === 'now') {
+    // Live: stored after the subscription was connected (registered, and the bus ready), or
+    // published by its own bus after it registered (that reaches it before or after ready()).
+    const connected = Math.max(sub.registeredOrdinal, bus.readyOrdinal ?? Number.POSITIVE_INFINITY);
+    universe = matching.filter(
+      (r) =>
+        r.appliedOrdinal > connected ||
+        (ownPublishes.get(r.cursor) ?? []).some(
+          (p) => p.bus === sub.bus && p.calledOrdinal > sub.registeredOrdinal,
+        ),
+    );
+  } else if (sub.start === 'start') universe = matching.filter((r) => r.seq > sub.trimmedAtStart);
+  else universe = matching.filter((r) => r.cursor > resumeAfter!);
+
+  // A subscription that ended, or whose user stopped consuming, owes only what lies before
+  // the last event it got in each stream (no holes); an open, healthy one owes everything.
+  const complete = openAtCheckpoint && sub.healthy;
+  const required = complete
+    ? universe
+    : universe.filter((r) => {
+        const last = lastByStream.get(r.event.stream);
+        return last !== undefined && r.cursor < last;
+      });
+  const signalled =
+    sub.kind === 'iterator'
+      ? sub.truncations.length > 0
+      : bus.errors.some((e) => e.code === 'HISTORY_TRUNCATED' && e.ordinal > sub.registeredOrdinal);
+  const first = sub.delivered[0]?.cursor;
+  const gap = sub.start === 'now' ? 'live-no-gap' : 'resume-no-gap';
+  let gaps = 0;
+  let silent = 0;
+  let example = '';
+  for (const r of required) {
+    if (seen.has(r.cursor)) continue;
+    if (r.trimmedOrdinal !== undefined) {
+      if (signalled) continue;
+      // From 'start': what retention removed before the replay reached it was never "retained".
+      if (sub.start === 'start' && (first === undefined || r.cursor < first)) continue;
+      silent++;
+      if (silent === 1) example = `${r.event.id}@${r.cursor}`;
+    } else {
+      gaps++;
+      if (gaps === 1) example = `${r.event.id}@${r.cursor} ${r.event.type}/${r.event.stream}`;
+    }
+  }
+  const state = `${complete ? 'open and consuming' : `${sub.endReason ?? (sub.healthy ? 'open' : 'stuck')}`}`;
+  if (gaps > 0)
+    report(
+      gap,
+      `missed ${gaps} of ${required.length} owed events (first ${example}); got ${sub.delivered.length}; ${state}`,
+    );
+  if (silent > 0)
+    report(
+      'no-silent-truncation',
+      `${silent} owed event(s) were trimmed before delivery and no HISTORY_TRUNCATED was reported (first ${example})`,
+    );
+
+  if (sub.kind === 'iterator' && sub.truncations.length > 0) {
+    // Truncation is about positions, not patterns (a store cannot tell whether what it removed
+    // would have matched): it is justified when retention removed, while the subscription
+    // existed and before it was told, an event after the last position it had reached.
+    const told = sub.truncations[0]!.ordinal;
+    const before = sub.delivered.filter((d) => d.ordinal < told).at(-1)?.cursor ?? resumeAfter;
+    const justified = store.log.some(
+      (r) =>
+        r.trimmedOrdinal !== undefined &&
+        r.trimmedOrdinal < told &&
+        (before === undefined
+          ? r.trimmedOrdinal > sub.registeredOrdinal || sub.start === 'start'
+          : r.cursor > before) &&
+        !seen.has(r.cursor),
+    );
+    if (!justified)
+      report(
+        'no-spurious-truncation',
+        `was told HISTORY_TRUNCATED (${sub.truncations[0]!.how}) but retention removed nothing after its position ${before ?? '(none yet)'}`,
+      );
+  }
+}
+
+/** The subscription's selection, from the model's side: patterns, stream and filter. */
+function selects(sub: SubRecord, record: StoredRecord): boolean {
+  const { event } = record;
+  return (
+    matchesAny(sub.patterns, event.type) &&
+    (sub.stream === undefined || event.stream === sub.stream) &&
+    (sub.filter === undefined || sub.filter(event))
+  );
+}
