@@ -35,9 +35,9 @@ export interface RateLimiterStats {
   evictedActive: number;
   /** The busiest keys (most tokens taken or refused), busiest first. */
   busiest: { key: string; allowed: number; limited: number; tokens: number }[];
-  /** `take` calls waiting now (in-process limiter). */
+  /** `take` calls waiting now. */
   waiting?: number;
-  /** `take` calls refused at once because `maxWaiting` takes were already waiting (in-process limiter). */
+  /** `take` calls refused at once because `maxWaiting` takes were already waiting. */
   waitsRefused?: number;
 }
 

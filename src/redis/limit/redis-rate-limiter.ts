@@ -1,16 +1,18 @@
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError, RateLimitedError } from '../../errors.js';
 import {
   checkBucketOptions,
   type OnLimit,
   RATE_LIMIT_DEFAULTS,
+  type RateLimiterLike,
   type RateLimiterStats,
 } from '../../limit/rate-limiter.js';
 import { positiveInteger } from '../../option-checks.js';
 import { isNodeRedisClient, type NodeRedisClientLike, nodeRedisClient } from '../client/node-redis-client.js';
 import { RedisCalls } from '../client/redis-calls.js';
-import type { RedisConnection } from '../client/redis-connection.js';
+import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
 import { encodeStreamName, prefixProblem } from '../store/redis-keys.js';
-import { TOKEN_BUCKET } from './token-bucket-script.js';
+import { TakeQueue, type Waiter } from './take-queue.js';
+import { TOKEN_BUCKET, TOKEN_BUCKET_GIVE_BACK } from './token-bucket-script.js';
 
 export interface RedisRateLimiterOptions {
   /** A connected node-redis client, or a RedisConnection (`ioredisClient(redis)` for ioredis). */
@@ -24,6 +26,11 @@ export interface RedisRateLimiterOptions {
   burst?: number;
   /** @default 'drop' */
   onLimit?: OnLimit;
+  /**
+   * `take` calls of this process that may wait at once, over all keys (as `RateLimiter`'s).
+   * One more rejects at once with `RateLimitedError`. @default 1000
+   */
+  maxWaiting?: number;
   /** How long a Redis call may take before it fails with StoreUnavailableError. @default 2000 */
   commandTimeoutMs?: number;
 }
@@ -31,12 +38,14 @@ export interface RedisRateLimiterOptions {
 const TOP_KEYS = 10;
 
 /**
- * A token bucket per key kept in Redis and updated by one Lua script per take, so every
+ * A token bucket per key kept in Redis and updated by one Lua script per call, so every
  * process using the same Redis and prefix shares one budget per key. Same shape as
  * `RateLimiter`, but `tryTake` is asynchronous (a round trip); pass it as the bus's
- * `rateLimit`. Stats are this process's view (what it was allowed and refused).
+ * `rateLimit`. `take` waiters of one key are served in arrival order within this process
+ * (see `TakeQueue`); processes compete for the bucket through Redis. Stats are this
+ * process's view (what it was allowed and refused).
  */
-export class RedisRateLimiter {
+export class RedisRateLimiter implements RateLimiterLike {
   readonly rate: number;
   readonly intervalMs: number;
   readonly burst: number;
@@ -45,9 +54,16 @@ export class RedisRateLimiter {
   readonly #calls: RedisCalls;
   readonly #base: string;
   readonly #tokensPerMs: number;
+  readonly #maxWaiting: number;
   readonly #counts = new Map<string, { allowed: number; limited: number }>();
+  readonly #queues = new Map<string, TakeQueue>();
   #allowed = 0;
   #limited = 0;
+  /** `take` calls in state `waiting` over all keys; with `#queued`, held under `#maxWaiting`. */
+  #waiting = 0;
+  /** `take` calls in state `queued` (behind a first call under way). */
+  #queued = 0;
+  #waitsRefused = 0;
 
   constructor(options: RedisRateLimiterOptions) {
     const prefix = options.prefix ?? 'busline';
@@ -59,25 +75,66 @@ export class RedisRateLimiter {
       burst: this.burst,
       onLimit: this.onLimit,
     } = checkBucketOptions(options));
+    this.#maxWaiting = positiveInteger('maxWaiting', options.maxWaiting, RATE_LIMIT_DEFAULTS.maxWaiting);
     this.#connection = isNodeRedisClient(options.client) ? nodeRedisClient(options.client) : options.client;
     this.#calls = new RedisCalls(positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 2000));
     this.#base = `{${prefix}}:rl:`;
     this.#tokensPerMs = this.rate / this.intervalMs;
   }
 
-  /** Takes `n` tokens from `key`'s shared bucket if it has them now. Rejects with StoreUnavailableError if Redis does not answer. */
+  /**
+   * Takes `n` tokens from `key`'s shared bucket if it has them now. False at once, without a
+   * round trip, while takes of this process are in line for `key` (nobody jumps their queue).
+   * Rejects with StoreUnavailableError if Redis does not answer.
+   */
   async tryTake(key: string, n = 1): Promise<boolean> {
-    return (await this.#step(key, n)).allowed;
+    this.#checkCount(n);
+    if ((this.#queues.get(key)?.waiters.length ?? 0) === 0) {
+      const { served } = await this.#takeInOrder(key, [n]);
+      if (served === 1) {
+        this.#count(key, 'allowed', n);
+        return true;
+      }
+    }
+    this.#count(key, 'limited', n);
+    return false;
   }
 
-  /** Waits (re-trying when the script says tokens will be there) until `n` tokens are taken; abortable. */
-  async take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      if (signal?.aborted) throw signal.reason;
-      const { allowed, waitMs } = await this.#step(key, n);
-      if (allowed) return;
-      await sleep(Math.max(1, waitMs), signal);
+  /**
+   * Waits until `n` tokens are taken from `key`'s shared bucket; first come first served
+   * among this process's takes of `key`. Rejects with the abort reason as soon as `signal`
+   * aborts (the take leaves the queue then; tokens a call in flight took for it go to the
+   * next waiter or back to the bucket), with `RateLimitedError` at once when it would wait
+   * and `maxWaiting` takes already do, and with StoreUnavailableError if Redis fails.
+   */
+  take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
+    try {
+      this.#checkCount(n);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const queue = this.#queue(key);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => queue.settle(waiter, false, signal!.reason);
+      const waiter: Waiter = {
+        n,
+        state: 'first',
+        done: false,
+        finish: (served, error) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (served) resolve();
+          else reject(error);
+        },
+      };
+      const refusal = queue.add(waiter);
+      if (refusal !== undefined) {
+        waiter.done = true;
+        reject(refusal);
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   stats(): RateLimiterStats {
@@ -91,25 +148,84 @@ export class RedisRateLimiter {
       limited: this.#limited,
       evictedActive: 0,
       busiest,
+      waiting: this.#waiting,
+      waitsRefused: this.#waitsRefused,
     };
   }
 
-  async #step(key: string, n: number): Promise<{ allowed: boolean; waitMs: number }> {
-    if (!(n > 0) || n > this.burst) {
-      throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${String(n)}`);
+  #queue(key: string): TakeQueue {
+    let queue = this.#queues.get(key);
+    if (queue !== undefined) return queue;
+    const created = new TakeQueue({
+      burst: this.burst,
+      tokensPerMs: this.#tokensPerMs,
+      takeInOrder: (counts) => this.#takeInOrder(key, counts),
+      giveBack: (n) => this.#giveBack(key, n),
+      granted: (waiter) => this.#count(key, 'allowed', waiter.n),
+      admit: (waiter, state) => this.#admit(key, waiter, state),
+      settled: (waiter) => {
+        if (waiter.state === 'waiting') this.#waiting--;
+        else if (waiter.state === 'queued') this.#queued--;
+      },
+      drained: () => {
+        if (created.waiters.length === 0) this.#queues.delete(key);
+      },
+    });
+    queue = created;
+    this.#queues.set(key, queue);
+    return queue;
+  }
+
+  /**
+   * Counts `waiter` as queued or waiting, within `maxWaiting` (a queued take was admitted
+   * under it already). As in the in-memory limiter, `limited` counts `tryTake` refusals only
+   * (the bus calls `tryTake` before it waits with `take`, so an event is counted once);
+   * waits show in `waiting` and refused waits in `waitsRefused`.
+   */
+  #admit(key: string, waiter: Waiter, state: 'queued' | 'waiting'): Error | undefined {
+    if (waiter.state === 'queued') this.#queued--;
+    else if (this.#waiting + this.#queued >= this.#maxWaiting) {
+      this.#waitsRefused++;
+      return new RateLimitedError(
+        `Rate limit of ${this.rate} per ${this.intervalMs} ms reached for key "${key}", and ${this.#maxWaiting} takes already wait on this limiter (maxWaiting: ${this.#maxWaiting})`,
+      );
     }
+    waiter.state = state;
+    if (state === 'queued') this.#queued++;
+    else this.#waiting++;
+    return undefined;
+  }
+
+  // No abort signal on the calls: an aborted take leaves its queue at once, but the reply of a
+  // call in flight for it is still read, so tokens it took are handed on rather than lost.
+  async #takeInOrder(key: string, counts: number[]): Promise<{ served: number; left: number }> {
     const reply = await this.#calls.script(
       this.#connection,
       TOKEN_BUCKET,
       [this.#base + encodeStreamName(key)],
-      [String(this.#tokensPerMs), String(this.burst), String(n)],
+      [String(this.#tokensPerMs), String(this.burst), ...counts.map(String)],
     );
-    const [allowed, waitMs] = reply as [number, number];
-    this.#count(key, allowed === 1, n);
-    return { allowed: allowed === 1, waitMs: Number(waitMs) };
+    const [served, , left] = reply as [number, number, RedisReply];
+    return { served: Number(served), left: tokensLeft(left) };
   }
 
-  #count(key: string, allowed: boolean, n: number): void {
+  async #giveBack(key: string, n: number): Promise<number> {
+    const reply = await this.#calls.script(
+      this.#connection,
+      TOKEN_BUCKET_GIVE_BACK,
+      [this.#base + encodeStreamName(key)],
+      [String(this.#tokensPerMs), String(this.burst), String(n)],
+    );
+    return tokensLeft(reply);
+  }
+
+  #checkCount(n: number): void {
+    if (typeof n !== 'number' || !(n > 0) || n > this.burst) {
+      throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${String(n)}`);
+    }
+  }
+
+  #count(key: string, outcome: 'allowed' | 'limited', n: number): void {
     let counts = this.#counts.get(key);
     if (counts === undefined) {
       // This process's view only, and bounded like the in-memory limiter's keys.
@@ -117,26 +233,14 @@ export class RedisRateLimiter {
       counts = { allowed: 0, limited: 0 };
       this.#counts.set(key, counts);
     }
-    if (allowed) {
-      counts.allowed += n;
-      this.#allowed += n;
-    } else {
-      counts.limited += n;
-      this.#limited += n;
-    }
+    counts[outcome] += n;
+    if (outcome === 'allowed') this.#allowed += n;
+    else this.#limited += n;
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** The script's token count (a string); 0 if unreadable, so the loop sleeps rather than spins. */
+function tokensLeft(reply: RedisReply | undefined): number {
+  const tokens = Number(reply);
+  return Number.isFinite(tokens) ? tokens : 0;
 }
