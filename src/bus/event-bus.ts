@@ -89,7 +89,7 @@ export interface BusStats {
 export interface BusCloseOptions {
   /**
    * Longest wait for handler calls still running or queued; past it they are abandoned and
-   * `close()` finishes. @default no limit
+   * `close()` finishes (a handler that never settles cannot hold a shutdown). @default 10000
    */
   timeoutMs?: number;
 }
@@ -101,6 +101,8 @@ const DEDUP_RECENT_IDS = 10_000;
 const REPLAY_PAGE_SIZE = 500;
 /** Wait before a handler's catch-up reads the store again after a failed read. */
 const CATCH_UP_RETRY_MS = 250;
+/** How long `close()` waits for handler calls by default. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
  * The event bus: typed publish, wildcard subscriptions (`task.*`, `**`), handler isolation
@@ -120,8 +122,6 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #pending = new PendingWork();
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
-  /** Open iterators, to end them if a shared store's live feed loses history. */
-  readonly #iterators = new Set<BufferedSubscription<StoredEvent | HistoryTruncated>>();
   #published = 0;
   #duplicates = 0;
   #rateLimited = 0;
@@ -147,10 +147,7 @@ export class EventBus<Events extends EventMap = EventMap> {
             store: store as EventStore & Required<Pick<EventStore, 'tail'>>,
             dispatch: (event) => this.#deliverLocally(event),
             report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
-            lostHistory: (error) => {
-              // Iterators end with the error so their readers re-subscribe from a cursor they trust.
-              for (const subscription of [...this.#iterators]) subscription.fail(error as Error);
-            },
+            lostHistory: () => this.#resyncAfterLoss(),
           });
     this.#gate = new PublishGate({
       dedup,
@@ -182,7 +179,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     const ready = stamped instanceof Promise ? await stamped : stamped;
     // The input had no id: the bus made a fresh one (see the gate and the append below).
     const generated = (event as EventInput).id === undefined;
-    let release: (() => void) | undefined;
+    let waited = false;
     if (!this.#gate.isOpen) {
       // Stamped synchronously: the clock was read just now, the gate's components need not read it again.
       const admission = this.#gate.admit(
@@ -194,17 +191,19 @@ export class EventBus<Events extends EventMap = EventMap> {
       );
       let verdict: Admission;
       if (admission instanceof Promise) {
-        // Waiting: a concurrent publish of this id must wait for this one's outcome.
-        release = generated ? undefined : this.#gate.hold(ready);
+        // The gate holds this id meanwhile: a concurrent publish of it waits for this one's outcome.
+        waited = true;
         try {
           verdict = await admission;
         } catch (error) {
-          release?.();
+          this.#gate.release(ready);
           throw error;
         }
       } else verdict = admission;
-      if (verdict !== 'admit') {
-        release?.();
+      // With a store a duplicate still goes to the store: its append is idempotent and names the
+      // original's cursor (and should the store no longer hold it, it is stored and delivered).
+      if (verdict === 'rate_limited' || (verdict === 'duplicate' && this.#store === null)) {
+        if (waited) this.#gate.release(ready);
         return this.#refused(ready, verdict);
       }
     }
@@ -216,7 +215,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       const [appended] = appending instanceof Promise ? await appending : appending;
       return await this.#dispatch(ready, appended, signal);
     } finally {
-      release?.();
+      if (waited) this.#gate.release(ready);
     }
   }
 
@@ -239,7 +238,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);
-    const releases: (() => void)[] = [];
+    const held: StoredEvent[] = [];
     try {
       const verdicts = this.#gate.isOpen
         ? undefined
@@ -248,11 +247,11 @@ export class EventBus<Events extends EventMap = EventMap> {
             ready,
             ready === stamped ? now : undefined,
             signal,
-            releases,
+            held,
           );
       return await this.#publishAdmitted(events as readonly EventInput[], ready, verdicts, signal);
     } finally {
-      for (const release of releases) release();
+      for (const event of held) this.#gate.release(event);
     }
   }
 
@@ -265,7 +264,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     const admitted: StoredEvent[] = [];
     const generated: boolean[] = [];
     for (let i = 0; i < ready.length; i++) {
-      if (verdicts !== undefined && verdicts[i] !== 'admit') continue;
+      if (verdicts !== undefined && !this.#goesOn(verdicts[i]!)) continue;
       admitted.push(ready[i]!);
       generated.push(ready[i]!.id !== inputs[i]!.id);
     }
@@ -274,7 +273,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       const shared = await this.#publishShared(admitted, signal);
       return ready.map((event, i) => {
         const verdict = verdicts?.[i] ?? 'admit';
-        return verdict === 'admit' ? shared[next++]! : this.#refused(event, verdict);
+        return this.#goesOn(verdict) ? shared[next++]! : this.#refused(event, verdict as 'rate_limited');
       });
     }
     const appending =
@@ -282,9 +281,9 @@ export class EventBus<Events extends EventMap = EventMap> {
     const appended = appending instanceof Promise ? await appending : appending;
     const results = ready.map((event, i) => {
       const verdict = verdicts?.[i] ?? 'admit';
-      return verdict === 'admit'
+      return this.#goesOn(verdict)
         ? this.#dispatch(event, appended?.[next++], signal)
-        : this.#refused(event, verdict);
+        : this.#refused(event, verdict as Exclude<Admission, 'admit'>);
     });
     return results.some((r) => r instanceof Promise) ? Promise.all(results) : (results as PublishResult[]);
   }
@@ -402,7 +401,6 @@ export class EventBus<Events extends EventMap = EventMap> {
     const release = (): void => {
       this.#unsubscribe(subscriber);
       this.#closers.delete(close);
-      this.#iterators.delete(subscription);
       signal?.removeEventListener('abort', abort);
     };
     const subscription = new BufferedSubscription<StoredEvent | HistoryTruncated>(
@@ -461,11 +459,46 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     signal?.addEventListener('abort', abort, { once: true });
     this.#closers.add(close);
-    this.#iterators.add(subscription);
     // Registered before the replay's first read: see CatchUp.
     this.#index.add(subscriber);
-    handover?.start();
+    if (handover !== undefined) this.#startReplay(handover, subscription);
     return subscription;
+  }
+
+  /**
+   * The shared feed lost its place. The user subscriptions of this moment will each read what
+   * they may have missed from the store, after the feed's last position, once the feed is
+   * placed again (the returned function); only one whose events are gone is told (truncation).
+   * A plain handler gets a queue and a catch-up for this (its calls then go through the queue).
+   * Subscriptions made meanwhile start at the feed's new place, like ones made before `ready()`.
+   */
+  #resyncAfterLoss(): (position: string) => void {
+    const affected: Subscriber[] = [];
+    this.#index.forEach((s) => {
+      if (s.weight === 1) affected.push(s);
+    });
+    return (position) => {
+      for (const s of affected) {
+        if (!s.active) continue;
+        if (s.sink === undefined && s.canQueue) s.becomeAsync();
+        if (s.sink instanceof CatchUp) s.sink.resync(position);
+      }
+    };
+  }
+
+  /**
+   * Starts a replay. On a shared store, only once the live feed is positioned: a replay that
+   * handed over to live before it would miss what is appended until the feed starts.
+   */
+  #startReplay(handover: CatchUp, subscription: BufferedSubscription<StoredEvent | HistoryTruncated>): void {
+    if (this.#feed === undefined || this.#feed.isReady) {
+      handover.start();
+      return;
+    }
+    this.#feedPositioned(undefined).then(
+      () => handover.start(),
+      (error: unknown) => subscription.fail(error as Error),
+    );
   }
 
   /**
@@ -571,11 +604,14 @@ export class EventBus<Events extends EventMap = EventMap> {
 
   /**
    * Stops intake, ends iterators (they still yield what they buffered), rejects pending
-   * `once`, drains handlers (at most `timeoutMs`) and closes the store if the bus made it
+   * `once`, drains handlers (at most `timeoutMs`, default 10 s) and closes the store if the bus made it
    * (a store passed in is the caller's to close). Idempotent.
    */
   close(options: BusCloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#shutdown(options.timeoutMs);
+    if (this.#closing === undefined) {
+      const timeoutMs = positiveInteger('timeoutMs', options?.timeoutMs, CLOSE_TIMEOUT_MS);
+      this.#closing = this.#shutdown(timeoutMs);
+    }
     return this.#closing;
   }
 
@@ -583,8 +619,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     await this.close();
   }
 
-  async #shutdown(timeoutMs: number | undefined): Promise<void> {
-    if (timeoutMs !== undefined) positiveInteger('timeoutMs', timeoutMs, 0);
+  async #shutdown(timeoutMs: number): Promise<void> {
     await this.#groups?.close();
     await this.#feed?.close();
     for (const close of [...this.#closers]) close();
@@ -651,7 +686,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     events: StoredEvent[],
     now: number | undefined,
     signal: AbortSignal | undefined,
-    releases: (() => void)[],
+    held: StoredEvent[],
   ): Promise<Admission[]> {
     const batchIds = new Set<string>();
     const verdicts: Admission[] = [];
@@ -660,12 +695,20 @@ export class EventBus<Events extends EventMap = EventMap> {
       const generated = inputs[i]!.id === undefined;
       const admission = this.#gate.admit(event, generated ? undefined : batchIds, now, generated, signal);
       if (admission instanceof Promise) {
-        if (!generated) releases.push(this.#gate.hold(event));
+        held.push(event); // the gate holds its id until the batch is done (see publish)
         verdicts.push(await admission);
         now = undefined; // time has passed: let the gate's components read their clocks
       } else verdicts.push(admission);
     }
     return verdicts;
+  }
+
+  /**
+   * Whether an event goes on to the store (or, without one, to delivery). With a store a
+   * duplicate does too: the idempotent append names the original's cursor for the result.
+   */
+  #goesOn(verdict: Admission): boolean {
+    return verdict === 'admit' || (verdict === 'duplicate' && this.#store !== null);
   }
 
   #refused(event: StoredEvent, verdict: Exclude<Admission, 'admit'>): PublishResult {
@@ -834,9 +877,8 @@ function untilSettledOrAborted(promise: Promise<unknown>, signal: AbortSignal | 
   });
 }
 
-/** Waits for `promise`, at most `timeoutMs` when given. */
-async function settleWithin(promise: Promise<void>, timeoutMs: number | undefined): Promise<void> {
-  if (timeoutMs === undefined) return promise;
+/** Waits for `promise`, at most `timeoutMs`. */
+async function settleWithin(promise: Promise<void>, timeoutMs: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   clearTimeout(timer);

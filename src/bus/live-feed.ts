@@ -12,10 +12,13 @@ export interface LiveFeedOptions {
   report(error: unknown): void;
   /**
    * The feed lost its place: the store no longer has what follows its last cursor (Redis
-   * came back empty, or trimmed past it). The feed re-positions at the newest event; the
-   * bus must tell its subscribers that events may have been missed.
+   * came back empty, or trimmed past it). Called at once (the bus notes who was subscribed
+   * then); the function it returns is called once the feed is placed again at the newest event
+   * and before it delivers anything newer, with the position it lost (`'start'` or the last
+   * cursor it was at): every event up to it reached those subscribers, so each can read what
+   * it may have missed after it.
    */
-  lostHistory(error: unknown): void;
+  lostHistory(error: unknown): (position: string) => void;
   /** Wait before restarting a tail that failed. @default 250 */
   retryMs?: number;
 }
@@ -35,8 +38,6 @@ export interface LiveFeedOptions {
  * it its events as they pass and keeps nothing about any other event.
  */
 export class LiveFeed {
-  /** Resolves once positioned, or once closed without having been positioned (then `isReady` is false). */
-  readonly ready: Promise<void>;
   readonly #options: LiveFeedOptions;
   readonly #abort = new AbortController();
   /** Publishers waiting for their own events, by event id (rarely two for one id: a list). */
@@ -46,19 +47,33 @@ export class LiveFeed {
   #isReady = false;
   /** The last failure of the feed (a read or the tail), cleared when it delivers again. */
   #lastError: unknown;
+  #ready!: Promise<void>;
+  #resolveReady!: () => void;
 
   constructor(options: LiveFeedOptions) {
     this.#options = options;
-    let positioned!: () => void;
-    let resolveOnly!: () => void;
-    this.ready = new Promise<void>((resolve) => {
-      resolveOnly = resolve;
-      positioned = () => {
-        this.#isReady = true;
-        resolve();
-      };
+    this.#armReady();
+    this.#running = this.#run();
+  }
+
+  /**
+   * Resolves once the feed is positioned, or once it closed without being positioned (then
+   * `isReady` is false). After the feed lost its place, a new promise, until it is placed again.
+   */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  #armReady(): void {
+    this.#ready = new Promise<void>((resolve) => {
+      this.#resolveReady = resolve;
     });
-    this.#running = this.#run(positioned, () => resolveOnly());
+  }
+
+  #positioned(): void {
+    if (this.#isReady) return;
+    this.#isReady = true;
+    this.#resolveReady();
   }
 
   /**
@@ -98,33 +113,48 @@ export class LiveFeed {
     this.#waiting.clear();
   }
 
-  async #run(positioned: () => void, resolveOnly: () => void): Promise<void> {
+  async #run(): Promise<void> {
     const { store, report } = this.#options;
     const signal = this.#abort.signal;
+    /** Where the feed was when it lost its place, and what to call once it is placed again. */
+    let lost: { position: string; placed: (position: string) => void } | undefined;
     while (!signal.aborted) {
       try {
         if (this.#last === undefined) {
           const newest = await store.read({ direction: 'backward', limit: 1 });
           this.#last = newest.events[0]?.cursor ?? 'start';
         }
+        if (lost !== undefined) {
+          // Placed again at the newest event, and nothing newer delivered yet: the subscribers now
+          // read what they missed up to here (and beyond) from the store, and take the events the
+          // tail brings as a replay takes live ones. Done earlier, what is appended until the feed
+          // is placed again would reach nobody.
+          lost.placed(lost.position);
+          lost = undefined;
+        }
         const feed = store.tail(this.#last, signal);
-        positioned();
+        this.#positioned();
         this.#lastError = undefined;
         for await (const event of feed) this.#deliver(event);
       } catch (error) {
         if (signal.aborted) break;
         this.#lastError = error;
-        report(error);
-        if ((error as { code?: unknown }).code === 'HISTORY_TRUNCATED') {
-          // Retrying after the same cursor would fail forever: start again from the newest event.
+        if ((error as { code?: unknown }).code === 'HISTORY_TRUNCATED' && this.#last !== undefined) {
+          // Retrying after the same cursor would fail forever: place the feed again at the newest
+          // event. Until then the bus is not connected (`ready` waits again, from before the report).
+          if (this.#isReady) {
+            this.#isReady = false;
+            this.#armReady();
+          }
+          lost ??= { position: this.#last, placed: this.#options.lostHistory(error) };
           this.#last = undefined;
-          this.#options.lostHistory(error);
         }
+        report(error);
         await pause(this.#options.retryMs ?? 250, signal);
       }
     }
     // A bus closed before positioning must not leave `ready` hanging; `isReady` stays false.
-    resolveOnly();
+    this.#resolveReady();
   }
 
   #deliver(event: StoredEvent): void {

@@ -1,9 +1,10 @@
 import type { Deduplicator } from '../dedup/deduplicator.js';
 import { RecentIds } from '../dedup/recent-ids.js';
-import { RateLimitedError } from '../errors.js';
+import { BuslineError, RateLimitedError, StoreUnavailableError } from '../errors.js';
 import type { BusEvent } from '../event.js';
 import { RateLimiter, type RateLimiterLike } from '../limit/rate-limiter.js';
 import type { EventStore } from '../store/event-store.js';
+import { IdLocks } from './id-locks.js';
 
 /** What the gate decided for one event. */
 export type Admission = 'admit' | 'duplicate' | 'rate_limited';
@@ -32,17 +33,17 @@ export interface GateOptions {
  * An id counts as seen only once its event was stored (without a store: delivered): the bus
  * calls `remember` then. A bloom mark made earlier is only a hint, confirmed exactly before
  * anything is dropped, so a publish that failed (append error, rate limit, abort) can be
- * retried with the same id. Two concurrent publishes of one id: while the first waits on
- * something (a `has` answer, an async or `delay` limiter), it `hold`s its id, and the second
- * waits for it to finish before it is judged, so the id is delivered once.
+ * retried with the same id. Concurrent publishes of one id: one whose admission waits (a `has`
+ * answer, an async or `delay` limiter) holds its id's lock (IdLocks) until the bus calls
+ * `release`; the others wait for the lock and are judged after, so the id is delivered once.
  */
 export class PublishGate {
   readonly #options: GateOptions;
   readonly #recent: RecentIds | null;
   /** The limiter, when it is a RateLimiter on the bus's clock (it then takes the bus's `now`). */
   readonly #localLimiter: RateLimiter | null;
-  /** Given ids whose publish waits between its check and its outcome: a second publish of one waits for it. */
-  readonly #held = new Map<string, { done: Promise<void>; owner: BusEvent }>();
+  /** Given ids whose publish waits between its check and its outcome: another publish of one waits for it. */
+  readonly #locks = new IdLocks();
 
   constructor(options: GateOptions) {
     this.#options = options;
@@ -70,14 +71,34 @@ export class PublishGate {
     generated = false,
     signal?: AbortSignal,
   ): Admission | Promise<Admission> {
-    if (batchIds?.has(event.id)) return 'duplicate';
-    if (!generated && this.#held.size > 0) {
-      const held = this.#held.get(event.id);
-      // Not its own hold: a publish that waited for another one holds the id while it is judged again.
-      if (held !== undefined && held.owner !== event)
-        return held.done.then(() => this.admit(event, batchIds, undefined, generated, signal));
+    if (!generated && this.#locks.size > 0 && this.#locks.isHeldByOther(event.id, event)) {
+      // Another publish of this id is under way: wait for its outcome, then judge this one.
+      return this.#locks
+        .acquire(event.id, event)!
+        .then(() => this.#judge(event, batchIds, undefined, signal));
     }
+    const verdict = this.#judge(event, batchIds, now, signal, generated);
+    // Waiting from here on: hold the id until the bus has stored it or given up (`release`).
+    if (verdict instanceof Promise && !generated) this.#locks.acquire(event.id, event);
+    return verdict;
+  }
 
+  /**
+   * Ends the hold an `admit` took for this event (call it once the publish stored the event,
+   * was refused, or failed, whenever `admit` returned a promise).
+   */
+  release(event: BusEvent): void {
+    if (this.#locks.size > 0) this.#locks.release(event.id, event);
+  }
+
+  #judge(
+    event: BusEvent,
+    batchIds: Set<string> | undefined,
+    now: number | undefined,
+    signal: AbortSignal | undefined,
+    generated = false,
+  ): Admission | Promise<Admission> {
+    if (batchIds?.has(event.id)) return 'duplicate';
     const { dedup, limiter } = this.#options;
     const dedupNow = this.#options.dedupOnBusClock ? now : undefined;
     let maybeSeen = false;
@@ -101,26 +122,6 @@ export class PublishGate {
     return confirmed ? 'duplicate' : this.#limit(event, batchIds, now, signal);
   }
 
-  /**
-   * Marks the event's (given) id as in flight until the returned function is called (the
-   * publish stored it, or failed): call it right after an `admit` of this same event object
-   * that returned a promise, before awaiting it.
-   */
-  hold(event: BusEvent): () => void {
-    let resolve!: () => void;
-    const entry = {
-      owner: event,
-      done: new Promise<void>((r) => {
-        resolve = r;
-      }),
-    };
-    this.#held.set(event.id, entry);
-    return () => {
-      if (this.#held.get(event.id) === entry) this.#held.delete(event.id);
-      resolve();
-    };
-  }
-
   /** The event with this id was stored (without a store: delivered): from now on it is a duplicate. */
   remember(id: string): void {
     this.#recent?.add(id);
@@ -128,7 +129,17 @@ export class PublishGate {
 
   #confirm(id: string): boolean | Promise<boolean> {
     const { store } = this.#options;
-    if (store?.has) return store.has(id);
+    if (store?.has) {
+      return Promise.resolve()
+        .then(() => store.has!(id))
+        .then(Boolean, (error: unknown) => {
+          if (error instanceof BuslineError) throw error;
+          throw new StoreUnavailableError(
+            `The event store could not say whether id "${id}" was published before; nothing was published`,
+            { cause: error },
+          );
+        });
+    }
     return this.#recent!.has(id);
   }
 

@@ -90,6 +90,22 @@ export class CatchUp {
     if (start !== 'now') this.#read(start);
   }
 
+  /**
+   * The shared feed lost its place after `position` (every event up to it was dispatched):
+   * a live subscription reads what follows it from the store and hands over to live again;
+   * one that is reading already needs nothing. Retention that passed it is reported as usual.
+   */
+  resync(position: string): void {
+    if (!this.#live || !this.#inbox.isOpen) return;
+    this.#live = false;
+    // This subscription may have read further than the feed had come (a catch-up while it lagged).
+    let after = position === 'start' ? undefined : position;
+    for (const seen of [this.#position, this.#readUpTo]) {
+      if (seen !== undefined && (after === undefined || seen > after)) after = seen;
+    }
+    this.#read(after === undefined ? 'start' : { after });
+  }
+
   /** Live delivery from the bus. Returns a promise only when the inbox applies `block` (no catch-up). */
   push(event: StoredEvent): Promise<void> | undefined {
     if (!this.#live) {
@@ -151,7 +167,11 @@ export class CatchUp {
         await delay(retryMs);
         continue;
       }
-      if (page.truncated && !(await this.#truncated(after))) return;
+      if (page.truncated) {
+        if (!(await this.#truncated(after))) return;
+        // What was read before the gap says nothing about cursors after it (an epoch may have changed).
+        this.#readUpTo = undefined;
+      }
       for (const event of page.events) {
         if (!inbox.hasRoom()) await inbox.whenRoom();
         if (!inbox.isOpen) return;

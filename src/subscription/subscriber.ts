@@ -60,6 +60,11 @@ export class Subscriber implements IndexedMember {
       this.becomeAsync();
   }
 
+  /** True for an `on()` handler: it can be given a queue (and, with a store, a catch-up). */
+  get canQueue(): boolean {
+    return this.#makeQueue !== undefined;
+  }
+
   /** Routes the handler's calls through its own queue from now on; returns the queue. */
   becomeAsync(): HandlerQueue {
     if (this.queue === undefined) {

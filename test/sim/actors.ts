@@ -25,6 +25,7 @@ export function startBus(world: World, index: number, at: number): void {
       bus: undefined as unknown as EventBus,
       createdOrdinal: sched.tick(),
       readyOrdinal: undefined,
+      gaps: [],
       errors: [],
       handlerSubs: [],
       closeCalled: false,
@@ -41,6 +42,7 @@ export function startBus(world: World, index: number, at: number): void {
           message: (error as Error)?.message ?? String(error),
         });
         sched.log(`bus${index} onError(${context.source}) ${describe(error)}`);
+        if (context.source === 'feed' && code(error) === 'HISTORY_TRUNCATED') void gapLoop(world, record);
       },
     });
     model.buses[index] = record;
@@ -72,6 +74,26 @@ async function readyLoop(world: World, record: BusRecord, resolved: () => void):
       sched.log(`${name}.ready() rejected ${describe(error)}`);
       checkTyped(world, `${name}.ready()`, error);
       await sched.sleep(100, `${name} retries ready()`);
+    }
+  }
+}
+
+/**
+ * The feed lost its place: the bus is disconnected until `ready()` resolves again. Subscriptions
+ * made meanwhile start where the feed is placed again (as ones made before the first `ready()`).
+ */
+async function gapLoop(world: World, record: BusRecord): Promise<void> {
+  const { sched } = world;
+  const gap = { lostOrdinal: sched.tick(), placedOrdinal: undefined as number | undefined };
+  record.gaps.push(gap);
+  while (!record.closeCalled) {
+    try {
+      await record.bus.ready();
+      gap.placedOrdinal = sched.tick();
+      sched.log(`bus${record.index} feed placed again: connected`);
+      return;
+    } catch {
+      await sched.sleep(100, `bus${record.index} waits for the feed again`);
     }
   }
 }

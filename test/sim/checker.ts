@@ -189,7 +189,15 @@ function checkSubscription(
   if (sub.start === 'now') {
     // Live: stored after the subscription was connected (registered, and the bus ready), or
     // published by its own bus after it registered (that reaches it before or after ready()).
-    const connected = Math.max(sub.registeredOrdinal, bus.readyOrdinal ?? Number.POSITIVE_INFINITY);
+    let connected = Math.max(sub.registeredOrdinal, bus.readyOrdinal ?? Number.POSITIVE_INFINITY);
+    // Made while the feed was being placed again after losing its place: connected once it was.
+    for (const gap of bus.gaps) {
+      if (
+        gap.lostOrdinal < sub.registeredOrdinal &&
+        (gap.placedOrdinal ?? Number.POSITIVE_INFINITY) > sub.registeredOrdinal
+      )
+        connected = Math.max(connected, gap.placedOrdinal ?? Number.POSITIVE_INFINITY);
+    }
     universe = matching.filter(
       (r) =>
         r.appliedOrdinal > connected ||
@@ -253,9 +261,11 @@ function checkSubscription(
       (r) =>
         r.trimmedOrdinal !== undefined &&
         r.trimmedOrdinal < told &&
-        (before === undefined
-          ? r.trimmedOrdinal > sub.registeredOrdinal || sub.start === 'start'
-          : r.cursor > before) &&
+        // A subscription that has received nothing has no position of its own: the bus holds it
+        // to its feed's (docs/guarantees.md), so when the feed loses its place, a trim of any event
+        // the subscription never got counts, even one older than the subscription (the bus cannot
+        // tell which events came before it without a position).
+        (before === undefined ? true : r.cursor > before) &&
         !seen.has(r.cursor),
     );
     if (!justified)

@@ -13,6 +13,11 @@ export interface BusRecord {
   createdOrdinal: number;
   /** When `await bus.ready()` first resolved: from then on the bus counts as connected. */
   readyOrdinal: number | undefined;
+  /**
+   * Times the bus's feed lost its place (HISTORY_TRUNCATED) and was placed again (`ready()`
+   * resolved anew): a subscription made in between counts as connected from `placedOrdinal`.
+   */
+  gaps: { lostOrdinal: number; placedOrdinal: number | undefined }[];
   /** Errors given to onError, with when. */
   errors: { ordinal: number; code: string | undefined; source: string; message: string }[];
   /** Handler subscriptions ever made on this bus (for the queue bound). */

@@ -13,7 +13,7 @@ import {
  * server; the Redis store's own tests cover the real thing.
  */
 export class SharedMemoryStore implements EventStore {
-  readonly inner = new MemoryEventStore({ maxEventsPerStream: 100_000, maxEvents: 1_000_000 });
+  readonly inner: MemoryEventStore;
   readonly #appended = new EventTarget();
   /** Makes the next tail throw once, to test recovery. */
   failNextTail = false;
@@ -24,6 +24,13 @@ export class SharedMemoryStore implements EventStore {
   /** Holds back each append's reply (the events are stored at once): the feed can come first. */
   appendReplyDelayMs = 0;
   #closed = false;
+
+  constructor(options: { maxEventsPerStream?: number } = {}) {
+    this.inner = new MemoryEventStore({
+      maxEventsPerStream: options.maxEventsPerStream ?? 100_000,
+      maxEvents: 1_000_000,
+    });
+  }
   /** Appends so far: a tail that saw one while it was yielding reads again instead of waiting. */
   #appends = 0;
 

@@ -1,0 +1,46 @@
+/**
+ * One lock per event id, handed over first come, first served. A publish of a given id that
+ * has to wait for something before its outcome is known (a `has` answer, an async or `delay`
+ * rate limit, another publish of the same id) holds its id's lock until the bus has stored
+ * (or, without a store, delivered) the event, or given up. Another publish of that id waits
+ * for the lock, then is judged again: it is a duplicate if the first one got through, and goes
+ * ahead if the first failed. A queue, not a single slot: three publishes of one id must not
+ * end up waiting for each other.
+ */
+export class IdLocks {
+  readonly #locks = new Map<string, { owner: object; waiting: { owner: object; take: () => void }[] }>();
+
+  get size(): number {
+    return this.#locks.size;
+  }
+
+  /** Held by someone other than `owner`. */
+  isHeldByOther(id: string, owner: object): boolean {
+    const lock = this.#locks.get(id);
+    return lock !== undefined && lock.owner !== owner;
+  }
+
+  /** Takes the lock now if it is free (returns undefined), else a promise that resolves once `owner` holds it. */
+  acquire(id: string, owner: object): Promise<void> | undefined {
+    const lock = this.#locks.get(id);
+    if (lock === undefined) {
+      this.#locks.set(id, { owner, waiting: [] });
+      return undefined;
+    }
+    if (lock.owner === owner) return undefined;
+    return new Promise((take) => lock.waiting.push({ owner, take }));
+  }
+
+  /** Releases the lock if `owner` holds it, handing it to the next in line. */
+  release(id: string, owner: object): void {
+    const lock = this.#locks.get(id);
+    if (lock === undefined || lock.owner !== owner) return;
+    const next = lock.waiting.shift();
+    if (next === undefined) {
+      this.#locks.delete(id);
+      return;
+    }
+    lock.owner = next.owner;
+    next.take();
+  }
+}
