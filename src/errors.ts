@@ -128,6 +128,16 @@ export class HistoryTruncatedError extends BuslineError {
 /** The event store cannot be reached; the operation had no effect or its outcome is reported. */
 export class StoreUnavailableError extends BuslineError {
   readonly code = 'STORE_UNAVAILABLE';
+  /**
+   * For a write: `true` when it may still have been applied (it was sent and timed out: retry
+   * with the same event ids, a duplicate is harmless), `false` when it surely was not (refused
+   * before it was sent); absent when the store cannot tell.
+   */
+  declare readonly mayHaveApplied?: boolean;
+  constructor(message: string, options?: BuslineErrorOptions & { mayHaveApplied?: boolean }) {
+    super(message, options);
+    if (options?.mayHaveApplied !== undefined) this.mayHaveApplied = options.mayHaveApplied;
+  }
 }
 
 /** An operation did not complete within its time limit (e.g. `once` past `timeoutMs`). */

@@ -30,6 +30,8 @@ export {
   CONSUME_DEFAULTS,
   CONSUMER_GROUP_LIMITS,
   type ConsumeOptions,
+  type ConsumerContext,
+  type ConsumerHandler,
 } from './groups/consumer-group-options.js';
 export type { DeadLetter, DeadLetters, DeliveryError } from './groups/dead-letters.js';
 export {

@@ -9,7 +9,7 @@ import {
 } from '../errors.js';
 import type { EventInput, StoredEvent } from '../event.js';
 import type { Consumer } from '../groups/consumer.js';
-import type { ConsumeOptions } from '../groups/consumer-group-options.js';
+import type { ConsumeOptions, ConsumerHandler } from '../groups/consumer-group-options.js';
 import { ConsumerGroups } from '../groups/consumer-groups.js';
 import type { DeadLetters } from '../groups/dead-letters.js';
 import type { RateLimiterStats } from '../limit/rate-limiter.js';
@@ -508,11 +508,11 @@ export class EventBus<Events extends EventMap = EventMap> {
    */
   async consume<P extends PatternOf<Events>>(
     pattern: P | readonly P[],
-    handler: (event: EventMatching<Events, P>) => unknown,
+    handler: ConsumerHandler<EventMatching<Events, P>>,
     options: ConsumeOptions,
   ): Promise<Consumer> {
     this.#assertOpen();
-    return this.#consumerGroups().consume(pattern, handler as EventHandler, options);
+    return this.#consumerGroups().consume(pattern, handler as ConsumerHandler, options);
   }
 
   /** The dead letters of a consumer group: `list()` and `redrive(ids?)`. */

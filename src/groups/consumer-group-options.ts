@@ -1,6 +1,27 @@
 import { InvalidOptionError } from '../errors.js';
-import { describe, EVENT_DEFAULTS } from '../event.js';
+import { describe, EVENT_DEFAULTS, type StoredEvent } from '../event.js';
 import { hasControlCharacter } from '../pattern/limits.js';
+
+/** What a consumer-group handler gets besides the event. See docs/consumer-groups.md. */
+export interface ConsumerContext {
+  /**
+   * This delivery's number: 1 the first time, 2 on the first retry, and so on (the count a
+   * dead letter reports; it goes on across consumers and processes).
+   */
+  readonly deliveries: number;
+  /**
+   * Aborts when the delivery passes `ackTimeoutMs` (reason: a TimeoutError; the event will be
+   * redelivered, so stop working on it) or when the consumer or its bus closes (reason: a
+   * ClosedError; resolving still acknowledges, rejecting leaves the event to the group, which
+   * redelivers it at once rather than after a backoff).
+   */
+  readonly signal: AbortSignal;
+  /** The group's name. */
+  readonly group: string;
+}
+
+/** A `bus.consume` handler: resolving acknowledges the event, throwing or rejecting fails the delivery. */
+export type ConsumerHandler<E = StoredEvent> = (event: E, context: ConsumerContext) => unknown;
 
 /** Options of `bus.consume`. Only `group` is required. See docs/consumer-groups.md. */
 export interface ConsumeOptions {

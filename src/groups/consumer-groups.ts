@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { ErrorContext } from '../bus/options.js';
 import { ClosedError, InvalidOptionError } from '../errors.js';
-import type { StoredEvent } from '../event.js';
 import { parsePatterns } from '../pattern/parse.js';
 import type { EventStore } from '../store/event-store.js';
 import { type Consumer, GroupConsumer } from './consumer.js';
-import { checkGroupName, resolveConsumeOptions } from './consumer-group-options.js';
+import { type ConsumerHandler, checkGroupName, resolveConsumeOptions } from './consumer-group-options.js';
 import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
 import { GROUP_BACKEND, type GroupBackend, providesGroupBackend } from './group-backend.js';
 import { MemoryGroupBackend } from './memory-group-backend.js';
@@ -47,11 +46,7 @@ export class ConsumerGroups {
     this.#options = options;
   }
 
-  async consume(
-    pattern: unknown,
-    handler: (event: StoredEvent) => unknown,
-    options: unknown,
-  ): Promise<Consumer> {
+  async consume(pattern: unknown, handler: ConsumerHandler, options: unknown): Promise<Consumer> {
     const backend = this.#backendFor('consume');
     if (typeof handler !== 'function') throw new InvalidOptionError('Expected `handler` to be a function');
     const resolved = resolveConsumeOptions(options);

@@ -1,6 +1,12 @@
-import { TimeoutError } from '../errors.js';
+import { ClosedError, TimeoutError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
-import { checkCloseTimeout, type ResolvedConsumeOptions, retryDelay } from './consumer-group-options.js';
+import {
+  type ConsumerContext,
+  type ConsumerHandler,
+  checkCloseTimeout,
+  type ResolvedConsumeOptions,
+  retryDelay,
+} from './consumer-group-options.js';
 import { deliveryError } from './dead-letters.js';
 import type { Delivery, GroupMember } from './group-backend.js';
 
@@ -44,18 +50,24 @@ export interface ConsumerHooks {
 
 type Outcome = { failed: false } | { failed: true; error: unknown };
 
+/** A handler call in flight: what stops its ack timer, and what aborts its `signal`. */
+interface Running {
+  readonly cancelTimer: () => void;
+  readonly abort: AbortController;
+}
+
 /**
  * The consumer loop: claims as many deliveries as it has free slots (never more, so at most
  * `concurrency` events are held), runs the handler on each, then acks, retries with backoff
  * or dead-letters. It sleeps until woken (a new event, a retry due, a free slot): no polling.
  */
 export class GroupConsumer implements Consumer {
-  readonly #handler: (event: StoredEvent) => unknown;
+  readonly #handler: ConsumerHandler;
   readonly #options: ResolvedConsumeOptions;
   readonly #hooks: ConsumerHooks;
   #member: GroupMember | undefined;
-  /** Running deliveries, each with the cancel of its ack timer; an abandoned one (the consumer closed) settles nothing. */
-  readonly #running = new Map<Delivery, () => void>();
+  /** Running deliveries; an abandoned one (the consumer closed) settles nothing. */
+  readonly #running = new Map<Delivery, Running>();
   /** Outcomes of finished handlers being recorded (ack, retry, dead letter). */
   readonly #recording = new Set<Promise<void>>();
   #delivered = 0;
@@ -70,11 +82,7 @@ export class GroupConsumer implements Consumer {
   #loop: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
-  constructor(
-    handler: (event: StoredEvent) => unknown,
-    options: ResolvedConsumeOptions,
-    hooks: ConsumerHooks,
-  ) {
+  constructor(handler: ConsumerHandler, options: ResolvedConsumeOptions, hooks: ConsumerHooks) {
     this.#handler = handler;
     this.#options = options;
     this.#hooks = hooks;
@@ -150,7 +158,17 @@ export class GroupConsumer implements Consumer {
   #process(member: GroupMember, delivery: Delivery): void {
     this.#delivered++;
     void this.#call(delivery).then((outcome) => {
-      if (!this.#running.has(delivery)) return; // abandoned at close: the group has it back
+      const running = this.#running.get(delivery);
+      if (running === undefined) return; // abandoned at close: the group has it back
+      // Failed after close() aborted its signal: most likely because of it. Nothing is recorded;
+      // leaving the group hands the event back for an immediate redelivery (count kept).
+      const abandon = outcome.failed && this.#stopped && running.abort.signal.aborted;
+      if (abandon) {
+        this.#running.delete(delivery);
+        if (this.#running.size === 0) this.#whenIdle?.();
+        if (!isAbort(outcome.error, running.abort.signal)) this.#hooks.report(outcome.error, delivery.event);
+        return;
+      }
       // The slot frees as soon as the handler is done, while the outcome is recorded: a backend
       // may then send that record along with the next claim (one round trip, not two).
       // `close()` waits for these records before it leaves the group.
@@ -184,22 +202,28 @@ export class GroupConsumer implements Consumer {
     }
   }
 
-  /** Runs the handler, racing `ackTimeoutMs`; a result after the timeout is ignored. */
+  /**
+   * Runs the handler, racing `ackTimeoutMs`; a result after the timeout is ignored. The timeout
+   * aborts the call's signal, so a handler that listens can stop the work it would lose.
+   */
   #call(delivery: Delivery): Promise<Outcome> {
-    const { ackTimeoutMs } = this.#options;
+    const { ackTimeoutMs, group } = this.#options;
     return new Promise((resolve) => {
+      const abort = new AbortController();
       const timer = setTimeout(() => {
         const error = new TimeoutError(`The handler did not settle within ackTimeoutMs (${ackTimeoutMs} ms)`);
         resolve({ failed: true, error });
+        abort.abort(error);
       }, ackTimeoutMs);
-      this.#running.set(delivery, () => clearTimeout(timer));
+      this.#running.set(delivery, { cancelTimer: () => clearTimeout(timer), abort });
       const done = (outcome: Outcome): void => {
         clearTimeout(timer);
         resolve(outcome);
       };
+      const context: ConsumerContext = { deliveries: delivery.deliveries, signal: abort.signal, group };
       let result: unknown;
       try {
-        result = this.#handler(delivery.event);
+        result = this.#handler(delivery.event, context);
       } catch (error) {
         done({ failed: true, error });
         return;
@@ -214,10 +238,13 @@ export class GroupConsumer implements Consumer {
   async #shutdown(timeoutMs: number | undefined): Promise<void> {
     this.#stopped = true;
     this.#kick();
+    // Handlers in flight may stop early; the close still waits for them (up to timeoutMs).
+    const reason = new ClosedError(`Consumer of group "${this.#options.group}" closed`);
+    for (const { abort } of this.#running.values()) abort.abort(reason);
     await this.#loop;
     if (this.#running.size > 0) await this.#idle(timeoutMs);
     // Handlers still running are abandoned: their events go back to the group.
-    for (const cancelTimer of this.#running.values()) cancelTimer();
+    for (const { cancelTimer } of this.#running.values()) cancelTimer();
     this.#running.clear();
     // Finished ones are recorded first, or leaving would hand back events already handled.
     await Promise.all(this.#recording);
@@ -255,4 +282,9 @@ export class GroupConsumer implements Consumer {
     this.#wakeUp = undefined;
     wakeUp?.();
   }
+}
+
+/** The handler gave up because its signal aborted: the abort's own reason, or an AbortError. */
+function isAbort(error: unknown, signal: AbortSignal): boolean {
+  return error === signal.reason || (error instanceof Error && error.name === 'AbortError');
 }

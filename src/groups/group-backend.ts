@@ -51,7 +51,10 @@ export interface JoinRequest {
 /** One hand-over of an event to one member. Backends may attach what they need to find it again. */
 export interface Delivery {
   readonly event: StoredEvent;
-  /** Deliveries of this event to the group so far, this one included (1 the first time). */
+  /**
+   * Deliveries of this event to the group so far, this one included (1 the first time): the
+   * handler's `context.deliveries`, and a dead letter's count. Kept across members and retries.
+   */
   readonly deliveries: number;
 }
 

@@ -3,7 +3,12 @@
 
 export { type IoRedisClientLike, ioredisClient } from './client/ioredis-client.js';
 export { type NodeRedisClientLike, nodeRedisClient } from './client/node-redis-client.js';
-export type { RedisConnection, RedisReply, SendOptions } from './client/redis-connection.js';
+export {
+  CommandNotSentError,
+  type RedisConnection,
+  type RedisReply,
+  type SendOptions,
+} from './client/redis-connection.js';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './limit/redis-rate-limiter.js';
 export {
   REDIS_STORE_DEFAULTS,

@@ -1,5 +1,10 @@
 import { afterEach, vi } from 'vitest';
-import { EventBus } from '../../src/index.js';
+import {
+  type ConsumeOptions,
+  type Consumer,
+  type ConsumerHandler,
+  EventBus,
+} from '../../src/index.js';
 
 /** Helpers for the consumer-group tests: no wall-clock sleeps, only turns of the event loop. */
 
@@ -57,4 +62,17 @@ export function busesClosedAfterEach(): (options?: ConstructorParameters<typeof 
     buses.push(bus);
     return bus;
   };
+}
+
+/**
+ * `bus.consume` with a handler that reads its context. The groups code passes the context; this
+ * cast stands in until `EventBus.consume` types its handler as a `ConsumerHandler`.
+ */
+export function consumeWithContext(
+  bus: EventBus,
+  pattern: string | string[],
+  handler: ConsumerHandler,
+  options: ConsumeOptions,
+): Promise<Consumer> {
+  return bus.consume(pattern, handler, options);
 }

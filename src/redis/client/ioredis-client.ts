@@ -1,5 +1,14 @@
 import { InvalidOptionError } from '../../errors.js';
-import { normalizeReply, type RedisConnection, type RedisReply, raceAbort } from './redis-connection.js';
+import {
+  CommandNotSentError,
+  normalizeReply,
+  type RedisConnection,
+  type RedisReply,
+  raceAbort,
+} from './redis-connection.js';
+
+/** ioredis's rejection of a command it did not write or queue (`enableOfflineQueue: false`). */
+const OFFLINE = "Stream isn't writeable and enableOfflineQueue options is false";
 
 /** The part of an ioredis (v5+) `Redis` instance the adapter uses; busline never imports `ioredis`. */
 export interface IoRedisClientLike {
@@ -57,8 +66,19 @@ class IoRedisConnection implements RedisConnection {
   }
 
   async send(args: readonly string[]): Promise<RedisReply> {
+    // Checked here: ioredis's own "Connection is closed." also fails commands already written.
+    if (this.#client.status === 'end') throw new CommandNotSentError('The ioredis client is closed');
     const [command, ...rest] = args;
-    return normalizeReply(await this.#client.call(command!, ...rest));
+    let reply: unknown;
+    try {
+      reply = await this.#client.call(command!, ...rest);
+    } catch (error) {
+      if (error instanceof Error && error.message === OFFLINE) {
+        throw new CommandNotSentError(error.message, { cause: error });
+      }
+      throw error;
+    }
+    return normalizeReply(reply);
   }
 
   async duplicate(signal?: AbortSignal): Promise<RedisConnection> {

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../../errors.js';
 import {
+  CommandNotSentError,
   normalizeReply,
   type RedisConnection,
   type RedisReply,
@@ -68,7 +69,12 @@ class NodeRedisConnection implements RedisConnection {
     // arms one by default, 5 s, as an AbortSignal.timeout per command: measurable on the live
     // feed's path), which would only repeat that, and keeps a client-wide `commandOptions.timeout`
     // away from the store's blocking reads.
-    const reply = await this.#client.sendCommand(args, { abortSignal: options.signal, timeout: 0 });
+    let reply: unknown;
+    try {
+      reply = await this.#client.sendCommand(args, { abortSignal: options.signal, timeout: 0 });
+    } catch (error) {
+      throw isUnsent(error) ? new CommandNotSentError(error.message, { cause: error }) : error;
+    }
     return normalizeReply(reply);
   }
 
@@ -95,6 +101,23 @@ class NodeRedisConnection implements RedisConnection {
   destroy(): void {
     destroyQuietly(this.#client);
   }
+}
+
+/**
+ * node-redis's rejections of a command it never wrote (its own `isPreEnqueueError` set): the
+ * client is closed or offline (`disableOfflineQueue`), its queue is full, or the command was
+ * withdrawn through its abort signal while still queued (once written, node-redis ignores the
+ * signal). By message: busline does not import `redis`, and bundlers may rename its classes.
+ */
+const UNSENT = new Set([
+  'The client is closed',
+  'The client is offline',
+  'The command was aborted',
+  'The queue is full',
+]);
+
+function isUnsent(error: unknown): error is Error {
+  return error instanceof Error && UNSENT.has(error.message);
 }
 
 /** node-redis v5 throws ClientClosedError when destroying a closed client; v6 returns. */

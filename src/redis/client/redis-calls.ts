@@ -1,6 +1,6 @@
 import { BuslineError, StoreUnavailableError } from '../../errors.js';
 import type { LuaScript } from '../store/lua-scripts.js';
-import type { RedisConnection, RedisReply } from './redis-connection.js';
+import { CommandNotSentError, type RedisConnection, type RedisReply } from './redis-connection.js';
 
 export interface CallOptions {
   /** Ends the wait early; the call then rejects with the signal's reason. */
@@ -12,7 +12,9 @@ export interface CallOptions {
 /**
  * Sends commands with a deadline and typed failures: whatever goes wrong (a connection error,
  * an error reply, no answer within the timeout) rejects with `StoreUnavailableError`, whose
- * `cause` holds the original. Scripts go by EVALSHA, falling back to EVAL on NOSCRIPT.
+ * `cause` holds the original. Its `mayHaveApplied` tells a command Redis may have run (it was
+ * written, then the deadline passed: `true`) from one it never saw (refused or withdrawn before
+ * it was written: `false`). Scripts go by EVALSHA, falling back to EVAL on NOSCRIPT.
  */
 export class RedisCalls {
   readonly #timeoutMs: number;
@@ -54,22 +56,38 @@ export class RedisCalls {
         withdraw.abort(external!.reason);
         reject(external!.reason);
       };
+      let timedOut = false;
+      let unsent = 0;
       const timer = setTimeout(() => {
+        timedOut = true;
         finish();
         withdraw.abort();
-        reject(
-          new StoreUnavailableError(
-            `Redis did not answer ${names} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs)`,
-          ),
-        );
+        // A connection that withdraws a command it had not written yet rejects it with
+        // CommandNotSentError before the next macrotask (node-redis: at once); then Redis never
+        // saw it. One that was written may still run: Redis answers it later, to nobody.
+        setTimeout(() => {
+          const withdrawn = unsent === commands.length;
+          const outcome = withdrawn ? 'it was withdrawn unsent' : 'it was sent, so Redis may still run it';
+          reject(
+            new StoreUnavailableError(
+              `Redis did not answer ${names} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs); ${outcome}`,
+              { mayHaveApplied: !withdrawn },
+            ),
+          );
+        }, 0);
       }, timeoutMs);
       external?.addEventListener('abort', onAbort, { once: true });
       const sent = commands.map((args) => {
+        let reply: Promise<RedisReply>;
         try {
-          return connection.send(args, { signal: withdraw.signal, timeoutMs });
+          reply = connection.send(args, { signal: withdraw.signal, timeoutMs });
         } catch (error) {
-          return Promise.reject(error);
+          reply = Promise.reject(error);
         }
+        reply.catch((error: unknown) => {
+          if (error instanceof CommandNotSentError) unsent++;
+        });
+        return reply;
       });
       Promise.all(sent).then(
         (replies) => {
@@ -77,6 +95,7 @@ export class RedisCalls {
           resolve(replies);
         },
         (error: unknown) => {
+          if (timedOut) return; // the timer reports it, knowing whether it was sent
           finish();
           reject(unavailable(error, names));
         },
@@ -111,5 +130,11 @@ function isNoScript(error: unknown): boolean {
 export function unavailable(error: unknown, command: string): Error {
   if (error instanceof BuslineError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof CommandNotSentError) {
+    return new StoreUnavailableError(`Redis ${command} was not sent: ${message}`, {
+      cause: error,
+      mayHaveApplied: false,
+    });
+  }
   return new StoreUnavailableError(`Redis ${command} failed: ${message}`, { cause: error });
 }

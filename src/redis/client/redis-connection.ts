@@ -4,6 +4,18 @@
  */
 export type RedisReply = string | number | null | RedisReply[];
 
+/**
+ * What a connection rejects with when it did not write the command to Redis: the client was
+ * closed or offline, or the command was withdrawn through `signal` before it was written. The
+ * store then knows Redis never saw it (a failed append applied nothing). `cause`: the client's error.
+ */
+export class CommandNotSentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CommandNotSentError';
+  }
+}
+
 export interface SendOptions {
   /** Withdraws the command if the client has not written it yet (node-redis honours it). */
   signal?: AbortSignal;
@@ -23,7 +35,10 @@ export interface SendOptions {
  * implements this interface works (a Cluster client routing by the `{prefix}` hash tag, a mock…).
  */
 export interface RedisConnection {
-  /** Sends one command and resolves with its reply; rejects on a Redis error reply or a connection error. */
+  /**
+   * Sends one command and resolves with its reply; rejects on a Redis error reply or a
+   * connection error, with CommandNotSentError when the command was not written at all.
+   */
   send(args: readonly string[], options?: SendOptions): Promise<RedisReply>;
   /**
    * Opens a new connection to the same server with the same options and resolves once it is

@@ -1,5 +1,5 @@
 import { ENSURE_EPOCH, FIELD, ID_LESS, script } from '../store/lua-scripts.js';
-import { MATCHER, NOW, PENDING, SETTLE_OPERATIONS } from './group-lua.js';
+import { ENTRY_TYPE, MATCHER, NOW, PENDING, SETTLE_OPERATIONS } from './group-lua.js';
 
 // The consumer-group scripts (see redis-group-keys.ts for the keys). Redis consumer groups on
 // the store's log do the hand-out (XREADGROUP), the pending list (PEL) and the reclaim from dead
@@ -85,6 +85,7 @@ ${MATCHER}
 ${SETTLE_OPERATIONS}
 ${ID_LESS}
 ${FIELD}
+${ENTRY_TYPE}
 local log, again, delayed = KEYS[2], KEYS[5], KEYS[6]
 local group, consumer, room, minIdle, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local reclaiming = ARGV[6] == '1'
@@ -149,10 +150,7 @@ while room > 0 do
     scanned = scanned + 1
     newest = entry[1]
     local fields = entry[2]
-    local json = field(fields, 'e')
-    -- encodeEvent writes \`type\` first; a type with quotes or backslashes takes the slow path.
-    local eventType = json and string.match(json, [[^{"type":"([^"]*)"]])
-    if json and not eventType then eventType = cjson.decode(json).type end
+    local eventType = entryType(fields)
     if eventType and wanted(eventType) then
       out[#out + 1] = { 'l', entry[1], 1, fields }
       room = room - 1

@@ -136,8 +136,12 @@ end
 /**
  * KEYS: epoch, log, ids, streams, log mark, dropped.
  * ARGV: epoch candidate, key base, maxEventsPerStream, maxEvents, retention cutoff (ms, or ''),
- * stream key ttl (ms, or ''), most aged events to remove, then id, stream token, JSON for each
- * event. Returns the epoch, then the Redis id and a duplicate flag per event.
+ * stream key ttl (ms, or ''), most aged events to remove, then id, stream token, type, JSON for
+ * each event. Returns the epoch, then the Redis id and a duplicate flag per event.
+ *
+ * A log entry holds `i` (event id), `s` (stream token), `t` (the event type, as the bus wrote
+ * it: consumer groups match it without reading the JSON) and `e` (the JSON), in that order;
+ * an entry of a stream key holds `i` and `e`.
  *
  * Its cost is mostly the commands it calls (and Lua's conversion of their replies, which for
  * stream entries costs more than the command), so per event there are only the two XADDs: the id
@@ -155,14 +159,15 @@ ${ENSURE_EPOCH}
 local epoch = ensureEpoch(K.epoch, ARGV[1])
 local maxPerStream, maxEvents = tonumber(ARGV[3]), tonumber(ARGV[4])
 local cutoff, ttl, ageBudget = ARGV[5], ARGV[6], ARGV[7]
-local FIRST, count = 8, (#ARGV - 7) / 3
+local FIRST, STRIDE = 8, 4
+local count = (#ARGV - 7) / STRIDE
 -- Ids already stored: HGET for one event; else one HMGET, and \`added\` for repeats in the call.
 local known, added
 if count == 1 then
   known = redis.call('HGET', K.ids, ARGV[FIRST])
 else
   local ids = {}
-  for n = 1, count do ids[n] = ARGV[FIRST + 3 * (n - 1)] end
+  for n = 1, count do ids[n] = ARGV[FIRST + STRIDE * (n - 1)] end
   known, added = {}, {}
   for from = 1, count, CHUNK do
     local part = redis.call('HMGET', K.ids, unpack(ids, from, math.min(from + CHUNK - 1, count)))
@@ -171,8 +176,8 @@ else
 end
 local reply, index, streams = { epoch }, {}, {}
 for n = 1, count do
-  local i = FIRST + 3 * (n - 1)
-  local id, token, json = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local i = FIRST + STRIDE * (n - 1)
+  local id, token, eventType, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local rid
   if added then rid = known[n] or added[id] else rid = known end
   if rid then
@@ -193,7 +198,7 @@ for n = 1, count do
       end
       streams[token] = s
     end
-    rid = redis.call('XADD', K.log, '*', 'i', id, 's', token, 'e', json)
+    rid = redis.call('XADD', K.log, '*', 'i', id, 's', token, 't', eventType, 'e', json)
     redis.call('XADD', s.key, rid, 'i', id, 'e', json)
     if added then added[id] = rid end
     s[#s + 1] = rid

@@ -6,6 +6,7 @@ import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '
 import { checkReadQuery } from '../../store/read-query.js';
 import { BlockingConnection } from '../client/blocking-connection.js';
 import { RedisCalls } from '../client/redis-calls.js';
+import type { RedisReply } from '../client/redis-connection.js';
 import { RedisGroupBackend } from '../groups/redis-group-backend.js';
 import { APPEND, CLEANUP } from './lua-scripts.js';
 import { formatCursor, isEpoch, newEpoch, type ParsedCursor, parseCursor } from './redis-cursor.js';
@@ -65,15 +66,20 @@ export class RedisEventStore implements EventStore {
     ];
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      args.push(event.id, encodeStreamName(event.stream), encodeEvent(event, i));
+      args.push(event.id, encodeStreamName(event.stream), event.type, encodeEvent(event, i));
     }
     const k = this.#o.keys;
-    const reply = await this.#calls.script(
-      this.#o.connection,
-      APPEND,
-      [k.epoch, k.log, k.ids, k.streams, k.logMark, k.dropped],
-      args,
-    );
+    let reply: RedisReply;
+    try {
+      reply = await this.#calls.script(
+        this.#o.connection,
+        APPEND,
+        [k.epoch, k.log, k.ids, k.streams, k.logMark, k.dropped],
+        args,
+      );
+    } catch (error) {
+      throw appendFailed(error, events.length);
+    }
     const { epoch, ids, duplicates } = parseAppendReply(reply, events.length);
     this.#checkEpoch(epoch);
     return events.map((event, i) => ({
@@ -231,4 +237,17 @@ export class RedisEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed.signal.aborted) throw new ClosedError('The Redis event store is closed');
   }
+}
+
+/**
+ * An append's failure, saying whether it may have been applied: a script that was sent and
+ * timed out may still run (Redis was slow, not gone), and the live feed then delivers its events.
+ */
+function appendFailed(error: unknown, count: number): unknown {
+  if (!(error instanceof StoreUnavailableError) || error.mayHaveApplied === undefined) return error;
+  const what = count === 1 ? 'The append' : `The append of ${count} events`;
+  const message = error.mayHaveApplied
+    ? `${what} may still have been applied, and its events delivered: ${error.message}. Publishing again with the same event ${count === 1 ? 'id' : 'ids'} is safe: a duplicate, answered with the original cursor`
+    : `${what} was not applied: ${error.message}`;
+  return new StoreUnavailableError(message, { cause: error, mayHaveApplied: error.mayHaveApplied });
 }

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePattern } from '../../../src/pattern/parse.js';
 import { segmentsMatch } from '../../../src/pattern/segments-match.js';
-import { MATCHER } from '../../../src/redis/groups/group-lua.js';
+import { ENTRY_TYPE, MATCHER } from '../../../src/redis/groups/group-lua.js';
+import { FIELD } from '../../../src/redis/store/lua-scripts.js';
 import { connectNodeRedis, type NodeRedisClient } from '../store/redis-fixtures.js';
 
 /**
@@ -48,4 +49,77 @@ it('matches the documented examples', async () => {
   ];
   const reply = (await client.eval(BATCH, { arguments: cases.flatMap((c) => [c[0], c[1]]) })) as number[];
   expect(reply).toEqual(cases.map((c) => c[2]));
+});
+
+// Types the bus allows that JSON escapes (\" and \\), astral characters (4 bytes of UTF-8, two
+// UTF-16 units in JS), and characters special to Lua patterns: compared as exact strings.
+const exotic = fc.constantFrom(
+  '"',
+  '\\',
+  'say."hi"',
+  'C:\\tmp',
+  '😀',
+  '😁',
+  'a😀',
+  '%',
+  '[',
+  '(%a)',
+  '-',
+  'é',
+);
+
+it('agrees with segmentsMatch on types holding quotes, backslashes, astral and Lua-pattern characters', async () => {
+  const pairs = fc.sample(
+    fc.tuple(name(fc.oneof(exotic, fc.constant('*'), fc.constant('**'))), name(exotic)),
+    3000,
+  );
+  const reply = (await client.eval(BATCH, { arguments: pairs.flat() })) as number[];
+  const expected = pairs.map(([p, t]) => (segmentsMatch(parsePattern(p).segments, t.split('.')) ? 1 : 0));
+  expect(reply).toEqual(expected);
+  expect(new Set(expected)).toEqual(new Set([0, 1]));
+});
+
+it('matches exotic types exactly', async () => {
+  const cases: [string, string, number][] = [
+    ['say."hi"', 'say."hi"', 1],
+    ['say."hi"', 'say.\\', 0],
+    ['path.C:\\tmp', 'path.C:\\tmp', 1],
+    ['emoji.😀', 'emoji.😀', 1],
+    ['emoji.😀', 'emoji.😁', 0],
+    ['emoji.*', 'emoji.😁', 1],
+    ['*.%a', 'x.b', 0],
+    ['x.[', 'x.[', 1],
+  ];
+  const reply = (await client.eval(BATCH, { arguments: cases.flatMap((c) => [c[0], c[1]]) })) as number[];
+  expect(reply).toEqual(cases.map((c) => c[2]));
+});
+
+describe('entryType (the type of a log entry, for the claim script)', () => {
+  const ENTRY = `${FIELD}${ENTRY_TYPE}
+return entryType(ARGV)`;
+  const entryType = (fields: string[]) => client.eval(ENTRY, { arguments: fields });
+  const json = (type: unknown) =>
+    JSON.stringify({ type, stream: 'default', time: 1, data: { big: 2 ** 60 } });
+
+  it('reads the `t` field the append script writes, wherever it is', async () => {
+    for (const type of ['say."hi"', 'path.C:\\tmp', 'emoji.😀']) {
+      expect(await entryType(['i', 'x', 's', 'tok', 't', type, 'e', json('ignored')])).toBe(type);
+      expect(await entryType(['t', type, 'i', 'x', 'e', json('ignored')])).toBe(type);
+    }
+  });
+
+  it('decodes the JSON of an entry without one, to the exact string (astral characters included)', async () => {
+    for (const type of ['say."hi"', 'say.\\', 'emoji.😀']) {
+      expect(await entryType(['i', 'x', 's', 'tok', 'e', json(type)])).toBe(type);
+    }
+    const escaped = '{"type":"emoji.\\ud83d\\ude00","stream":"default","time":1,"data":null}';
+    expect(await entryType(['i', 'x', 'e', escaped])).toBe('emoji.😀');
+  });
+
+  it('gives nothing (the entry is skipped, not an error) for JSON it cannot read', async () => {
+    expect(await entryType(['i', 'x', 'e', '{"type":'])).toBeNull();
+    expect(await entryType(['i', 'x', 'e', '{"type":"a.\\ud83d"}'])).toBeNull(); // lone surrogate
+    expect(await entryType(['i', 'x', 'e', json(7)])).toBeNull();
+    expect(await entryType(['i', 'x'])).toBeNull();
+  });
 });

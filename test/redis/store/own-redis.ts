@@ -17,11 +17,15 @@ import { connectNodeRedis, waitFor } from './redis-fixtures.js';
 export class OwnRedis {
   readonly dir = mkdtempSync(join(tmpdir(), 'busline-redis-fault-'));
   process: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  /** `extraArgs`: more redis-server options, e.g. `['--enable-debug-command', 'yes']`. */
+  constructor(
+    readonly port: number,
+    readonly extraArgs: readonly string[] = [],
+  ) {}
 
   /** A server on a free port (not started yet). */
-  static async onFreePort(): Promise<OwnRedis> {
-    return new OwnRedis(await freePort());
+  static async onFreePort(extraArgs: readonly string[] = []): Promise<OwnRedis> {
+    return new OwnRedis(await freePort(), extraArgs);
   }
 
   get url(): string {
@@ -30,7 +34,7 @@ export class OwnRedis {
 
   async start(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1'];
-    args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    args.push('--appendonly', 'yes', '--appendfsync', 'always', ...this.extraArgs);
     this.process = spawn('redis-server', [...args, '--dir', this.dir, '--save', '', '--logfile', ''], {
       stdio: 'ignore',
     });
