@@ -207,16 +207,27 @@ export class EventBus<Events extends EventMap = EventMap> {
         return this.#refused(ready, verdict);
       }
     }
+    if (!waited) return this.#storeAndDispatch(ready, generated, signal);
     try {
-      if (this.#store === null) return await this.#dispatch(ready, undefined, signal);
-      if (this.#feed !== undefined) return (await this.#publishShared([ready], signal))[0]!;
-      // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
-      const appending = this.#append([ready], generated);
-      const [appended] = appending instanceof Promise ? await appending : appending;
-      return await this.#dispatch(ready, appended, signal);
+      return await this.#storeAndDispatch(ready, generated, signal);
     } finally {
-      if (waited) this.#gate.release(ready);
+      this.#gate.release(ready);
     }
+  }
+
+  /** The rest of `publish` once admitted: a plain value when nothing had to wait (the default memory store). */
+  #storeAndDispatch(
+    ready: StoredEvent,
+    generated: boolean,
+    signal: AbortSignal | undefined,
+  ): PublishResult | Promise<PublishResult> {
+    if (this.#store === null) return this.#dispatch(ready, undefined, signal);
+    if (this.#feed !== undefined) return this.#publishShared([ready], signal).then((results) => results[0]!);
+    // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
+    const appending = this.#append([ready], generated);
+    if (appending instanceof Promise)
+      return appending.then(([appended]) => this.#dispatch(ready, appended, signal));
+    return this.#dispatch(ready, appending[0], signal);
   }
 
   /**
@@ -249,18 +260,19 @@ export class EventBus<Events extends EventMap = EventMap> {
             signal,
             held,
           );
-      return await this.#publishAdmitted(events as readonly EventInput[], ready, verdicts, signal);
+      const published = this.#publishAdmitted(events as readonly EventInput[], ready, verdicts, signal);
+      return held.length === 0 ? published : await published;
     } finally {
       for (const event of held) this.#gate.release(event);
     }
   }
 
-  async #publishAdmitted(
+  #publishAdmitted(
     inputs: readonly EventInput[],
     ready: StoredEvent[],
     verdicts: Admission[] | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<PublishResult[]> {
+  ): PublishResult[] | Promise<PublishResult[]> {
     const admitted: StoredEvent[] = [];
     const generated: boolean[] = [];
     for (let i = 0; i < ready.length; i++) {
@@ -270,15 +282,27 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     let next = 0;
     if (this.#feed !== undefined && admitted.length > 0) {
-      const shared = await this.#publishShared(admitted, signal);
-      return ready.map((event, i) => {
-        const verdict = verdicts?.[i] ?? 'admit';
-        return this.#goesOn(verdict) ? shared[next++]! : this.#refused(event, verdict as 'rate_limited');
-      });
+      return this.#publishShared(admitted, signal).then((shared) =>
+        ready.map((event, i) => {
+          const verdict = verdicts?.[i] ?? 'admit';
+          return this.#goesOn(verdict) ? shared[next++]! : this.#refused(event, verdict as 'rate_limited');
+        }),
+      );
     }
     const appending =
       this.#store === null || admitted.length === 0 ? undefined : this.#append(admitted, generated);
-    const appended = appending instanceof Promise ? await appending : appending;
+    if (appending instanceof Promise)
+      return appending.then((appended) => this.#dispatchBatch(ready, verdicts, appended, signal));
+    return this.#dispatchBatch(ready, verdicts, appending, signal);
+  }
+
+  #dispatchBatch(
+    ready: StoredEvent[],
+    verdicts: Admission[] | undefined,
+    appended: AppendResult[] | undefined,
+    signal: AbortSignal | undefined,
+  ): PublishResult[] | Promise<PublishResult[]> {
+    let next = 0;
     const results = ready.map((event, i) => {
       const verdict = verdicts?.[i] ?? 'admit';
       return this.#goesOn(verdict)
