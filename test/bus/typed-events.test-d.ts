@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { EventBus, type StoredEvent } from '../../src/index.js';
+import { EventBus, type HistoryTruncated, type StoredEvent, type Subscription } from '../../src/index.js';
 
 type Events = {
   'task.created': { id: string; title: string };
@@ -87,5 +87,27 @@ describe('untyped bus', () => {
       expectTypeOf(event.type).toBeString();
       expectTypeOf(event.data).toBeUnknown();
     });
+  });
+});
+
+describe('subscribe element type (onTruncated)', () => {
+  const stored = new EventBus<Events>();
+  it('is the event type alone by default, with or without a replay', () => {
+    expectTypeOf(stored.subscribe('task.done', { from: 'start' })).toEqualTypeOf<
+      Subscription<StoredEvent<'task.done', { id: string }>>
+    >();
+    expectTypeOf(stored.subscribe('task.done', { from: { after: 'c' }, onTruncated: 'throw' })).toEqualTypeOf<
+      Subscription<StoredEvent<'task.done', { id: string }>>
+    >();
+  });
+
+  it("adds HistoryTruncated with onTruncated: 'signal', or when the choice is made at run time", () => {
+    expectTypeOf(stored.subscribe('task.done', { from: 'start', onTruncated: 'signal' })).toEqualTypeOf<
+      Subscription<StoredEvent<'task.done', { id: string }> | HistoryTruncated>
+    >();
+    const choice = Math.random() > 0.5 ? ('signal' as const) : ('throw' as const);
+    expectTypeOf(stored.subscribe('task.done', { onTruncated: choice })).toEqualTypeOf<
+      Subscription<StoredEvent<'task.done', { id: string }> | HistoryTruncated>
+    >();
   });
 });
