@@ -43,6 +43,11 @@ export interface EventInput<T extends string = string, D = unknown> {
 
 export const EVENT_DEFAULTS = {
   stream: 'default',
+  /**
+   * The largest |time| a JavaScript Date can represent (±8.64e15 ms, about ±275,000 years): past
+   * it `new Date(time).toISOString()` throws, which would break every consumer that formats it.
+   */
+  maxAbsTime: 8.64e15,
   /** 64 KiB: the serialized envelope (id, type, stream, time, data, meta) as UTF-8 JSON. */
   maxEventBytes: 64 * 1024,
   /** Longest `id` and `stream`, like `type`. */
@@ -64,8 +69,11 @@ export function envelopeProblem(input: unknown): string | undefined {
     const problem = nameProblem('stream', event.stream);
     if (problem) return problem;
   }
-  if (event.time !== undefined && (typeof event.time !== 'number' || !Number.isFinite(event.time))) {
-    return `expected "time" to be finite epoch milliseconds, got ${describe(event.time)}`;
+  if (
+    event.time !== undefined &&
+    (typeof event.time !== 'number' || !(Math.abs(event.time) <= EVENT_DEFAULTS.maxAbsTime))
+  ) {
+    return `expected "time" to be epoch milliseconds within ±${EVENT_DEFAULTS.maxAbsTime} (what a Date can hold), got ${describe(event.time)}`;
   }
   if (event.meta !== undefined) return metaProblem(event.meta);
   return undefined;

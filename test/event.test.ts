@@ -52,8 +52,19 @@ describe('envelopeProblem', () => {
     '1700000000000',
     null,
     new Date(0),
-  ])('rejects time = %s, asking for finite epoch milliseconds', (time) => {
-    expect(envelopeProblem({ ...valid, time })).toMatch(/"time".*finite/);
+    8.64e15 + 1,
+    -1e17,
+  ])('rejects time = %s, asking for epoch milliseconds a Date can hold', (time) => {
+    expect(envelopeProblem({ ...valid, time })).toMatch(
+      /"time".*epoch milliseconds within ±8640000000000000/,
+    );
+  });
+
+  it('accepts the extremes a Date can hold, so toISOString never throws on a published time', () => {
+    for (const time of [8.64e15, -8.64e15, 0]) {
+      expect(envelopeProblem({ ...valid, time })).toBeUndefined();
+      expect(() => new Date(time).toISOString()).not.toThrow();
+    }
   });
 
   it.each([

@@ -31,8 +31,11 @@ export interface RateLimiterStats {
   keys: number;
   allowed: number;
   limited: number;
-  /** Keys dropped to respect `maxKeys` while their bucket was not full (they restart with a full bucket). */
-  evictedActive: number;
+  /**
+   * Takes refused because `maxKeys` buckets were in use, none of them full: a bucket that is not
+   * full is never dropped (its key would get its budget back), so a new key waits its turn.
+   */
+  keysRefused: number;
   /** The busiest keys (most tokens taken or refused), busiest first. */
   busiest: { key: string; allowed: number; limited: number; tokens: number }[];
   /** `take` calls waiting now. */
@@ -92,7 +95,9 @@ export function checkBucketOptions(
 /**
  * A token bucket per key (stream, tenant, API key…), refilled continuously from the clock.
  * Memory is bounded: a bucket that has refilled to full is indistinguishable from a new
- * one, so idle keys are swept; past `maxKeys` the least recently created keys go too.
+ * one, so idle keys are swept. A bucket that is not full is never dropped: were it dropped, a
+ * flood of new keys would give an exhausted key its budget back. Past `maxKeys` non-full
+ * buckets, a new key is refused (`keysRefused`) until one of them refills.
  */
 export class RateLimiter implements RateLimiterLike {
   readonly rate: number;
@@ -107,7 +112,9 @@ export class RateLimiter implements RateLimiterLike {
   #opsSinceSweep = 0;
   #allowed = 0;
   #limited = 0;
-  #evictedActive = 0;
+  #keysRefused = 0;
+  /** No sweep before this time: the last one found every bucket in use (see #bucket). */
+  #noSweepUntil = Number.NEGATIVE_INFINITY;
   /** Waiting `take` calls over all buckets, held under `#maxWaiting`. */
   #waiting = 0;
   #waitsRefused = 0;
@@ -133,7 +140,8 @@ export class RateLimiter implements RateLimiterLike {
     this.#checkCount(n);
     const refused = this.#takeNow(key, n, now);
     if (refused === undefined) return true;
-    refused.limited += n;
+    if (refused === 'no-room') this.#keysRefused++;
+    else refused.limited += n;
     this.#limited += n;
     return false;
   }
@@ -149,6 +157,14 @@ export class RateLimiter implements RateLimiterLike {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const bucket = this.#takeNow(key, n, this.#clock());
     if (bucket === undefined) return Promise.resolve();
+    if (bucket === 'no-room') {
+      this.#keysRefused++;
+      return Promise.reject(
+        new RateLimitedError(
+          `Rate limit: ${this.#maxKeys} keys are in use, none with a full budget (maxKeys: ${this.#maxKeys}); key "${key}" must wait until one refills`,
+        ),
+      );
+    }
     if (this.#waiting >= this.#maxWaiting) {
       this.#waitsRefused++;
       return Promise.reject(
@@ -190,7 +206,7 @@ export class RateLimiter implements RateLimiterLike {
       keys: this.#buckets.size,
       allowed: this.#allowed,
       limited: this.#limited,
-      evictedActive: this.#evictedActive,
+      keysRefused: this.#keysRefused,
       busiest,
       waiting: this.#waiting,
       waitsRefused: this.#waitsRefused,
@@ -202,8 +218,9 @@ export class RateLimiter implements RateLimiterLike {
    * ahead (queued callers came first: nobody jumps the queue). Returns the bucket when it
    * could not take, undefined when it did.
    */
-  #takeNow(key: string, n: number, now: number): TokenBucket | undefined {
+  #takeNow(key: string, n: number, now: number): TokenBucket | 'no-room' | undefined {
     const bucket = this.#bucket(key, now);
+    if (bucket === undefined) return 'no-room';
     bucket.refill(now, this.#tokensPerMs, this.burst);
     if (bucket.waiters.length > 0 || bucket.tokens < n) return bucket;
     bucket.tokens -= n;
@@ -243,28 +260,32 @@ export class RateLimiter implements RateLimiterLike {
     }, delay);
   }
 
-  #bucket(key: string, now: number): TokenBucket {
+  /** `key`'s bucket, made if there is room; undefined when `maxKeys` buckets are in use. */
+  #bucket(key: string, now: number): TokenBucket | undefined {
     let bucket = this.#buckets.get(key);
     if (bucket !== undefined) return bucket;
     if (++this.#opsSinceSweep >= this.#maxKeys || this.#buckets.size >= this.#maxKeys) this.#sweep(now);
+    if (this.#buckets.size >= this.#maxKeys) return undefined;
     bucket = new TokenBucket(this.burst, now);
     this.#buckets.set(key, bucket);
     return bucket;
   }
 
-  /** Drops buckets that refilled to full (same as absent); then, if still too many, the oldest idle ones. */
+  /**
+   * Drops the buckets that refilled to full (the same as no bucket). When that frees nothing,
+   * the next sweep waits until a bucket emptied now could have refilled: a flood of new keys
+   * must not buy a full scan each.
+   */
   #sweep(now: number): void {
+    if (now < this.#noSweepUntil) return;
     this.#opsSinceSweep = 0;
     for (const [key, bucket] of this.#buckets) {
       bucket.refill(now, this.#tokensPerMs, this.burst);
       if (bucket.tokens >= this.burst && bucket.waiters.length === 0) this.#buckets.delete(key);
     }
-    const target = Math.floor(this.#maxKeys * 0.9);
-    for (const [key, bucket] of this.#buckets) {
-      if (this.#buckets.size <= target) break;
-      if (bucket.waiters.length > 0) continue;
-      this.#buckets.delete(key);
-      this.#evictedActive++;
-    }
+    this.#noSweepUntil =
+      this.#buckets.size >= this.#maxKeys
+        ? now + Math.min(Math.ceil(this.burst / this.#tokensPerMs), this.intervalMs)
+        : Number.NEGATIVE_INFINITY;
   }
 }

@@ -4,6 +4,12 @@ export const PATTERN_LIMITS = {
   maxLength: 256,
   /** Most segments in a pattern or event type. */
   maxSegments: 32,
+  /**
+   * Most patterns in one subscription (`on`, `once`, `subscribe`, `consume`). Registering a
+   * wildcard pattern checks it against the cached event types, so a client-chosen list of
+   * thousands would block the event loop (1,790 patterns: 117 ms).
+   */
+  maxPatternsPerSubscription: 256,
 } as const;
 
 /** Segment separator for event types and patterns. */

@@ -84,5 +84,11 @@ function parseUncached(pattern: unknown): ParsedPattern {
 export function parsePatterns(patterns: unknown): ParsedPattern[] {
   if (!Array.isArray(patterns)) return [parsePattern(patterns)];
   if (patterns.length === 0) throw new InvalidPatternError('[]', 'expected at least one pattern');
+  if (patterns.length > PATTERN_LIMITS.maxPatternsPerSubscription) {
+    throw new InvalidPatternError(
+      `[${patterns.length} patterns]`,
+      `expected at most ${PATTERN_LIMITS.maxPatternsPerSubscription} patterns in one subscription, got ${patterns.length}`,
+    );
+  }
   return patterns.map(parsePattern);
 }

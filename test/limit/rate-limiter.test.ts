@@ -50,6 +50,36 @@ describe('RateLimiter.tryTake', () => {
     expect(limiter.stats().keys).toBeLessThanOrEqual(1000);
   });
 
+  it('never hands an exhausted key its budget back, however many new keys flood in (security review #5)', () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({
+      rate: 10,
+      intervalMs: 1000,
+      burst: 10,
+      maxKeys: 100,
+      clock: clock.now,
+    });
+    for (let i = 0; i < 10; i++) expect(limiter.tryTake('victim')).toBe(true);
+    expect(limiter.tryTake('victim')).toBe(false);
+    // 10,000 one-off keys, each taking a token (so none of their buckets is full).
+    let admitted = 0;
+    for (let i = 0; i < 10_000; i++) if (limiter.tryTake(`junk-${i}`)) admitted++;
+    expect(admitted).toBe(99); // the room left; the rest are refused, not swapped in
+    expect(limiter.stats()).toMatchObject({ keys: 100, keysRefused: 10_000 - 99 });
+    expect(limiter.tryTake('victim')).toBe(false); // still exhausted
+    // Once buckets can have refilled, they are swept and new keys get in again.
+    clock.advance(1000);
+    expect(limiter.tryTake('newcomer')).toBe(true);
+  });
+
+  it("take() rejects with RATE_LIMITED when every key's bucket is in use", async () => {
+    const clock = createFakeClock();
+    const limiter = new RateLimiter({ rate: 1, burst: 1, maxKeys: 2, clock: clock.now, onLimit: 'delay' });
+    limiter.tryTake('a');
+    limiter.tryTake('b');
+    await expect(limiter.take('c')).rejects.toThrow(/maxKeys: 2/);
+  });
+
   it('reports the busiest keys', () => {
     const limiter = new RateLimiter({ rate: 2, burst: 2 });
     for (let i = 0; i < 5; i++) limiter.tryTake('hot');
@@ -233,6 +263,7 @@ describe('RateLimiter.take on the injected clock', () => {
     const limiter = new RateLimiter({ rate: 1, burst: 1, maxWaiting: 10, maxKeys: 50, clock: clock.now });
     for (let i = 0; i < 5000; i++) {
       const key = `k${i}`;
+      clock.advance(1000); // the earlier keys' buckets refill: swept, they leave room (maxKeys)
       limiter.tryTake(key);
       const controller = new AbortController();
       const taking = limiter.take(key, 1, controller.signal);

@@ -134,4 +134,14 @@ describe('parsePatterns', () => {
     expect(() => parsePatterns([])).toThrow(InvalidPatternError);
     expect(() => parsePatterns(['a', 'b..c'])).toThrow(/"b\.\.c"/);
   });
+
+  it('caps the patterns of one subscription, naming the limit (a client-chosen list cannot block the loop)', () => {
+    const max = PATTERN_LIMITS.maxPatternsPerSubscription;
+    const patterns = Array.from({ length: max + 1 }, (_, i) => `kind.${i}.*`);
+    expect(parsePatterns(patterns.slice(0, max))).toHaveLength(max);
+    expect(() => parsePatterns(patterns)).toThrow(InvalidPatternError);
+    expect(() => parsePatterns(patterns)).toThrow(
+      `at most ${max} patterns in one subscription, got ${max + 1}`,
+    );
+  });
 });

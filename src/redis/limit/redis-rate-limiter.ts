@@ -146,7 +146,7 @@ export class RedisRateLimiter implements RateLimiterLike {
       keys: this.#counts.size,
       allowed: this.#allowed,
       limited: this.#limited,
-      evictedActive: 0,
+      keysRefused: 0,
       busiest,
       waiting: this.#waiting,
       waitsRefused: this.#waitsRefused,
