@@ -25,6 +25,7 @@ import { CatchUp } from '../subscription/catch-up.js';
 import { Dispatcher } from '../subscription/dispatcher.js';
 import { HandlerQueue } from '../subscription/handler-queue.js';
 import { HistoryTruncated } from '../subscription/history-truncated.js';
+import { ReadSlots } from '../subscription/read-slots.js';
 import {
   checkOnTruncated,
   checkOverflow,
@@ -120,6 +121,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #streams = new StreamCounter();
   /** Handler calls queued or running, and handler catch-ups: what `drain()` waits for. */
   readonly #pending = new PendingWork();
+  /** Bounds the store reads of replays and catch-ups running at once. */
+  readonly #readSlots: ReadSlots;
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
   #published = 0;
@@ -133,6 +136,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   constructor(options: EventBusOptions<NoInfer<Events>> = {}) {
     this.#options = resolveBusOptions(options as EventBusOptions<EventMap>);
     this.#store = this.#options.store;
+    this.#readSlots = new ReadSlots(this.#options.maxConcurrentReads);
     this.#index = new SubscriptionIndex(this.#options.matchCacheSize);
     this.#dispatcher = new Dispatcher(this.#options.onError);
     this.#stamper = new EventStamper({
@@ -450,6 +454,7 @@ export class EventBus<Events extends EventMap = EventMap> {
             stream: options.stream,
             filter: options.filter as EventFilter | undefined,
             catchUp,
+            slots: this.#readSlots,
             pageSize: Math.min(bufferSize, REPLAY_PAGE_SIZE),
             pendingLimit: bufferSize,
             onFilterError: (error, event) =>
@@ -682,6 +687,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       stream: s.stream,
       filter: s.filter,
       catchUp: true,
+      slots: this.#readSlots,
       pageSize: Math.min(options.maxPending, REPLAY_PAGE_SIZE),
       pendingLimit: options.maxPending,
       onFilterError: (error, event) => this.#dispatcher.fail(error, 'filter', s, event),

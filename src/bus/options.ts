@@ -55,6 +55,11 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
   /** Event types whose subscriber lists are cached. @default 1024 */
   matchCacheSize?: number;
   /**
+   * Most store reads this bus's replays and catch-ups run at once; more wait their turn. It
+   * bounds the load a crowd of resuming clients (SSE reconnects) puts on the store. @default 16
+   */
+  maxConcurrentReads?: number;
+  /**
    * With a store shared between processes (one with `tail`): how long `publish` waits for its
    * event to come back through the live feed and reach local subscribers. Past it, publish
    * resolves anyway (the event is stored) with `deliveredTo: 0`; and how long it waits for the
@@ -80,12 +85,14 @@ export interface ResolvedBusOptions {
   onError: (error: unknown, context: ErrorContext) => void;
   clock: () => number;
   matchCacheSize: number;
+  maxConcurrentReads: number;
 }
 
 export const BUS_DEFAULTS = {
   maxEventBytes: EVENT_DEFAULTS.maxEventBytes,
   matchCacheSize: DEFAULT_MATCH_CACHE_SIZE,
   feedTimeoutMs: 5000,
+  maxConcurrentReads: 16,
 } as const;
 
 function logError(error: unknown, context: ErrorContext): void {
@@ -145,6 +152,11 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     onError: options.onError ?? logError,
     clock,
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
+    maxConcurrentReads: positiveInteger(
+      'maxConcurrentReads',
+      options.maxConcurrentReads,
+      BUS_DEFAULTS.maxConcurrentReads,
+    ),
   };
 }
 

@@ -2,6 +2,7 @@ import { BuslineError, HistoryTruncatedError, StoreUnavailableError } from '../e
 import type { StoredEvent } from '../event.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Inbox } from './inbox.js';
+import type { ReadSlots } from './read-slots.js';
 
 /** Where a subscription starts: live only, or replaying the store first. */
 export type CatchUpStart = 'now' | 'start' | { after: string } | { since: number };
@@ -33,6 +34,8 @@ export interface CatchUpOptions {
   onReadError(error: BuslineError): number | undefined;
   /** Tracks a running read loop (the bus's `drain()` waits for handler catch-ups). */
   busy?(delta: 1 | -1): void;
+  /** The bus's bound on store reads running at once (replays and catch-ups of all its subscriptions). */
+  slots: ReadSlots;
 }
 
 /**
@@ -160,7 +163,8 @@ export class CatchUp {
       }
       let page: Awaited<ReturnType<EventStore['read']>>;
       try {
-        page = await store.read({ after, types, stream, since, limit: pageSize });
+        const query = { after, types, stream, since, limit: pageSize };
+        page = await this.#options.slots.run(() => store.read(query));
       } catch (error) {
         const retryMs = this.#options.onReadError(readFailure(error));
         if (retryMs === undefined) return;
