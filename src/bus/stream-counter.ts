@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
+import { describe } from '../event.js';
 
 /** Default number of counters (streams tracked at once) behind `bus.stats().streams`. */
 export const DEFAULT_TRACKED_STREAMS = 1000;
@@ -49,7 +50,7 @@ export class StreamCounter {
 
   constructor(maxStreams = DEFAULT_TRACKED_STREAMS) {
     if (!Number.isInteger(maxStreams) || maxStreams < 1) {
-      throw new InvalidOptionError(`Expected maxStreams to be an integer ≥ 1, got ${String(maxStreams)}`);
+      throw new InvalidOptionError(`Expected maxStreams to be an integer ≥ 1, got ${describe(maxStreams)}`);
     }
     this.#max = maxStreams;
   }

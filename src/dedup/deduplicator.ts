@@ -1,4 +1,5 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidEventError, InvalidOptionError } from '../errors.js';
+import { describe } from '../event.js';
 import { positiveInteger } from '../option-checks.js';
 import { BitSet, optimalFilterSize, optimalHashes } from './bloom-parts.js';
 import { DoubleHash } from './double-hash.js';
@@ -82,7 +83,7 @@ export class Deduplicator {
     const rate = options.falsePositiveRate ?? DEDUP_DEFAULTS.falsePositiveRate;
     if (typeof rate !== 'number' || !(rate > 0 && rate < 1)) {
       throw new InvalidOptionError(
-        `Expected \`falsePositiveRate\` to be between 0 and 1 (exclusive), got ${String(rate)}`,
+        `Expected \`falsePositiveRate\` to be between 0 and 1 (exclusive), got ${describe(rate)}`,
       );
     }
     if (options.clock !== undefined && typeof options.clock !== 'function') {
@@ -159,6 +160,9 @@ export class Deduplicator {
 
   /** The bloom indexes of `id`, in the hash's buffer, remembering whose they are. */
   #indexes(id: string): Uint32Array {
+    // The bus passes validated ids; this guards direct callers (a typed error, not a TypeError).
+    if (typeof id !== 'string')
+      throw new InvalidEventError(`Expected the id to be a string, got ${describe(id)}`);
     this.#hashed = id;
     return this.#hash.compute(id);
   }

@@ -1,4 +1,5 @@
 import { InvalidOptionError, RateLimitedError } from '../errors.js';
+import { describe } from '../event.js';
 import { positiveInteger } from '../option-checks.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -76,17 +77,17 @@ export function checkBucketOptions(
   }
   const { rate } = options;
   if (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate)) {
-    throw new InvalidOptionError(`Expected \`rate\` to be a positive number, got ${String(rate)}`);
+    throw new InvalidOptionError(`Expected \`rate\` to be a positive number, got ${describe(rate)}`);
   }
   const intervalMs = positiveInteger('intervalMs', options.intervalMs, RATE_LIMIT_DEFAULTS.intervalMs);
   const burst = options.burst ?? Math.max(1, rate);
   if (typeof burst !== 'number' || !(burst >= 1) || !Number.isFinite(burst)) {
-    throw new InvalidOptionError(`Expected \`burst\` to be a number ≥ 1, got ${String(options.burst)}`);
+    throw new InvalidOptionError(`Expected \`burst\` to be a number ≥ 1, got ${describe(options.burst)}`);
   }
   const onLimit = options.onLimit ?? RATE_LIMIT_DEFAULTS.onLimit;
   if (!['drop', 'delay', 'throw'].includes(onLimit)) {
     throw new InvalidOptionError(
-      `Expected \`onLimit\` to be 'drop', 'delay' or 'throw', got ${String(onLimit)}`,
+      `Expected \`onLimit\` to be 'drop', 'delay' or 'throw', got ${describe(onLimit)}`,
     );
   }
   return { rate, intervalMs, burst, onLimit };
@@ -231,7 +232,7 @@ export class RateLimiter implements RateLimiterLike {
 
   #checkCount(n: number): void {
     if (typeof n !== 'number' || !(n > 0) || n > this.burst) {
-      throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${String(n)}`);
+      throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${describe(n)}`);
     }
   }
 

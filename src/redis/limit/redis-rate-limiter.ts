@@ -1,4 +1,5 @@
 import { InvalidOptionError, RateLimitedError } from '../../errors.js';
+import { describe } from '../../event.js';
 import {
   checkBucketOptions,
   type OnLimit,
@@ -221,7 +222,7 @@ export class RedisRateLimiter implements RateLimiterLike {
 
   #checkCount(n: number): void {
     if (typeof n !== 'number' || !(n > 0) || n > this.burst) {
-      throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${String(n)}`);
+      throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${describe(n)}`);
     }
   }
 
