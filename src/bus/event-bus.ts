@@ -123,6 +123,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #pending = new PendingWork();
   /** Bounds the store reads of replays and catch-ups running at once. */
   readonly #readSlots: ReadSlots;
+  /** Failed store reads in a row an iterator's replay or catch-up retries (about feedTimeoutMs). */
+  readonly #readRetries: number;
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
   #published = 0;
@@ -137,6 +139,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#options = resolveBusOptions(options as EventBusOptions<EventMap>);
     this.#store = this.#options.store;
     this.#readSlots = new ReadSlots(this.#options.maxConcurrentReads);
+    this.#readRetries = Math.ceil(this.#options.feedTimeoutMs / CATCH_UP_RETRY_MS);
     this.#index = new SubscriptionIndex(this.#options.matchCacheSize);
     this.#dispatcher = new Dispatcher(this.#options.onError);
     this.#stamper = new EventStamper({
@@ -468,7 +471,14 @@ export class EventBus<Events extends EventMap = EventMap> {
               subscription.accept(new HistoryTruncated(error.after, error.message, error.oldest));
               return true;
             },
-            onReadError: (error) => {
+            onReadError: (error, failures) => {
+              // A store that comes back soon (a reconnect, a restart) costs the reader nothing;
+              // one that stays down ends the loop, typed, after about feedTimeoutMs.
+              if (error.code === 'STORE_UNAVAILABLE' && failures <= this.#readRetries) {
+                if (failures === 1)
+                  this.#dispatcher.report(error, { source: 'subscription', patterns: sources });
+                return CATCH_UP_RETRY_MS;
+              }
               subscription.fail(error);
               return undefined;
             },

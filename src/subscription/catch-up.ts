@@ -30,8 +30,11 @@ export interface CatchUpOptions {
    * subscription goes on (from the oldest retained event) or stopped.
    */
   onTruncated(error: HistoryTruncatedError): boolean | Promise<boolean>;
-  /** Reading the store failed. Returns how long to wait before trying again, or `undefined` to stop. */
-  onReadError(error: BuslineError): number | undefined;
+  /**
+   * Reading the store failed for the `failures`-th time in a row. Returns how long to wait
+   * before trying again, or `undefined` to stop.
+   */
+  onReadError(error: BuslineError, failures: number): number | undefined;
   /** Tracks a running read loop (the bus's `drain()` waits for handler catch-ups). */
   busy?(delta: 1 | -1): void;
   /** The bus's bound on store reads running at once (replays and catch-ups of all its subscriptions). */
@@ -143,6 +146,7 @@ export class CatchUp {
           error instanceof BuslineError
             ? error
             : new StoreUnavailableError('Catch-up failed', { cause: error }),
+          Number.POSITIVE_INFINITY,
         );
       })
       .finally(() => {
@@ -156,6 +160,7 @@ export class CatchUp {
     const inbox = this.#inbox;
     let after = typeof from === 'object' && 'after' in from ? from.after : undefined;
     const since = typeof from === 'object' && 'since' in from ? from.since : undefined;
+    let failures = 0;
     while (inbox.isOpen) {
       if (!inbox.hasRoom()) {
         await inbox.whenRoom();
@@ -166,11 +171,12 @@ export class CatchUp {
         const query = { after, types, stream, since, limit: pageSize };
         page = await this.#options.slots.run(() => store.read(query));
       } catch (error) {
-        const retryMs = this.#options.onReadError(readFailure(error));
+        const retryMs = this.#options.onReadError(readFailure(error), ++failures);
         if (retryMs === undefined) return;
         await delay(retryMs);
         continue;
       }
+      failures = 0;
       if (page.truncated) {
         if (!(await this.#truncated(after))) return;
         // What was read before the gap says nothing about cursors after it (an epoch may have changed).

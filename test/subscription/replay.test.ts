@@ -146,15 +146,36 @@ describe('subscribe with replay', () => {
     expect((error as HistoryTruncatedError).oldest).toBe(results[2]!.cursor);
   });
 
-  it('ends with StoreUnavailableError when the store cannot be read', async () => {
+  it('ends with StoreUnavailableError when the store stays unreadable for about feedTimeoutMs', async () => {
     const store = new MemoryEventStore();
-    const bus = new EventBus({ store, onError: () => {} });
+    const errors: unknown[] = [];
+    const bus = new EventBus({ store, onError: (e) => errors.push(e), feedTimeoutMs: 500 });
+    let reads = 0;
     store.read = async () => {
+      reads++;
       throw new Error('gone');
     };
     const sub = bus.subscribe('a', { from: 'start' });
     await expect(sub.next()).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(reads).toBe(3); // the first read and two retries, 250 ms apart
+    expect(errors).toHaveLength(2); // reported once when it began failing, then when it gave up
     expect(bus.stats().subscriptions).toBe(0);
+  });
+
+  it('rides out a store that fails a read or two: the replay goes on with nothing lost', async () => {
+    const store = new MemoryEventStore();
+    const bus = new EventBus({ store, onError: () => {} });
+    await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'a', data: n })));
+    const read = store.read.bind(store);
+    let failures = 2;
+    store.read = async (query) => {
+      if (failures-- > 0) throw new Error('ECONNRESET');
+      return read(query);
+    };
+    const sub = bus.subscribe('a', { from: 'start' });
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push((await sub.next()).value?.data);
+    expect(got).toEqual([1, 2, 3]);
   });
 
   it('replays history at the reader pace, never dropping it, even with a tiny buffer', async () => {
