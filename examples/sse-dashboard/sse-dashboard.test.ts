@@ -1,5 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,10 +24,10 @@ interface Server {
 }
 
 /** Starts server.ts in a child process of its own (plain node with the tsx loader: one process, so SIGKILL really kills it). */
-function startServer(port: number): Promise<Server> {
+function startServer(port: number, file = storeFile): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/sse-dashboard/server.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), STORE_FILE: storeFile },
+    env: { ...process.env, PORT: String(port), STORE_FILE: file },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: Record<string, unknown>[] = [];
@@ -49,6 +51,7 @@ function startServer(port: number): Promise<Server> {
 async function post(port: number, events: { type: string; data: unknown }[]): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${port}/publish`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(events),
   });
   expect(res.status).toBe(200);
@@ -99,6 +102,8 @@ beforeAll(async () => {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // DNS rebinding, simulated: a foreign name that resolves to the dashboard's address.
+      '--host-resolver-rules=MAP rebind.test 127.0.0.1',
     ],
   });
 });
@@ -163,4 +168,77 @@ it('the page survives a SIGKILLed server: it resumes via Last-Event-ID with ever
   // Nothing arrives twice even after a further wait for stragglers.
   await page.waitForTimeout(300);
   expect((await shown(page)).ns).toEqual(range(1, 30));
+}, 30_000);
+
+/** A raw request (fetch cannot set Host); resolves with the status. */
+function statusOf(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end(method === 'POST' ? JSON.stringify({ type: 'evil.write', data: { n: -1 } }) : undefined);
+  });
+}
+
+it('refuses cross-site writes (403), foreign Hosts on every route (DNS rebinding, 403) and non-JSON writes (415)', async () => {
+  const guarded = await startServer(0, join(dir, 'guarded.jsonl'));
+  const attackerSite = createServer((_, res) => {
+    // A "simple" cross-site request: text/plain, no preflight; the browser sends it and hides the answer.
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<script>fetch('http://127.0.0.1:${guarded.port}/publish', { method: 'POST', mode: 'no-cors',
+      body: JSON.stringify({ type: 'evil.csrf', data: { n: -1 } }) }).finally(() => { document.title = 'sent'; });</script>`);
+  });
+  try {
+    const port = guarded.port;
+    const page = await context!.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?pattern=**`);
+    await page.waitForSelector('#status[data-state="live"]', { timeout: WAIT_MS });
+
+    // 1. A page of another origin posts to the dashboard from the victim's browser.
+    await new Promise<void>((resolve) => attackerSite.listen(0, '127.0.0.1', resolve));
+    const attackerOrigin = `http://127.0.0.1:${(attackerSite.address() as AddressInfo).port}`;
+    const attacker = await context!.newPage();
+    await attacker.goto(attackerOrigin);
+    await attacker.waitForFunction(() => document.title === 'sent', undefined, { timeout: WAIT_MS });
+    expect(guarded.log).toContainEqual(
+      expect.objectContaining({ refused: 403, reason: `cross-site Origin ${attackerOrigin}` }),
+    );
+
+    // 2. DNS rebinding: the dashboard's address under the attacker's name is refused, page and stream alike.
+    expect((await attacker.goto(`http://rebind.test:${port}/`))!.status()).toBe(403);
+    await attacker.close();
+    const foreign = { host: `rebind.test:${port}`, 'content-type': 'application/json' };
+    expect(await statusOf(port, 'GET', '/events?pattern=**', foreign)).toBe(403);
+    expect(await statusOf(port, 'POST', '/publish', foreign)).toBe(403);
+
+    // 3. Cross-site Origin, and a body that is not declared as JSON.
+    const json = { 'content-type': 'application/json' };
+    expect(await statusOf(port, 'POST', '/publish', { ...json, origin: 'http://evil.example' })).toBe(403);
+    expect(await statusOf(port, 'POST', '/publish', { ...json, origin: 'null' })).toBe(403);
+    expect(await statusOf(port, 'POST', '/publish', { 'content-type': 'text/plain' })).toBe(415);
+
+    // 4. The dashboard's own page may write; it is the only event the stream ever carried.
+    const status = await page.evaluate(async () => {
+      const res = await fetch('/publish', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'task.mine', data: { n: 1 } }),
+      });
+      return res.status;
+    });
+    expect(status).toBe(200);
+    await waitForCount(page, 1);
+    expect(await shown(page)).toMatchObject({ ns: [1], types: ['task.mine'] });
+  } finally {
+    attackerSite.close();
+    guarded.child.kill('SIGTERM');
+    await guarded.exited;
+  }
 }, 30_000);

@@ -4,26 +4,31 @@
  * events with no gap, and a heartbeat. The client resumes after a reconnect by sending the
  * cursor of the last event it saw.
  *
+ * Who sees what comes from the token, not the query: each token maps to a grant (grants.ts),
+ * and the client's `kinds`, `agent_id` and `task_id` only narrow it.
+ *
  * Server → client messages: subscribed | event | replay_complete | error | ping.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import {
   type EventBus,
   type EventStore,
   HistoryTruncated,
   InvalidPatternError,
-  parsePattern,
   type StoredEvent,
 } from 'busline';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { ForbiddenError, GrantRing, type Scope, scopeFor, type TokenGrant } from './grants.js';
+
+export type { TokenGrant } from './grants.js';
 
 export interface WsOptions {
   server: Server;
   bus: EventBus;
   /** The bus's store: the server reads the replay from it, page by page. */
   store: EventStore;
-  tokens: readonly string[];
+  /** One grant per token: what its holder may see (see grants.ts). */
+  grants: readonly TokenGrant[];
   path?: string;
   /** @default 30_000 */
   heartbeatMs?: number;
@@ -31,10 +36,12 @@ export interface WsOptions {
   replayLimit?: number;
   /** Per-connection buffer between the bus and the socket. @default 1024 */
   bufferSize?: number;
+  /** Patterns per connection (`kinds=a,b,…`). @default 32 */
+  maxKinds?: number;
 }
 
 type ServerMessage =
-  | { type: 'subscribed'; kinds: string[]; cursor: string | null }
+  | { type: 'subscribed'; kinds: string[]; granted: readonly string[]; cursor: string | null }
   | { type: 'event'; event: WireEvent }
   | { type: 'replay_complete'; count: number; cursor: string | null }
   | { type: 'error'; code: string; message: string }
@@ -44,7 +51,8 @@ type ServerMessage =
 interface WireEvent {
   cursor: string;
   kind: string;
-  time: string;
+  /** ISO 8601; null when the stored time is no valid date (never for an event the bus validated). */
+  time: string | null;
   agent_id: string | null;
   task_id: string | null;
   data: unknown;
@@ -52,15 +60,34 @@ interface WireEvent {
 
 export function attachEventBusWebSocket(options: WsOptions): WebSocketServer {
   const { server, path = '/ws/event-bus', heartbeatMs = 30_000 } = options;
-  const tokenDigests = options.tokens.map(digest);
-  const wss = new WebSocketServer({ server, path });
+  const grants = new GrantRing(options.grants);
+  // Clients send nothing in this protocol: cap what ws buffers for one message (its default is 100 MiB).
+  const wss = new WebSocketServer({ server, path, maxPayload: 4 * 1024 });
   wss.on('connection', (socket, req) => {
-    if (!authorized(req, tokenDigests)) {
+    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const grant = grants.find(bearerToken(req, params));
+    if (grant === undefined) {
       send(socket, { type: 'error', code: 'UNAUTHORIZED', message: 'Missing or invalid bearer token' });
       socket.close(4401, 'unauthorized');
       return;
     }
-    void stream(socket, new URL(req.url ?? '/', 'http://localhost').searchParams, options);
+    let scope: Scope;
+    try {
+      scope = scopeFor(grant, params, options.maxKinds ?? 32);
+    } catch (error) {
+      const forbidden = error instanceof ForbiddenError;
+      const code = forbidden ? 'FORBIDDEN' : error instanceof InvalidPatternError ? 'INVALID_KINDS' : 'ERROR';
+      send(socket, { type: 'error', code, message: (error as Error).message });
+      socket.close(forbidden ? 4403 : 1008, code);
+      return;
+    }
+    send(socket, {
+      type: 'subscribed',
+      kinds: scope.kinds,
+      granted: grant.grant.kinds,
+      cursor: params.get('cursor'),
+    });
+    void stream(socket, scope, params.get('cursor'), options);
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) send(socket, { type: 'ping', time: Date.now() });
@@ -69,20 +96,18 @@ export function attachEventBusWebSocket(options: WsOptions): WebSocketServer {
   return wss;
 }
 
-async function stream(socket: WebSocket, params: URLSearchParams, options: WsOptions): Promise<void> {
+async function stream(
+  socket: WebSocket,
+  scope: Scope,
+  from: string | null,
+  options: WsOptions,
+): Promise<void> {
   const { bus, store, replayLimit = 1000, bufferSize = 1024 } = options;
-  const kinds = (params.get('kinds') ?? '**').split(',').filter(Boolean);
-  const agentId = params.get('agent_id');
-  const taskId = params.get('task_id');
-  const filter = (event: StoredEvent) =>
-    (agentId === null || event.meta?.agent_id === agentId) &&
-    (taskId === null || event.meta?.task_id === taskId);
+  const { kinds, filter } = scope;
   const abort = new AbortController();
   socket.on('close', () => abort.abort());
   try {
-    let cursor = params.get('cursor');
-    for (const kind of kinds) parsePattern(kind); // a bad pattern throws InvalidPatternError before anything is sent
-    send(socket, { type: 'subscribed', kinds, cursor });
+    let cursor = from;
     if (cursor !== null) cursor = await replay(socket, store, { kinds, cursor, filter, replayLimit });
     // Live from the last replayed cursor: the bus's own handover makes it gapless.
     const subscription = bus.subscribe(kinds, {
@@ -97,11 +122,10 @@ async function stream(socket: WebSocket, params: URLSearchParams, options: WsOpt
         send(socket, { type: 'error', code: 'HISTORY_TRUNCATED', message: item.message });
         continue;
       }
-      await sendAndWait(socket, { type: 'event', event: toWire(item) });
+      await sendEvent(socket, item);
     }
   } catch (error) {
-    const code =
-      error instanceof InvalidPatternError ? 'INVALID_KINDS' : ((error as { code?: string }).code ?? 'ERROR');
+    const code = (error as { code?: string }).code ?? 'ERROR';
     send(socket, { type: 'error', code, message: (error as Error).message });
     socket.close(code === 'BUFFER_OVERFLOW' ? 1013 : 1008, code);
   }
@@ -135,7 +159,7 @@ async function replay(
   for (const event of page.events) {
     last = event.cursor;
     if (!q.filter(event)) continue;
-    await sendAndWait(socket, { type: 'event', event: toWire(event) });
+    await sendEvent(socket, event);
     count++;
   }
   send(socket, { type: 'replay_complete', count, cursor: last });
@@ -146,11 +170,38 @@ function toWire(event: StoredEvent): WireEvent {
   return {
     cursor: event.cursor,
     kind: event.type,
-    time: new Date(event.time).toISOString(),
+    time: isoTime(event.time),
     agent_id: (event.meta?.agent_id as string | undefined) ?? null,
     task_id: (event.meta?.task_id as string | undefined) ?? null,
     data: event.data,
   };
+}
+
+/**
+ * `toISOString()` throws past ±8.64e15 ms. The bus refuses such times at publish, but a store
+ * can hold events it never validated (an older version, another writer): one of them must
+ * not close every client that matches it, on every resume.
+ */
+function isoTime(time: number): string | null {
+  const date = new Date(time);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** Sends one event; one that cannot be serialized is reported by cursor and skipped, never fatal. */
+async function sendEvent(socket: WebSocket, event: StoredEvent): Promise<void> {
+  let frame: string;
+  try {
+    frame = JSON.stringify({ type: 'event', event: toWire(event) } satisfies ServerMessage);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    send(socket, {
+      type: 'error',
+      code: 'UNSENDABLE_EVENT',
+      message: `Event at cursor ${event.cursor} skipped: ${reason}`,
+    });
+    return;
+  }
+  await sendFrame(socket, frame);
 }
 
 function send(socket: WebSocket, message: ServerMessage): void {
@@ -158,23 +209,13 @@ function send(socket: WebSocket, message: ServerMessage): void {
 }
 
 /** Resolves once the frame is handed to the OS: a slow client slows this loop, not server memory. */
-function sendAndWait(socket: WebSocket, message: ServerMessage): Promise<void> {
+function sendFrame(socket: WebSocket, frame: string): Promise<void> {
   if (socket.readyState !== socket.OPEN) return Promise.resolve();
-  return new Promise((resolve) => socket.send(JSON.stringify(message), () => resolve()));
+  return new Promise((resolve) => socket.send(frame, () => resolve()));
 }
 
-function authorized(req: IncomingMessage, tokenDigests: Buffer[]): boolean {
+/** The `Authorization: Bearer` header, else `?token=` (which proxies may log: prefer the header). */
+function bearerToken(req: IncomingMessage, params: URLSearchParams): string | null {
   const header = req.headers.authorization;
-  const token = header?.startsWith('Bearer ')
-    ? header.slice(7)
-    : new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
-  if (!token) return false;
-  const candidate = digest(token);
-  let ok = false;
-  for (const known of tokenDigests) ok = timingSafeEqual(candidate, known) || ok;
-  return ok;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return header?.startsWith('Bearer ') ? header.slice(7) : params.get('token');
 }
