@@ -1,7 +1,11 @@
+import { burster, flooder } from './bursts.js';
+import { planBus } from './bus-plans.js';
+import { consumers } from './consumers.js';
 import { EventBus, type StoredEvent } from './lib.js';
-import type { BusRecord } from './model.js';
+import type { BusRecord, OnceRecord } from './model.js';
 import type { Prng } from './prng.js';
 import { publisher } from './publishers.js';
+import { storeView } from './store-view.js';
 import { subscriber } from './subscribers.js';
 import { checkTyped, code, describe, PATTERNS, type World } from './world.js';
 
@@ -19,19 +23,28 @@ export function startBus(world: World, index: number, at: number): void {
     resolveReady = resolve;
   });
   world.readyWaiters.set(index, { promise: readyPromise, resolve: resolveReady });
+  const plan = planBus(rng, config, index);
   sched.schedule(at, `bus${index} starts`, () => {
     const record: BusRecord = {
       index,
       bus: undefined as unknown as EventBus,
+      store: plan.store,
+      limiter: plan.limiter,
       createdOrdinal: sched.tick(),
       readyOrdinal: undefined,
       gaps: [],
       errors: [],
       handlerSubs: [],
+      onces: [],
+      consumers: [],
       closeCalled: false,
     };
+    sched.log(
+      `bus${index}: store ${plan.store}${plan.limiter ? `, rate limit ${JSON.stringify(plan.limiter)}` : ''}`,
+    );
     record.bus = new EventBus({
-      store: world.store,
+      store: plan.store === 'none' ? null : storeView(world.store, index, plan.store === 'shared'),
+      rateLimit: plan.limiter ?? false,
       clock: () => sched.now,
       feedTimeoutMs: config.feedTimeoutMs,
       onError: (error, context) => {
@@ -52,6 +65,10 @@ export function startBus(world: World, index: number, at: number): void {
     const subscribers = rng.int(...config.subscribersPerBus);
     for (let s = 0; s < subscribers; s++) void subscriber(world, record, s, rng.fork());
     if (config.actors.once && rng.chance(0.3)) void onceWaiter(world, record, rng.fork());
+    consumers(world, record, rng.fork());
+    if (config.actors.bursts && rng.chance(0.07)) void burster(world, record, rng.fork());
+    if (config.actors.floods && plan.store === 'none' && !plan.limiter && rng.chance(0.15))
+      void flooder(world, record, rng.fork());
   });
 }
 
@@ -84,7 +101,11 @@ async function readyLoop(world: World, record: BusRecord, resolved: () => void):
  */
 async function gapLoop(world: World, record: BusRecord): Promise<void> {
   const { sched } = world;
-  const gap = { lostOrdinal: sched.tick(), placedOrdinal: undefined as number | undefined };
+  const gap = {
+    lostOrdinal: sched.tick(),
+    lostAt: sched.now,
+    placedOrdinal: undefined as number | undefined,
+  };
   record.gaps.push(gap);
   while (!record.closeCalled) {
     try {
@@ -106,13 +127,18 @@ async function onceWaiter(world: World, record: BusRecord, rng: Prng): Promise<v
   const timeoutMs = rng.int(50, 600);
   const name = `bus${record.index}.once('${pattern}', ${timeoutMs} ms)`;
   sched.log(`${name} called`);
+  // A pending once() is a user subscription: counted in stats() and in deliveredTo.
+  const once: OnceRecord = { pattern, registeredOrdinal: sched.tick(), settledOrdinal: undefined };
+  record.onces.push(once);
   try {
     const event = await model.track(name, record.bus.once(pattern, { timeoutMs }), {
       boundMs: timeoutMs + 20,
       invariant: 'once-bounded',
     });
+    once.settledOrdinal = sched.tick();
     sched.log(`${name} got ${(event as StoredEvent).id}`);
   } catch (error) {
+    once.settledOrdinal = sched.tick();
     sched.log(`${name} rejected ${describe(error)}`);
     checkTyped(world, name, error);
   }

@@ -1,48 +1,12 @@
+import { checkAppendErrors } from './check-appends.js';
+import { checkDeliveredTo } from './check-counts.js';
+import { checkLatency } from './check-latency.js';
+import { checkNoStoreBus } from './check-no-store.js';
 import type { Invariant } from './flags.js';
 import type { SubRecord } from './model.js';
-import { matchesAny } from './patterns.js';
+import { selects } from './selection.js';
 import type { StoredRecord } from './sim-store.js';
 import type { World } from './world.js';
-
-/**
- * Bounds that must hold at every moment: called after every scheduler step. Each subscription
- * and bus is reported once, at the first step it breaks the bound.
- */
-export function checkBounds(world: World, reported: Set<string>): void {
-  const { model, config } = world;
-  if (config.invariants.has('buffer-bounded')) {
-    for (const sub of model.subs) {
-      if (sub.subscription === undefined || reported.has(sub.key)) continue;
-      const stats = sub.subscription.stats();
-      if (stats.buffered > sub.bufferSize) {
-        reported.add(sub.key);
-        model.violate(
-          'buffer-bounded',
-          `${sub.key} holds ${stats.buffered} events with bufferSize ${sub.bufferSize}`,
-        );
-      }
-    }
-  }
-  if (config.invariants.has('handler-queue-bounded')) {
-    for (const bus of model.buses) {
-      if (bus === undefined || bus.handlerSubs.length === 0 || reported.has(`bus${bus.index}`)) continue;
-      // Calls running (at most `concurrency` per subscription, even after unsubscribing), one
-      // catch-up read per subscription (counted too, see BusStats), and calls queued (at most
-      // `maxPending` per live subscription).
-      let bound = 0;
-      for (const sub of bus.handlerSubs)
-        bound += sub.concurrency + 1 + (sub.endedOrdinal === undefined ? sub.maxPending : 0);
-      const pending = bus.bus.stats().pendingHandlers;
-      if (pending > bound) {
-        reported.add(`bus${bus.index}`);
-        model.violate(
-          'handler-queue-bounded',
-          `bus${bus.index} has ${pending} pending handler calls; its subscriptions allow ${bound}`,
-        );
-      }
-    }
-  }
-}
 
 /**
  * The end-of-run checks, against the store's log. `checkpointOrdinal` is when the run had
@@ -64,7 +28,7 @@ export function checkRun(world: World, openAtCheckpoint: ReadonlySet<SubRecord>,
   /** Cursor → the publishes (bus, call ordinal) that resolved 'delivered' for it. */
   const ownPublishes = new Map<string, { bus: number; calledOrdinal: number }[]>();
   for (const p of model.publishes) {
-    if (p.results === undefined) continue;
+    if (p.results === undefined || model.buses[p.bus]!.store === 'none') continue;
     if (p.results.length !== p.ids.length && on('publish-ack-stored'))
       model.violate('publish-ack-stored', `${p.key}: ${p.results.length} results for ${p.ids.length} events`);
     for (const r of p.results) {
@@ -102,18 +66,29 @@ export function checkRun(world: World, openAtCheckpoint: ReadonlySet<SubRecord>,
               `${p.key}: duplicate ${r.id} names ${r.cursor}, the original is at ${before[0]!.cursor}`,
             );
         }
-      } else if (on('publish-ack-stored')) {
-        model.violate(
-          'publish-ack-stored',
-          `${p.key}: unexpected status ${r.status} (no limiter configured)`,
-        );
+      } else if (r.status !== 'rate_limited' || model.buses[p.bus]!.limiter?.onLimit !== 'drop') {
+        if (on('publish-ack-stored'))
+          model.violate(
+            'publish-ack-stored',
+            `${p.key}: unexpected status ${r.status} (onLimit ${model.buses[p.bus]!.limiter?.onLimit})`,
+          );
       }
     }
   }
 
   // ---- deliveries per subscription ----
   for (const sub of model.subs)
-    checkSubscription(world, sub, openAtCheckpoint.has(sub), byCursor, ownPublishes);
+    if (model.buses[sub.bus]!.store !== 'none')
+      checkSubscription(world, sub, openAtCheckpoint.has(sub), byCursor, ownPublishes);
+  for (const bus of model.buses) if (bus?.store === 'none') checkNoStoreBus(world, bus);
+  checkLatency(world);
+  checkDeliveredTo(world);
+  checkAppendErrors(world);
+  if (store.closeCalls > 0 && on('passed-store-stays-open'))
+    model.violate(
+      'passed-store-stays-open',
+      `the buses closed the store they were given ${store.closeCalls} time(s)`,
+    );
 
   // ---- waits ----
   for (const wait of model.waits) {
@@ -168,7 +143,7 @@ function checkSubscription(
       stored.event.stream !== d.stream
     )
       report('no-phantom-delivery', `got ${d.id}@${d.cursor} which the store does not hold`);
-    else if (!selects(sub, stored))
+    else if (!selects(sub, stored.event))
       report(
         'no-phantom-delivery',
         `got ${d.id} ${d.type}/${d.stream}, which does not match ${sub.patterns}${sub.stream ? ` in ${sub.stream}` : ''}${sub.filter ? ' with its filter' : ''}`,
@@ -183,7 +158,7 @@ function checkSubscription(
     if (last === undefined || d.cursor > last) lastByStream.set(d.stream, d.cursor);
   }
 
-  const matching = store.log.filter((r) => selects(sub, r));
+  const matching = store.log.filter((r) => selects(sub, r.event));
   const bus = model.buses[sub.bus]!;
   let universe: StoredRecord[];
   if (sub.start === 'now') {
@@ -274,14 +249,4 @@ function checkSubscription(
         `was told HISTORY_TRUNCATED (${sub.truncations[0]!.how}) but retention removed nothing after its position ${before ?? '(none yet)'}`,
       );
   }
-}
-
-/** The subscription's selection, from the model's side: patterns, stream and filter. */
-function selects(sub: SubRecord, record: StoredRecord): boolean {
-  const { event } = record;
-  return (
-    matchesAny(sub.patterns, event.type) &&
-    (sub.stream === undefined || event.stream === sub.stream) &&
-    (sub.filter === undefined || sub.filter(event))
-  );
 }

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import {
   ALL_FAULTS,
   defaultConfig,
@@ -11,7 +12,8 @@ import { runSeed } from './run-seed.js';
 const USAGE = `npm run sim -- --seeds N [--from S]          run N seeds from S (default 100 from 0), count violations per invariant
 npm run sim -- --seed S [--all]                 replay one seed: its whole schedule, then its violations (--all: every one)
 npm run sim -- --seeds N --invariant NAME       list each seed breaking NAME with its first violation
-options: --faults none | all | feedLag,tailDrops,…   which store faults to inject (default all)`;
+options: --faults none | all | feedLag,tailDrops,…   which store faults to inject (default all)
+         --json FILE                                  also write { invariant: [seeds] } (to compare runs, see REVERTS.md)`;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -60,6 +62,8 @@ async function main(): Promise<void> {
       console.log(`seed ${seed}: ${result.violations.find((v) => v.invariant === only)!.detail}`);
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const json = option('--json');
+  if (json !== undefined) writeFileSync(json, JSON.stringify(Object.fromEntries(counts)));
   console.log(`${n} seeds from ${from} in ${seconds} s; seeds violating each invariant:`);
   for (const invariant of INVARIANTS) {
     const seeds = counts.get(invariant) ?? [];

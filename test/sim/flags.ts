@@ -42,6 +42,18 @@ export interface ActorFlags {
   batches: boolean;
   /** `once()` waits with a timeout. */
   once: boolean;
+  /** Buses with `store: null` (pure pub/sub: overflow policies and backpressure instead of catch-up). */
+  noStoreBuses: boolean;
+  /** Buses that see the shared store without `has` (the gate confirms bloom positives itself). */
+  storesWithoutHas: boolean;
+  /** Buses with a rate limiter: `drop`, `throw`, or `delay` with few waiters allowed. */
+  rateLimits: boolean;
+  /** Consumer groups (`bus.consume`) whose handlers succeed, fail, or hang past ackTimeoutMs. */
+  consumerGroups: boolean;
+  /** Bursts of 40–130 events at once (one batch, or publishes nobody awaits). */
+  bursts: boolean;
+  /** On a bus without a store: over 1,000 events across over 1,000 streams, fired at a stalled reader. */
+  floods: boolean;
 }
 
 export const INVARIANTS = [
@@ -49,12 +61,16 @@ export const INVARIANTS = [
   'publish-ack-stored',
   /** A 'duplicate' result carries the cursor of the original (with a store). */
   'duplicate-carries-cursor',
-  /** An id counts as seen only once stored: 'duplicate' only when the id is in the store. */
+  /** An id counts as seen only once stored (without a store: delivered): 'duplicate' only then. */
   'id-seen-only-once-stored',
-  /** Every delivered event is a stored event matching the subscription. */
+  /** Every delivered event is a stored (without a store: published) event matching the subscription. */
   'no-phantom-delivery',
-  /** No subscription gets one stored event twice. */
+  /** No subscription gets one stored event (without a store: one id) twice. */
   'no-duplicate-delivery',
+  /** Without a store (no idempotent append behind it), publish() calls of one id deliver it once, however they overlap. */
+  'id-delivered-once',
+  /** The same when one of them is a publishBatch (apart, so a known publishBatch defect masks nothing else). */
+  'batch-id-delivered-once',
   /** Per stream, a subscription sees events in cursor order. */
   'stream-order',
   /** A live subscription (on, subscribe 'now') gets every matching event stored after it was connected. */
@@ -75,6 +91,8 @@ export const INVARIANTS = [
   'ready-bounded',
   /** A publish settles within a bound derived from feedTimeoutMs and the store's own delays. */
   'publish-bounded',
+  /** A publish whose signal aborts settles at once (a blocked publish, a `delay` limit, a wait for the same id). */
+  'publish-cancellable',
   /** once({ timeoutMs }) settles within timeoutMs. */
   'once-bounded',
   /** After close, nothing stays pending: publishes, ready(), close(), next(), once(). */
@@ -83,6 +101,30 @@ export const INVARIANTS = [
   'close-with-stuck-handler',
   /** Rejections the bus produces are BuslineErrors with a stable code. */
   'typed-errors',
+  /** A bus never closes a store it was given (the caller owns it). */
+  'passed-store-stays-open',
+  /** No handler call starts after its subscription was removed (off, abort). */
+  'no-call-after-off',
+  /**
+   * A healthy fast subscriber gets each event promptly, whatever the other subscribers do: a
+   * sync handler within 100 ms of the event reaching its bus's feed; a fast async handler's
+   * call starts within 150 ms of the event reaching the feed and its previous call ending.
+   */
+  'subscriber-latency',
+  /** A rate limiter's `delay` waiters stay within its maxWaiting (bus.stats().rateLimit.waiting). */
+  'rate-waiters-bounded',
+  /** A consumer group handles every matching event stored after consume() resolved, ending acked or dead-lettered. */
+  'group-at-least-once',
+  /** deliveredTo counts user subscriptions only: at most the matching ones of the publisher's bus. */
+  'delivered-to-counts-users',
+  /** bus.stats().subscriptions is the number of open user subscriptions (not the bus's own watchers). */
+  'stats-subscriptions',
+  /** A stream with over 1% of a bus's events is in stats().streams, never under-counted, first up to the sketch's error. */
+  'stats-busiest-stream',
+  /** A publish whose append was applied never rejects saying nothing was published. */
+  'append-error-honest',
+  /** After close, a publish held by a full handler queue (no store) settles, as one held by a full iterator does. */
+  'close-lets-blocked-publishes-go',
   /** The library never leaves a rejected promise unhandled. */
   'no-unhandled-rejection',
   /** A library call the actors make throws something the contract does not allow. */
@@ -137,6 +179,12 @@ export const ALL_ACTORS: ActorFlags = {
   duplicateIds: true,
   batches: true,
   once: true,
+  noStoreBuses: true,
+  storesWithoutHas: true,
+  rateLimits: true,
+  consumerGroups: true,
+  bursts: true,
+  floods: true,
 };
 
 export function defaultConfig(overrides: Partial<SimConfig> = {}): SimConfig {

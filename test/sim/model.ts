@@ -1,5 +1,5 @@
 import type { Invariant } from './flags.js';
-import type { EventBus, StoredEvent, Subscription } from './lib.js';
+import type { Consumer, EventBus, OnLimit, StoredEvent, Subscription } from './lib.js';
 import type { Scheduler } from './scheduler.js';
 
 /**
@@ -7,9 +7,23 @@ import type { Scheduler } from './scheduler.js';
  * log (SimStore.log, the ground truth) after the run.
  */
 
+/** How a bus sees the store: shared (with or without `has`), or none (`store: null`). */
+export type StoreKind = 'shared' | 'shared-no-has' | 'none';
+
+/** A bus's rate limiter, as configured. */
+export interface LimiterPlan {
+  onLimit: OnLimit;
+  rate: number;
+  intervalMs: number;
+  burst: number;
+  maxWaiting: number;
+}
+
 export interface BusRecord {
   index: number;
   bus: EventBus;
+  store: StoreKind;
+  limiter: LimiterPlan | undefined;
   createdOrdinal: number;
   /** When `await bus.ready()` first resolved: from then on the bus counts as connected. */
   readyOrdinal: number | undefined;
@@ -17,12 +31,55 @@ export interface BusRecord {
    * Times the bus's feed lost its place (HISTORY_TRUNCATED) and was placed again (`ready()`
    * resolved anew): a subscription made in between counts as connected from `placedOrdinal`.
    */
-  gaps: { lostOrdinal: number; placedOrdinal: number | undefined }[];
+  gaps: { lostOrdinal: number; lostAt: number; placedOrdinal: number | undefined }[];
   /** Errors given to onError, with when. */
   errors: { ordinal: number; code: string | undefined; source: string; message: string }[];
   /** Handler subscriptions ever made on this bus (for the queue bound). */
   handlerSubs: SubRecord[];
+  /** `once()` waits made on this bus: user subscriptions while pending. */
+  onces: OnceRecord[];
+  /** Consumers (`bus.consume`) started on this bus. */
+  consumers: ConsumerRecord[];
   closeCalled: boolean;
+}
+
+export interface OnceRecord {
+  pattern: string;
+  registeredOrdinal: number;
+  settledOrdinal: number | undefined;
+}
+
+/** One handler call, for latency and for calls after unsubscribing. */
+export interface HandlerCall {
+  id: string;
+  cursor: string;
+  startAt: number;
+  endAt: number | undefined;
+}
+
+export interface ConsumerRecord {
+  key: string;
+  bus: number;
+  group: string;
+  pattern: string;
+  behavior: string;
+  maxDeliveries: number;
+  ackTimeoutMs: number;
+  concurrency: number;
+  consumer: Consumer | undefined;
+  /** When consume() resolved: events stored after it are the group's to handle. */
+  resolvedOrdinal: number | undefined;
+  calls: GroupCall[];
+}
+
+/** One consumer-group handler call and how it ended ('hung': never settled, past ackTimeoutMs). */
+export interface GroupCall {
+  id: string;
+  /** Keyed by cursor: retention may let one id be stored twice. */
+  cursor: string;
+  deliveries: number;
+  startAt: number;
+  outcome: 'ok' | 'failed' | 'hung';
 }
 
 export interface Delivery {
@@ -39,12 +96,19 @@ export interface SubRecord {
   key: string;
   bus: number;
   kind: 'handler' | 'iterator';
+  /** The handler's behavior (sync, fast, slow…) or the reader's mode (fast, slow, pause, stop). */
+  behavior: string;
+  /** The iterator's overflow option as given. */
+  overflow: 'block' | 'drop-oldest' | 'drop-newest' | 'error' | undefined;
+  /** Handler calls, in the order they started. */
+  calls: HandlerCall[];
   patterns: string[];
   stream: string | undefined;
   /** The subscription's `filter` option, when it has one (the model applies the same one). */
   filter: ((event: StoredEvent) => boolean) | undefined;
   start: SubStart;
   registeredOrdinal: number;
+  registeredAt: number;
   /** For 'start': the seq below which the store had already trimmed when it subscribed. */
   trimmedAtStart: number;
   delivered: Delivery[];
@@ -52,6 +116,7 @@ export interface SubRecord {
   truncations: { ordinal: number; how: 'error' | 'value' }[];
   /** The subscription stopped (close, return, abort, unsubscribe, error, bus close). */
   endedOrdinal: number | undefined;
+  endedAt: number | undefined;
   endReason: string | undefined;
   /** False once the user's side stopped consuming (stopped reader, never-resolving handler). */
   healthy: boolean;
@@ -75,8 +140,10 @@ export interface PublishRecord {
   calledOrdinal: number;
   calledAt: number;
   settledOrdinal: number | undefined;
-  results: { id: string; status: string; cursor: string | undefined }[] | undefined;
+  results: { id: string; status: string; cursor: string | undefined; deliveredTo: number }[] | undefined;
   error: unknown;
+  /** The `data` objects this attempt sent: the store's append calls name their publish by them. */
+  data: object[];
 }
 
 export interface Violation {

@@ -4,6 +4,16 @@
  * `*` = exactly one segment, `**` = zero or more, anything else literal.
  */
 export function matches(pattern: string, type: string): boolean {
+  // A run has a handful of patterns and types, matched again on every store read: remembered.
+  const key = `${pattern}\n${type}`;
+  let result = known.get(key);
+  if (result === undefined) known.set(key, (result = match(pattern, type)));
+  return result;
+}
+
+const known = new Map<string, boolean>();
+
+function match(pattern: string, type: string): boolean {
   const p = pattern.split('.');
   const t = type.split('.');
   const memo = new Map<number, boolean>();

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+import { publishBoundMs } from './bus-plans.js';
 import type { BusRecord, PublishRecord } from './model.js';
 import type { Prng } from './prng.js';
 import { checkTyped, connected, describe, STREAMS, TYPES, type World } from './world.js';
@@ -8,13 +10,25 @@ import { checkTyped, connected, describe, STREAMS, TYPES, type World } from './w
  * failed publishes with the same id.
  */
 
-function makeEvent(
-  world: World,
-  rng: Prng,
-): { id: string; type: string; stream: string; data: { n: number } } {
-  const n = world.nextEventId++;
-  return { id: `e${n}`, type: rng.pick(TYPES), stream: rng.pick(STREAMS), data: { n } };
+export interface SimEvent {
+  id: string;
+  type: string;
+  stream: string;
+  data: { n: number };
 }
+
+export function makeEvent(world: World, rng: Prng, type?: string, stream?: string): SimEvent {
+  const n = world.nextEventId++;
+  return { id: `e${n}`, type: type ?? rng.pick(TYPES), stream: stream ?? rng.pick(STREAMS), data: { n } };
+}
+
+/** Ids for labels: a flood's thousand ids as a range. */
+export function idsLabel(ids: readonly string[]): string {
+  return ids.length <= 4 ? ids.join('+') : `${ids[0]}…${ids.at(-1)}(${ids.length})`;
+}
+
+/** Why a publisher's own signal aborted: its rejection is the publisher's doing, not the bus's. */
+const GAVE_UP = new Error('simulated: the publisher stopped waiting');
 
 export async function publisher(world: World, record: BusRecord, p: number, rng: Prng): Promise<void> {
   const { sched, config, model } = world;
@@ -26,7 +40,7 @@ export async function publisher(world: World, record: BusRecord, p: number, rng:
   if (rng.chance(0.7)) await connected(world, record);
   let published = 0;
   while (published < count && !world.calm) {
-    let events: { id: string; type: string; stream: string; data: { n: number } }[];
+    let events: SimEvent[];
     const previous = model.publishes.filter((x) => x.results !== undefined || x.error !== undefined);
     if (config.actors.duplicateIds && previous.length > 0 && rng.chance(0.12)) {
       // Re-publish an earlier event as it was (same id, same content): a client's retry or replay.
@@ -45,7 +59,9 @@ export async function publisher(world: World, record: BusRecord, p: number, rng:
       const other = world.model.buses.filter((b) => b && b !== record && !b.closeCalled);
       if (other.length > 0) void publish(world, rng.pick(other), `${name}(twin)`, events, batch, rng, 0);
     }
-    if (config.actors.duplicateIds && rng.chance(0.05)) {
+    // Under a `delay` limiter publishes wait, so a client's impatient repeat meets the first one waiting.
+    const impatience = record.limiter?.onLimit === 'delay' ? 0.25 : 0.05;
+    if (config.actors.duplicateIds && rng.chance(impatience)) {
       // An impatient client: the same publish again on the same bus before the first settled.
       for (let k = rng.int(1, 2); k > 0; k--)
         void publish(world, record, `${name}(again)`, events, batch, rng, 0);
@@ -55,18 +71,25 @@ export async function publisher(world: World, record: BusRecord, p: number, rng:
   }
 }
 
-async function publish(
+export async function publish(
   world: World,
   record: BusRecord,
   name: string,
-  events: { id: string; type: string; stream: string; data: { n: number } }[],
+  events: SimEvent[],
   batch: boolean,
   rng: Prng,
   attempt: number,
 ): Promise<void> {
   const { sched, model, config } = world;
+  // Same content, fresh `data` objects: the store names the attempt whose append it applied by them.
+  const sent = events.map((e) => ({ ...e, data: { ...e.data } }));
+  // Without a store a full `block` queue holds a publish: most publishers give up after a while.
+  const patience = record.store === 'none' && rng.chance(0.7) ? rng.int(100, 1500) : undefined;
+  const controller = patience === undefined ? undefined : new AbortController();
+  // A batch's events each wait on it (a limiter's delay): more listeners than Node's warning expects.
+  if (controller) setMaxListeners(0, controller.signal);
   const entry: PublishRecord = {
-    key: `${name}/${events.map((e) => e.id).join('+')}#${attempt}`,
+    key: `${name}/${idsLabel(events.map((e) => e.id))}#${attempt}`,
     bus: record.index,
     ids: events.map((e) => e.id),
     types: events.map((e) => e.type),
@@ -77,34 +100,58 @@ async function publish(
     settledOrdinal: undefined,
     results: undefined,
     error: undefined,
+    data: sent.map((e) => e.data),
   };
   model.publishes.push(entry);
-  const what = events.map((e) => `${e.id}:${e.type}/${e.stream}`).join(' ');
+  const giveUp =
+    controller && sched.schedule(patience!, `${name} stops waiting`, () => controller.abort(GAVE_UP));
+  const what =
+    events.length > 4
+      ? `${idsLabel(entry.ids)} ${events[0]!.type}/${events[0]!.stream}…`
+      : events.map((e) => `${e.id}:${e.type}/${e.stream}`).join(' ');
   sched.log(`${name} ${batch ? 'publishBatch' : 'publish'} ${what}${attempt ? ` (retry ${attempt})` : ''}`);
-  // Bounded by the contract's waits (positioning, the wait for the feed) plus the store's own delays.
-  const boundMs = 2 * config.feedTimeoutMs + 4500;
+  const options = controller && { signal: controller.signal };
+  const tracking = {
+    boundMs: patience === undefined ? publishBoundMs(config, record, events.length) : patience + 50,
+    invariant: patience === undefined ? 'publish-bounded' : 'publish-cancellable',
+    // Without a store and without a signal, only close() can let a publish held by a stuck queue go.
+    hangInvariant:
+      record.store === 'none' && !controller ? 'close-lets-blocked-publishes-go' : 'waits-settle',
+  } as const;
   try {
     const results = batch
-      ? await model.track(`${name} publishBatch ${entry.ids}`, record.bus.publishBatch(events), {
-          boundMs,
-          invariant: 'publish-bounded',
-        })
+      ? await model.track(
+          `${name} publishBatch ${idsLabel(entry.ids)}`,
+          record.bus.publishBatch(sent, options),
+          tracking,
+        )
       : [
-          await model.track(`${name} publish ${entry.ids}`, record.bus.publish(events[0]!), {
-            boundMs,
-            invariant: 'publish-bounded',
-          }),
+          await model.track(
+            `${name} publish ${idsLabel(entry.ids)}`,
+            record.bus.publish(sent[0]!, options),
+            tracking,
+          ),
         ];
+    sched.cancel(giveUp);
     entry.settledOrdinal = sched.tick();
-    entry.results = results.map((r) => ({ id: r.id, status: r.status, cursor: r.cursor }));
+    entry.results = results.map((r) => ({
+      id: r.id,
+      status: r.status,
+      cursor: r.cursor,
+      deliveredTo: r.deliveredTo,
+    }));
     sched.log(
-      `${name} published: ${results.map((r) => `${r.id} ${r.status}${r.cursor ? `@${r.cursor}` : ''}`).join(', ')}`,
+      `${name} published: ${results
+        .slice(0, 4)
+        .map((r) => `${r.id} ${r.status}${r.cursor ? `@${r.cursor}` : ''}`)
+        .join(', ')}${results.length > 4 ? ', …' : ''}`,
     );
   } catch (error) {
+    sched.cancel(giveUp);
     entry.settledOrdinal = sched.tick();
     entry.error = error;
-    sched.log(`${name} publish ${entry.ids} rejected ${describe(error)}`);
-    checkTyped(world, `${name} publish`, error);
+    sched.log(`${name} publish ${idsLabel(entry.ids)} rejected ${describe(error)}`);
+    if (error !== GAVE_UP) checkTyped(world, `${name} publish`, error);
     // A failed publish is retried with the same id: it must go through (the id was not stored)
     // or come back as a duplicate of what the store did keep.
     if (attempt < 2 && !world.calm && !record.closeCalled && rng.chance(0.7)) {

@@ -1,11 +1,14 @@
 import { startBus } from './actors.js';
-import { checkBounds, checkRun } from './checker.js';
+import { checkBounds } from './bounds.js';
+import { checkBusiestStream, checkSubscriptionCount } from './check-counts.js';
+import { checkGroups } from './check-groups.js';
+import { checkRun } from './checker.js';
 import { defaultConfig, type Invariant, type SimConfig } from './flags.js';
+import { readOne } from './iterators.js';
 import { Model, type SubRecord, type Violation } from './model.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
 import { SimStore } from './sim-store.js';
-import { readOne } from './subscribers.js';
 import { installVirtualTime } from './virtual-time.js';
 import type { World } from './world.js';
 
@@ -55,6 +58,7 @@ export async function runSeed(seed: number, config: SimConfig = defaultConfig())
     sched.log('-- horizon: no new actions or faults; settling --');
     await sched.runUntil(config.horizonMs + config.settleMs);
     const open = new Set<SubRecord>(model.subs.filter((s) => s.endedOrdinal === undefined));
+    await checkpoint(world, reported);
     sched.log('-- checkpoint; closing every bus --');
     await teardown(world);
     checkRun(world, open, sched.now);
@@ -110,6 +114,17 @@ function planFaults(world: World, rng: Prng): void {
     sched.schedule(at, 'fault: outage', () => store.beginOutage(mode));
     sched.schedule(at + length, 'fault: outage over', () => store.endOutage());
   }
+}
+
+/** What can only be read while the buses are open: their stats, consumer groups and dead letters. */
+async function checkpoint(world: World, reported: Set<string>): Promise<void> {
+  for (const bus of world.model.buses) {
+    if (bus === undefined) continue;
+    const stats = bus.bus.stats();
+    checkSubscriptionCount(world, bus, stats.subscriptions, reported);
+    checkBusiestStream(world, bus, stats);
+  }
+  await checkGroups(world);
 }
 
 async function teardown(world: World): Promise<void> {

@@ -1,13 +1,14 @@
 import { cursorOf, seqOf } from './cursors.js';
 import type { FaultFlags } from './flags.js';
-import type {
-  AppendResult,
-  BusEvent,
-  EventStore,
-  ReadPage,
-  ReadQuery,
-  StoredEvent,
-  StoreStats,
+import {
+  type AppendResult,
+  type BusEvent,
+  type EventStore,
+  type ReadPage,
+  type ReadQuery,
+  type StoredEvent,
+  type StoreStats,
+  StoreUnavailableError,
 } from './lib.js';
 import { matchesAny } from './patterns.js';
 import type { Prng } from './prng.js';
@@ -29,6 +30,21 @@ export interface StoredRecord {
 
 type Outage = 'refuse' | 'hang' | undefined;
 
+/** One append call, so the checker can tell which publish's append applied (by its `data` objects). */
+export interface AppendCall {
+  call: number;
+  /** The `data` objects of the events sent: the bus passes the publisher's own. */
+  data: unknown[];
+  fault: 'ok' | 'fail' | 'timeout-applied' | 'slow-reply';
+  applied: boolean;
+}
+
+/** When one bus's feed was offered an event (carried to its tail connection) and took it. */
+export interface FeedHandOver {
+  offeredAt: number;
+  handedAt: number;
+}
+
 /**
  * A shared store (like Redis behind several processes) whose every completion is a scheduler
  * task, with the faults of FaultFlags. Apply and reply are separate tasks, so the event can be
@@ -41,6 +57,11 @@ export class SimStore implements EventStore {
   /** Every seq at or below this was removed by retention. */
   trimmedHigh = 0;
   closeCalls = 0;
+  readonly appends: AppendCall[] = [];
+  /** Per bus (the tail's owner), per seq: the first hand-over of that event to its feed. */
+  readonly feeds = new Map<number, Map<number, FeedHandOver>>();
+  /** Windows in which the store was unreachable (`to` is Infinity while one lasts). */
+  readonly outages: { from: number; to: number }[] = [];
   readonly #byId = new Map<string, StoredRecord>();
   readonly #tails = new Set<TailConnection>();
   readonly #sched: Scheduler;
@@ -66,6 +87,8 @@ export class SimStore implements EventStore {
     // Copied now: the caller may reuse its objects; the store keeps what was sent.
     const batch = events.map((e) => ({ ...e }) as BusEvent);
     const fault = this.#appendFault();
+    const record: AppendCall = { call, data: batch.map((e) => e.data), fault, applied: false };
+    this.appends.push(record);
     const name = `store.append#${call}`;
     this.#sched.log(`${name} called [${batch.map((e) => e.id).join(',')}] fault=${fault}`);
     return new Promise((resolve, reject) => {
@@ -73,10 +96,17 @@ export class SimStore implements EventStore {
         if (this.#unreachable(name, reject)) return;
         if (fault === 'fail') {
           this.#sched.log(`${name} FAILS (nothing stored)`);
-          reject(new Error(`simulated: append #${call} failed, nothing stored`));
+          // A store may say so itself (a refusal before sending), or just throw.
+          const message = `simulated: append #${call} failed, nothing stored`;
+          reject(
+            this.#rng.chance(0.5)
+              ? new StoreUnavailableError(message, { mayHaveApplied: false })
+              : new Error(message),
+          );
           return;
         }
         const results = this.#apply(batch, call);
+        record.applied = true;
         const reply =
           fault === 'slow-reply'
             ? this.#rng.int(100, 900)
@@ -85,7 +115,13 @@ export class SimStore implements EventStore {
               : this.#rng.int(0, 5);
         this.#sched.schedule(reply, `${name} reply (${fault})`, () => {
           if (fault === 'timeout-applied') {
-            reject(new Error(`simulated: append #${call} timed out (it may have applied)`));
+            // A store may know the write may have applied (it was sent), or just throw its timeout.
+            const message = `simulated: append #${call} timed out (it may have applied)`;
+            reject(
+              this.#rng.chance(0.5)
+                ? new StoreUnavailableError(message, { mayHaveApplied: true })
+                : new Error(message),
+            );
           } else resolve(results);
         });
       });
@@ -127,7 +163,8 @@ export class SimStore implements EventStore {
     });
   }
 
-  tail(after: string | 'start' | 'now', signal: AbortSignal): AsyncIterable<StoredEvent> {
+  /** `owner`: the bus whose feed reads it (StoreView passes it), for the hand-over records. */
+  tail(after: string | 'start' | 'now', signal: AbortSignal, owner?: number): AsyncIterable<StoredEvent> {
     const id = ++this.#calls;
     let position: number;
     let failure: Error | undefined;
@@ -143,6 +180,7 @@ export class SimStore implements EventStore {
     }
     if (this.#outage !== undefined) failure ??= new Error('simulated: store unreachable (outage)');
     const connection = new TailConnection(this, this.#sched, this.#rng, this.#faults, id, position, signal);
+    connection.owner = owner;
     this.#sched.log(
       `store.tail#${id} opened after ${after} (seq ${position})${failure ? ` failing: ${failure.message}` : ''}`,
     );
@@ -206,12 +244,15 @@ export class SimStore implements EventStore {
 
   beginOutage(mode: 'refuse' | 'hang'): void {
     this.#outage = mode;
+    this.outages.push({ from: this.#sched.now, to: Number.POSITIVE_INFINITY });
     this.#sched.log(`FAULT outage begins (${mode})`);
     for (const tail of [...this.#tails]) tail.fail(new Error('simulated: store unreachable (outage)'));
   }
 
   endOutage(): void {
     this.#outage = undefined;
+    const last = this.outages.at(-1);
+    if (last !== undefined) last.to = this.#sched.now;
     this.#sched.log('FAULT outage ends');
     for (const fail of this.#hung.splice(0)) fail();
   }
@@ -220,6 +261,13 @@ export class SimStore implements EventStore {
 
   forget(tail: TailConnection): void {
     this.#tails.delete(tail);
+  }
+
+  /** A tail handed `seq` to its bus's feed; the first hand-over per bus is kept. */
+  handedOver(owner: number, seq: number, offeredAt: number): void {
+    let feed = this.feeds.get(owner);
+    if (feed === undefined) this.feeds.set(owner, (feed = new Map()));
+    if (!feed.has(seq)) feed.set(seq, { offeredAt, handedAt: this.#sched.now });
   }
 
   #retained(): StoredRecord[] {

@@ -21,6 +21,10 @@ export class TailConnection implements AsyncIterator<StoredEvent> {
   #waiter: { resolve: (r: IteratorResult<StoredEvent>) => void; reject: (e: unknown) => void } | undefined;
   #failure: Error | undefined;
   #done = false;
+  /** The bus whose feed reads this connection (set by the store), for hand-over records. */
+  owner: number | undefined;
+  /** When events up to each seq reached this connection (ascending), for the latency check. */
+  readonly #offers: { upTo: number; at: number }[] = [];
   readonly #burst: boolean;
   readonly #onAbort: () => void;
 
@@ -35,6 +39,7 @@ export class TailConnection implements AsyncIterator<StoredEvent> {
   ) {
     this.#position = position;
     this.#carried = store.log.length;
+    this.#offers.push({ upTo: this.#carried, at: sched.now });
     this.#burst = faults.feedBursts && rng.chance(0.5);
     this.#onAbort = () => {
       sched.log(`store.tail#${id} aborted by its reader${this.#waiter ? '' : ' (no next() pending)'}`);
@@ -72,7 +77,7 @@ export class TailConnection implements AsyncIterator<StoredEvent> {
       this.#lastCarryAt - this.sched.now,
       `store.tail#${this.id} carries seq ${seq}`,
       () => {
-        if (seq > this.#carried) this.#carried = seq;
+        if (seq > this.#carried) this.#carry(seq);
         this.pump();
       },
     );
@@ -81,7 +86,7 @@ export class TailConnection implements AsyncIterator<StoredEvent> {
   stall(ms: number): void {
     this.#stalledUntil = this.sched.now + ms;
     this.sched.schedule(ms, `store.tail#${this.id} stall ends (burst)`, () => {
-      this.#carried = this.store.log.length;
+      this.#carry(this.store.log.length);
       this.pump();
     });
   }
@@ -124,9 +129,22 @@ export class TailConnection implements AsyncIterator<StoredEvent> {
     if (this.#position < Math.min(this.#carried, this.store.log.length)) {
       this.#waiter = undefined;
       this.#position++;
+      if (this.owner !== undefined)
+        this.store.handedOver(this.owner, this.#position, this.#offeredAt(this.#position));
       const record = this.store.log[this.#position - 1]!;
       waiter.resolve({ done: false, value: { ...record.event } });
     }
+  }
+
+  #carry(seq: number): void {
+    this.#carried = seq;
+    this.#offers.push({ upTo: seq, at: this.sched.now });
+  }
+
+  /** When `seq` reached this connection: the first offer covering it (offers only grow). */
+  #offeredAt(seq: number): number {
+    while (this.#offers.length > 1 && this.#offers[0]!.upTo < seq) this.#offers.shift();
+    return this.#offers[0]!.at;
   }
 
   #finish(): void {
