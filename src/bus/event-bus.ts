@@ -203,14 +203,14 @@ export class EventBus<Events extends EventMap = EventMap> {
         try {
           verdict = await admission;
         } catch (error) {
-          this.#gate.release(ready);
+          this.#gate.release(ready.id, ready);
           throw error;
         }
       } else verdict = admission;
       // With a store a duplicate still goes to the store: its append is idempotent and names the
       // original's cursor (and should the store no longer hold it, it is stored and delivered).
       if (verdict === 'rate_limited' || (verdict === 'duplicate' && this.#store === null)) {
-        if (waited) this.#gate.release(ready);
+        if (waited) this.#gate.release(ready.id, ready);
         return this.#refused(ready, verdict);
       }
     }
@@ -218,7 +218,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     try {
       return await this.#storeAndDispatch(ready, generated, signal);
     } finally {
-      this.#gate.release(ready);
+      this.#gate.release(ready.id, ready);
     }
   }
 
@@ -256,21 +256,30 @@ export class EventBus<Events extends EventMap = EventMap> {
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);
-    const held: StoredEvent[] = [];
+    // The ids this call holds (see the gate); the array is also the holder's identity.
+    const held: string[] = [];
     try {
-      const verdicts = this.#gate.isOpen
+      // Without a store nothing but the gate's locks keeps a concurrent publish of one of these
+      // ids from being delivered too while the batch waits: hold them all first, in id order
+      // (two batches then never wait for each other in a circle). Free ones are taken at once.
+      if (this.#store === null && !this.#gate.isOpen) {
+        const holding = this.#holdBatchIds(events as readonly EventInput[], held, signal);
+        if (holding !== undefined) await holding;
+      }
+      const admitting = this.#gate.isOpen
         ? undefined
-        : await this.#admitBatch(
+        : this.#admitBatch(
             events as readonly EventInput[],
             ready,
             ready === stamped ? now : undefined,
             signal,
             held,
           );
+      const verdicts = admitting instanceof Promise ? await admitting : admitting;
       const published = this.#publishAdmitted(events as readonly EventInput[], ready, verdicts, signal);
       return held.length === 0 ? published : await published;
     } finally {
-      for (const event of held) this.#gate.release(event);
+      for (const id of held) this.#gate.release(id, held);
     }
   }
 
@@ -662,6 +671,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     await this.#groups?.close();
     await this.#feed?.close();
     for (const close of [...this.#closers]) close();
+    this.#index.forEach((s) => s.queue?.letPublishersGo());
     await settleWithin(this.#pending.whenIdle(), timeoutMs);
     if (this.#options.ownsStore) await this.#store?.close();
   }
@@ -721,23 +731,83 @@ export class EventBus<Events extends EventMap = EventMap> {
    * should a given id equal one generated in the same batch, the store's append, or the
    * gate's recent ids without a store, still finds the pair).
    */
-  async #admitBatch(
+  #admitBatch(
     inputs: readonly EventInput[],
     events: StoredEvent[],
     now: number | undefined,
     signal: AbortSignal | undefined,
-    held: StoredEvent[],
-  ): Promise<Admission[]> {
+    held: string[],
+  ): Admission[] | Promise<Admission[]> {
     const batchIds = new Set<string>();
     const verdicts: Admission[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const generated = inputs[i]!.id === undefined;
-      const admission = this.#gate.admit(event, generated ? undefined : batchIds, now, generated, signal);
+      const admission = this.#gate.admit(
+        event,
+        generated ? undefined : batchIds,
+        now,
+        generated,
+        signal,
+        held,
+      );
+      if (admission instanceof Promise)
+        return this.#admitRestOfBatch(inputs, events, i, admission, batchIds, verdicts, signal, held);
+      verdicts.push(admission);
+    }
+    return verdicts;
+  }
+
+  /** Holds every given id of a batch for `held` in id order; a promise only if one must be waited for. */
+  #holdBatchIds(
+    inputs: readonly EventInput[],
+    held: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> | undefined {
+    const ids = [...new Set(inputs.map((input) => input.id).filter((id) => typeof id === 'string'))].sort();
+    const holdFrom = (from: number): Promise<void> | undefined => {
+      for (let i = from; i < ids.length; i++) {
+        const waiting = this.#gate.hold(ids[i]!, held, signal);
+        if (waiting !== undefined)
+          return waiting.then(() => {
+            held.push(ids[i]!);
+            return holdFrom(i + 1);
+          });
+        held.push(ids[i]!);
+      }
+      return undefined;
+    };
+    return holdFrom(0);
+  }
+
+  /** The rest of a batch once one admission waits (each id whose admission waits is held, see publish). */
+  async #admitRestOfBatch(
+    inputs: readonly EventInput[],
+    events: StoredEvent[],
+    from: number,
+    waiting: Promise<Admission>,
+    batchIds: Set<string>,
+    verdicts: Admission[],
+    signal: AbortSignal | undefined,
+    held: string[],
+  ): Promise<Admission[]> {
+    if (inputs[from]!.id !== undefined && !held.includes(events[from]!.id)) held.push(events[from]!.id);
+    verdicts.push(await waiting);
+    for (let i = from + 1; i < events.length; i++) {
+      const event = events[i]!;
+      const generated = inputs[i]!.id === undefined;
+      // Time has passed: the gate's components read their clocks.
+      const admission = this.#gate.admit(
+        event,
+        generated ? undefined : batchIds,
+        undefined,
+        generated,
+        signal,
+        held,
+      );
       if (admission instanceof Promise) {
-        held.push(event); // the gate holds its id until the batch is done (see publish)
+        if (!generated && !held.includes(event.id)) held.push(event.id);
         verdicts.push(await admission);
-        now = undefined; // time has passed: let the gate's components read their clocks
       } else verdicts.push(admission);
     }
     return verdicts;

@@ -8,7 +8,10 @@
  * end up waiting for each other.
  */
 export class IdLocks {
-  readonly #locks = new Map<string, { owner: object; waiting: { owner: object; take: () => void }[] }>();
+  readonly #locks = new Map<
+    string,
+    { owner: object; waiting: { owner: object; take: () => void; drop: (reason: unknown) => void }[] }
+  >();
 
   get size(): number {
     return this.#locks.size;
@@ -20,15 +23,36 @@ export class IdLocks {
     return lock !== undefined && lock.owner !== owner;
   }
 
-  /** Takes the lock now if it is free (returns undefined), else a promise that resolves once `owner` holds it. */
-  acquire(id: string, owner: object): Promise<void> | undefined {
+  /**
+   * Takes the lock now if it is free (returns undefined), else a promise that resolves once
+   * `owner` holds it, or rejects with the signal's reason if `signal` aborts first (the place
+   * in line is given up).
+   */
+  acquire(id: string, owner: object, signal?: AbortSignal): Promise<void> | undefined {
     const lock = this.#locks.get(id);
     if (lock === undefined) {
       this.#locks.set(id, { owner, waiting: [] });
       return undefined;
     }
     if (lock.owner === owner) return undefined;
-    return new Promise((take) => lock.waiting.push({ owner, take }));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((take, drop) => {
+      const onAbort = (): void => {
+        const index = lock.waiting.indexOf(entry);
+        if (index >= 0) lock.waiting.splice(index, 1);
+        drop(signal!.reason);
+      };
+      const entry = {
+        owner,
+        take: () => {
+          signal?.removeEventListener('abort', onAbort);
+          take();
+        },
+        drop,
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      lock.waiting.push(entry);
+    });
   }
 
   /** Releases the lock if `owner` holds it, handing it to the next in line. */

@@ -62,6 +62,7 @@ export class PublishGate {
    * @param batchIds ids admitted earlier in the same `publishBatch` (a duplicate inside one batch)
    * @param now the bus clock's time, when the bus has just read it (components on that clock then skip their read)
    * @param generated the bus made the id just now (the input had none): it cannot have been seen
+   * @param owner who holds the id's lock while the admission waits (the publish call; `release` with the same)
    * @throws RateLimitedError when the limiter refuses and `onLimit` is `'throw'`
    */
   admit(
@@ -70,25 +71,34 @@ export class PublishGate {
     now?: number,
     generated = false,
     signal?: AbortSignal,
+    owner: object = event,
   ): Admission | Promise<Admission> {
-    if (!generated && this.#locks.size > 0 && this.#locks.isHeldByOther(event.id, event)) {
-      // Another publish of this id is under way: wait for its outcome, then judge this one.
+    if (!generated && this.#locks.size > 0 && this.#locks.isHeldByOther(event.id, owner)) {
+      // Another publish of this id is under way: wait for its outcome (or the signal), then judge this one.
       return this.#locks
-        .acquire(event.id, event)!
+        .acquire(event.id, owner, signal)!
         .then(() => this.#judge(event, batchIds, undefined, signal));
     }
     const verdict = this.#judge(event, batchIds, now, signal, generated);
     // Waiting from here on: hold the id until the bus has stored it or given up (`release`).
-    if (verdict instanceof Promise && !generated) this.#locks.acquire(event.id, event);
+    if (verdict instanceof Promise && !generated) this.#locks.acquire(event.id, owner);
     return verdict;
   }
 
   /**
-   * Ends the hold an `admit` took for this event (call it once the publish stored the event,
-   * was refused, or failed, whenever `admit` returned a promise).
+   * Holds `id` for `owner` before its admission: at once (undefined) if it is free, else once
+   * the publish holding it is done. A batch without a store holds all its ids this way.
    */
-  release(event: BusEvent): void {
-    if (this.#locks.size > 0) this.#locks.release(event.id, event);
+  hold(id: string, owner: object, signal?: AbortSignal): Promise<void> | undefined {
+    return this.#locks.acquire(id, owner, signal);
+  }
+
+  /**
+   * Ends `owner`'s hold of `id` (call it once the publish stored the event, was refused, or
+   * failed, whenever `admit` returned a promise or `hold` was called).
+   */
+  release(id: string, owner: object): void {
+    if (this.#locks.size > 0) this.#locks.release(id, owner);
   }
 
   #judge(

@@ -109,7 +109,9 @@ export class CatchUp {
     for (const seen of [this.#position, this.#readUpTo]) {
       if (seen !== undefined && (after === undefined || seen > after)) after = seen;
     }
-    this.#read(after === undefined ? 'start' : { after });
+    // With no position at all (a feed placed on an empty store, a subscription given nothing), a
+    // read from 'start' cannot say what retention removed: the feed's loss is this one's too.
+    this.#read(after === undefined ? 'start' : { after }, after === undefined);
   }
 
   /** Live delivery from the bus. Returns a promise only when the inbox applies `block` (no catch-up). */
@@ -136,10 +138,10 @@ export class CatchUp {
     return undefined;
   }
 
-  #read(from: Exclude<CatchUpStart, 'now'>): void {
+  #read(from: Exclude<CatchUpStart, 'now'>, lostAlready = false): void {
     this.#reading = true;
     this.#options.busy?.(1);
-    this.#readUntilLive(from)
+    this.#readUntilLive(from, lostAlready)
       .catch((error: unknown) => {
         // Not a read failure (those are handled in the loop): a bug or a throwing hook.
         this.#options.onReadError(
@@ -155,7 +157,8 @@ export class CatchUp {
       });
   }
 
-  async #readUntilLive(from: Exclude<CatchUpStart, 'now'>): Promise<void> {
+  async #readUntilLive(from: Exclude<CatchUpStart, 'now'>, lostAlready: boolean): Promise<void> {
+    if (lostAlready && !(await this.#truncated(undefined))) return;
     const { store, types, stream, filter, pageSize } = this.#options;
     const inbox = this.#inbox;
     let after = typeof from === 'object' && 'after' in from ? from.after : undefined;

@@ -114,6 +114,14 @@ export class HandlerQueue implements Inbox<StoredEvent> {
     this.#settle(Promise.resolve(result), event);
   }
 
+  /**
+   * The bus is closing: publishers waiting for room are let go (their calls stay queued and
+   * run if the handler frees a slot before the bus stops waiting), as a closing iterator does.
+   */
+  letPublishersGo(): void {
+    for (const blocked of this.#blocked) blocked.resume();
+  }
+
   /** Unsubscribed: queued calls are cancelled (running ones finish), waiting publishers are let go. */
   cancel(): void {
     if (!this.#open) return;

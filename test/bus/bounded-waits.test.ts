@@ -96,6 +96,55 @@ describe('every wait is bounded and cancellable', () => {
   });
 });
 
+describe('found by the simulation', () => {
+  it('without a store, a publishBatch and a concurrent publish of one id deliver it once', async () => {
+    const bus = new EventBus({ store: null, rateLimit: { rate: 1000, burst: 1, onLimit: 'delay' } });
+    const calls: string[] = [];
+    bus.on('t', (event) => void calls.push(event.id));
+    await bus.publish({ type: 't', data: 0 }); // the only token: what follows waits
+    const [batch, single] = await Promise.all([
+      bus.publishBatch([
+        { id: 'b', type: 't', data: 1 },
+        { id: 'x', type: 't', data: 2 },
+      ]),
+      bus.publish({ id: 'x', type: 't', data: 2 }),
+    ]);
+    expect(calls.filter((id) => id === 'x')).toHaveLength(1);
+    expect([batch[1]!.status, single.status].sort()).toEqual(['delivered', 'duplicate']);
+  });
+
+  it('a publish waiting behind another publish of the same id obeys its own signal', async () => {
+    const clock = createFakeClock();
+    const bus = new EventBus({
+      store: null,
+      clock: clock.now,
+      rateLimit: { rate: 1, intervalMs: 60_000, burst: 1, onLimit: 'delay' },
+    });
+    await bus.publish({ type: 't', data: 0 });
+    const stopFirst = new AbortController();
+    // Waits for a token, holding the id.
+    const first = bus.publish({ id: 'same', type: 't', data: 1 }, { signal: stopFirst.signal });
+    const controller = new AbortController();
+    const second = bus.publish({ id: 'same', type: 't', data: 1 }, { signal: controller.signal });
+    await tick();
+    controller.abort(new Error('gave up'));
+    await expect(second).rejects.toThrow('gave up');
+    stopFirst.abort(new Error('done'));
+    await expect(first).rejects.toThrow('done');
+  });
+
+  it('close() lets go of publishes held by a full handler queue (no store)', async () => {
+    const bus = new EventBus({ store: null });
+    bus.on('t', () => new Promise(() => {}), { maxPending: 1 });
+    await bus.publish({ type: 't', data: 1 }); // running
+    await bus.publish({ type: 't', data: 2 }); // queued
+    const held = bus.publish({ type: 't', data: 3 }); // waits for room
+    await tick();
+    await bus.close({ timeoutMs: 10 });
+    await expect(held).resolves.toMatchObject({ status: 'delivered' });
+  });
+});
+
 describe('on() queues', () => {
   it('keep one subscription in delivery order at concurrency 1 (the default)', async () => {
     const bus = new EventBus({ store: null });

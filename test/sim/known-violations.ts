@@ -10,12 +10,6 @@ import type { Invariant } from './flags.js';
 export const KNOWN_VIOLATIONS_UNTIL_13: Partial<Record<Invariant, string>> = {
   'no-silent-truncation':
     'a limit of the EventStore port (docs/guarantees.md): a feed placed on an empty store (tail from "start") that loses its connection before its first event cannot tell whether retention removed events meanwhile (seed 181)',
-  'batch-id-delivered-once':
-    'without a store, a publishBatch and a concurrent publish or publishBatch of one id both deliver it: the batch admits its ids, then awaits before dispatching, and the gate remembers an id only once delivered, so the other publish is admitted too — IdLocks are taken only when admission itself waits (seed 22)',
   'group-at-least-once':
     'in-memory consumer groups: a claim takes due retries from the ready list, then its read of new events fails (store down) and the claim rejects; the retries it took stay pending, owned by a consumer that never got them, until that consumer leaves (MemoryGroup.claim, concurrency ≥ 2; seed 267)',
-  'close-lets-blocked-publishes-go':
-    'without a store, a publish held by a full handler queue whose handler never settles stays pending for ever after bus.close(); close() lets go of publishes held by full iterators but not of those held by handler queues (seed 39)',
-  'publish-cancellable':
-    "a publish waiting behind another publish of the same id (IdLocks, e.g. under onLimit 'delay') ignores its own signal: it waits for the other to finish (seed 522)",
 };
