@@ -5,5 +5,11 @@ export {
   SSE_EVENTS,
   type SSEEventPayload,
 } from './format-sse.js';
-export { createSSEHandler, SSE_HEADERS, type SSEHandlerOptions } from './sse-handler.js';
+export {
+  createSSEHandler,
+  SSE_HEADERS,
+  type SSEHandler,
+  type SSEHandlerOptions,
+  type SSEHandlerStats,
+} from './sse-handler.js';
 export { SSE_DEFAULTS, type SSEStreamOptions, sseStream } from './sse-stream.js';

@@ -3,15 +3,40 @@ import type { EventBus } from '../bus/event-bus.js';
 import type { EventMap } from '../bus/typed-events.js';
 import { InvalidOptionError } from '../errors.js';
 import { describe, type StoredEvent } from '../event.js';
+import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
-import { resolveSSESettings, type SSEStreamOptions, sseStream } from './sse-stream.js';
+import { pumpToResponse } from './response-pump.js';
+import { resolveSSESettings, SSE_DEFAULTS, type SSEStreamOptions, sseStream } from './sse-stream.js';
 
 export interface SSEHandlerOptions
-  extends Pick<SSEStreamOptions, 'heartbeatMs' | 'retryMs' | 'bufferSize' | 'named'> {
+  extends Pick<SSEStreamOptions, 'heartbeatMs' | 'drainTimeoutMs' | 'retryMs' | 'bufferSize' | 'named'> {
   /** What to stream, fixed or per request (e.g. from the query string). A bad pattern answers 400. */
   pattern: string | readonly string[] | ((req: IncomingMessage) => string | readonly string[]);
   /** Only events for which this returns true; gets the request for per-user checks. */
   filter?: (event: StoredEvent, req: IncomingMessage) => boolean;
+  /**
+   * Event streams this handler keeps open at once. Past it a request gets `503` with
+   * `Retry-After` and subscribes nothing; a slot frees when its connection closes, whatever
+   * the reason. `Infinity`: no cap. @default 1000
+   */
+  maxConnections?: number;
+}
+
+/** What `handler.stats()` returns. */
+export interface SSEHandlerStats {
+  /** Event streams open now (each holds a subscription). */
+  connections: number;
+  maxConnections: number;
+  /** Requests answered `503` because `maxConnections` streams were open. */
+  refused: number;
+  /** Connections closed because the client did not take what was sent within `drainTimeoutMs`. */
+  drainTimeouts: number;
+}
+
+/** A node:http request handler, `(req, res) => void`, with its counters. */
+export interface SSEHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  stats(): SSEHandlerStats;
 }
 
 /** The response headers of an event stream (`x-accel-buffering: no` stops nginx buffering it). */
@@ -26,8 +51,10 @@ export const SSE_HEADERS = {
  * A node:http request handler that streams matching events as SSE. Resumes after the
  * `Last-Event-ID` header (or a `lastEventId` query parameter, for EventSource polyfills that
  * cannot set headers), waits for `'drain'` whenever `res.write()` returns false so a slow
- * client leaves events in the bounded subscription buffer, and releases everything when the
- * connection closes. A bad pattern or option answers 400 before any stream starts.
+ * client leaves events in the bounded subscription buffer, closes a connection that has not
+ * drained within `drainTimeoutMs`, answers `503` past `maxConnections`, and releases
+ * everything when the connection closes. A bad pattern or option answers 400 before any
+ * stream starts.
  *
  * @example
  * const events = createSSEHandler(bus, { pattern: (req) => new URL(req.url!, 'http://x').searchParams.get('pattern') ?? '**' });
@@ -36,7 +63,7 @@ export const SSE_HEADERS = {
 export function createSSEHandler<Events extends EventMap>(
   bus: EventBus<Events>,
   options: SSEHandlerOptions,
-): (req: IncomingMessage, res: ServerResponse) => void {
+): SSEHandler {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(
       `Expected createSSEHandler options to be an object, got ${describe(options)}`,
@@ -48,13 +75,29 @@ export function createSSEHandler<Events extends EventMap>(
   }
   // Fail when the server starts, not on every request.
   const settings = resolveSSESettings(options);
+  const maxConnections = checkMaxConnections(options.maxConnections);
   if (typeof pattern !== 'function') parsePatterns(pattern);
-  return (req, res) => {
+  const counts = { connections: 0, refused: 0, drainTimeouts: 0 };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // The client left before the handler ran (say, after an async auth check): 'close' has
+    // fired already and would never release a subscription made now.
+    if (res.destroyed || res.closed) return;
+    if (counts.connections >= maxConnections) {
+      counts.refused++;
+      res.writeHead(503, {
+        'content-type': 'text/plain; charset=utf-8',
+        'retry-after': String(SSE_DEFAULTS.busyRetryAfterSeconds),
+      });
+      res.end(`Too many event streams: ${maxConnections} are open (maxConnections); retry later`);
+      return;
+    }
     const abort = new AbortController();
     let body: ReadableStream<Uint8Array>;
     try {
       body = sseStream(bus, {
         ...settings,
+        // The pump bounds the wait for 'drain' itself, and can close the socket.
+        drainTimeoutMs: 0,
         pattern: typeof pattern === 'function' ? pattern(req) : pattern,
         lastEventId: lastEventIdOf(req),
         filter: filter && ((event) => filter(event, req)),
@@ -66,42 +109,29 @@ export function createSSEHandler<Events extends EventMap>(
       res.end(message);
       return;
     }
-    res.writeHead(200, SSE_HEADERS);
-    res.flushHeaders();
     const reader = body.getReader();
+    counts.connections++;
     res.once('close', () => {
+      counts.connections--;
       abort.abort();
       void reader.cancel().catch(() => {});
     });
-    void pump(reader, res);
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
+    void pumpToResponse(reader, res, settings.drainTimeoutMs).then((outcome) => {
+      if (outcome !== 'stalled' || res.destroyed) return;
+      counts.drainTimeouts++;
+      res.destroy();
+    });
   };
-}
-
-/** Copies the stream to the response at the client's pace. */
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse): Promise<void> {
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done || res.destroyed) break;
-      if (!res.write(value)) await drained(res);
-    }
-  } catch {
-    // The stream failed or was cancelled because the client left; nothing more to send.
-  } finally {
-    if (!res.destroyed && !res.writableEnded) res.end();
-  }
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
+  return Object.assign(handler, {
+    stats: (): SSEHandlerStats => ({ ...counts, maxConnections }),
   });
+}
+
+function checkMaxConnections(value: unknown): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  return positiveInteger('maxConnections', value, SSE_DEFAULTS.maxConnections);
 }
 
 function lastEventIdOf(req: IncomingMessage): string | undefined {

@@ -1,5 +1,6 @@
 import { BUS_HAS_STORE } from '../bus/bus-symbols.js';
 import type { EventBus } from '../bus/event-bus.js';
+import { TimeoutError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { Subscription } from '../subscription/buffered-subscription.js';
 import type { HistoryTruncated } from '../subscription/history-truncated.js';
@@ -14,6 +15,8 @@ export interface SSESourceOptions {
   lastEventId: string | undefined;
   filter: ((event: StoredEvent) => boolean) | undefined;
   heartbeatMs: number;
+  /** How long the consumer may take to ask for the next chunk; 0: forever. */
+  drainTimeoutMs: number;
   retryMs: number | undefined;
   bufferSize: number;
   named: boolean;
@@ -43,6 +46,8 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   #resuming: boolean;
   #preamble: string;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Runs while the consumer holds a chunk (or has not asked for the first): see `#stalled`. */
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #ended = false;
 
@@ -54,7 +59,10 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     this.#resuming = options.lastEventId !== undefined;
     this.#subscription = this.#subscribe(options.lastEventId);
     if (options.signal?.aborted) this.end();
-    else options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    else {
+      options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+      this.#armStallTimer();
+    }
   }
 
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
@@ -63,6 +71,7 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   }
 
   async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    this.#clearStallTimer();
     let text = this.#preamble;
     this.#preamble = '';
     let finished = false;
@@ -90,6 +99,7 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     if (this.#ended) return;
     if (text.length > 0) controller.enqueue(encoder.encode(text));
     if (finished) this.end();
+    else this.#armStallTimer();
   }
 
   cancel(): void {
@@ -184,8 +194,41 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   #release(): void {
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
     this.#clearTimer();
+    this.#clearStallTimer();
     void this.#subscription.return();
   }
+
+  #armStallTimer(): void {
+    const { drainTimeoutMs } = this.#options;
+    if (drainTimeoutMs === 0 || this.#ended) return;
+    this.#stallTimer = setTimeout(this.#stalled, drainTimeoutMs);
+    // A stream nobody reads must not keep a Node process alive (Node's timers have unref).
+    (this.#stallTimer as { unref?: () => void }).unref?.();
+  }
+
+  #clearStallTimer(): void {
+    if (this.#stallTimer === undefined) return;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+  }
+
+  /**
+   * The consumer has not asked for bytes for `drainTimeoutMs`: the client behind it is not
+   * reading (a runtime asks as soon as the socket took the last chunk). A notice could not
+   * reach it, so the stream errors instead: the subscription is released at once, and the
+   * runtime, seeing the error, drops the response rather than keeping the socket forever.
+   */
+  readonly #stalled = (): void => {
+    this.#stallTimer = undefined;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#release();
+    this.#controller?.error(
+      new TimeoutError(
+        `The event stream's consumer did not ask for more within drainTimeoutMs (${this.#options.drainTimeoutMs} ms); the stream was closed`,
+      ),
+    );
+  };
 
   #clearTimer(): void {
     if (this.#timer === undefined) return;

@@ -17,6 +17,13 @@ export interface SSEStreamOptions {
   filter?: (event: StoredEvent) => boolean;
   /** A `: ping` comment after this long without traffic; 0 turns it off. @default 15000 */
   heartbeatMs?: number;
+  /**
+   * How long the consumer may hold a chunk before asking for the next one (and take to ask
+   * for the first). Past it the client is taken as gone: the subscription is released and
+   * the stream errors with `TimeoutError` (`TIMEOUT`), so the runtime drops the response.
+   * 0 turns it off. @default 2 × heartbeatMs (30 000 when heartbeats are off)
+   */
+  drainTimeoutMs?: number;
   /** Sent first as `retry:`, the browser's reconnect delay. @default not sent (browsers use ~3 s) */
   retryMs?: number;
   /** Aborting it ends the stream and releases the subscription. */
@@ -33,9 +40,15 @@ export interface SSEStreamOptions {
 
 export const SSE_DEFAULTS = {
   heartbeatMs: 15_000,
+  /** `drainTimeoutMs` is this many heartbeat periods (of the default one when heartbeats are off). */
+  drainTimeoutHeartbeats: 2,
   bufferSize: 1024,
   /** Events already waiting are sent together, up to about this many characters per chunk. */
   maxChunkChars: 64 * 1024,
+  /** `createSSEHandler`: open event streams per handler; past it, requests get `503`. */
+  maxConnections: 1000,
+  /** `createSSEHandler`: the `Retry-After` (seconds) of that `503`. */
+  busyRetryAfterSeconds: 5,
 } as const;
 
 /**
@@ -78,15 +91,21 @@ export function sseStream<Events extends EventMap>(
 /** The per-connection settings of `sseStream` and `createSSEHandler`, checked, with defaults. */
 export type SSESettings = Pick<
   SSESourceOptions,
-  'heartbeatMs' | 'retryMs' | 'bufferSize' | 'named' | 'maxChunkChars'
+  'heartbeatMs' | 'drainTimeoutMs' | 'retryMs' | 'bufferSize' | 'named' | 'maxChunkChars'
 >;
 
 /** Checks the settings once (createSSEHandler does it when created, not per request). */
 export function resolveSSESettings(
-  options: Pick<SSEStreamOptions, 'heartbeatMs' | 'retryMs' | 'bufferSize' | 'named'>,
+  options: Pick<SSEStreamOptions, 'heartbeatMs' | 'drainTimeoutMs' | 'retryMs' | 'bufferSize' | 'named'>,
 ): SSESettings {
+  const heartbeatMs = nonNegativeInteger('heartbeatMs', options.heartbeatMs) ?? SSE_DEFAULTS.heartbeatMs;
+  // A healthy client takes a ping every heartbeatMs; one that cannot take a chunk in two is gone.
+  const drainTimeoutMs =
+    nonNegativeInteger('drainTimeoutMs', options.drainTimeoutMs) ??
+    Math.min(MAX_TIMER_MS, SSE_DEFAULTS.drainTimeoutHeartbeats * (heartbeatMs || SSE_DEFAULTS.heartbeatMs));
   return {
-    heartbeatMs: nonNegativeInteger('heartbeatMs', options.heartbeatMs) ?? SSE_DEFAULTS.heartbeatMs,
+    heartbeatMs,
+    drainTimeoutMs,
     retryMs: nonNegativeInteger('retryMs', options.retryMs),
     bufferSize: positiveInteger('bufferSize', options.bufferSize, SSE_DEFAULTS.bufferSize),
     named: checkNamed(options.named),

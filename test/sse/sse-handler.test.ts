@@ -1,17 +1,15 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBus, type Subscription } from '../../src/index.js';
 import { createSSEHandler, type SSEHandlerOptions } from '../../src/sse/index.js';
-import { SSECollector } from './parse-sse.js';
+import { destroyClients, request } from './raw-http-client.js';
 
 const servers: Server[] = [];
-const sockets: Socket[] = [];
 
 afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
+  destroyClients();
   await Promise.all(
     servers.splice(0).map((server) => {
       server.closeAllConnections();
@@ -32,68 +30,6 @@ async function serve(bus: EventBus, options: SSEHandlerOptions) {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { port: (server.address() as AddressInfo).port, responses };
-}
-
-interface RawResponse {
-  socket: Socket;
-  head: string;
-  body: SSECollector;
-  ended: Promise<void>;
-}
-
-/**
- * A raw HTTP/1.1 client on a socket, so a test controls exactly when bytes are read. The body
- * is chunked; for the SSE parser the chunk-size lines are removed.
- */
-function request(port: number, path: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
-  const lines = [
-    `GET ${path} HTTP/1.1`,
-    'Host: localhost',
-    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-  ];
-  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-  return new Promise((resolve, reject) => {
-    let raw: Buffer = Buffer.alloc(0);
-    const body = new SSECollector();
-    let chunked: Buffer = Buffer.alloc(0);
-    let head: string | undefined;
-    let endedResolve: () => void;
-    const ended = new Promise<void>((r) => (endedResolve = r));
-    socket.on('error', reject);
-    socket.on('close', () => endedResolve());
-    socket.on('data', (data: Buffer) => {
-      if (head === undefined) {
-        raw = Buffer.concat([raw, data]);
-        const end = raw.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        head = raw.subarray(0, end).toString('latin1');
-        chunked = raw.subarray(end + 4);
-        resolve({ socket, head, body, ended });
-      } else {
-        chunked = Buffer.concat([chunked, data]);
-      }
-      chunked = dechunk(chunked, body, () => endedResolve());
-    });
-  });
-}
-
-/** Moves complete chunks of a chunked body into `body`; returns the unconsumed bytes. */
-function dechunk(buffer: Buffer, body: SSECollector, onLast: () => void): Buffer {
-  let rest = buffer;
-  for (;;) {
-    const lineEnd = rest.indexOf('\r\n');
-    if (lineEnd === -1) return rest;
-    const size = Number.parseInt(rest.subarray(0, lineEnd).toString('latin1'), 16);
-    if (rest.length < lineEnd + 2 + size + 2) return rest;
-    if (size === 0) {
-      onLast();
-      return rest.subarray(lineEnd + 4);
-    }
-    body.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size).toString('utf8'));
-    rest = rest.subarray(lineEnd + 2 + size + 2);
-  }
 }
 
 describe('createSSEHandler', () => {
