@@ -45,7 +45,7 @@ import {
   type HandlerSink,
   Subscriber,
 } from '../subscription/subscriber.js';
-import { BUS_HAS_STORE } from './bus-symbols.js';
+import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from './bus-symbols.js';
 import { LiveFeed } from './live-feed.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
 import { PendingWork } from './pending-work.js';
@@ -614,6 +614,11 @@ export class EventBus<Events extends EventMap = EventMap> {
     return this.#store !== null;
   }
 
+  /** For the SSE helper: the size bound it checks again on what it frames. */
+  get [BUS_MAX_EVENT_BYTES](): number {
+    return this.#options.maxEventBytes;
+  }
+
   /** The store's own numbers (`null` without a store); asynchronous because stores may be remote. */
   async storeStats(): Promise<StoreStats | null> {
     return this.#store === null ? null : this.#store.stats();
@@ -671,7 +676,9 @@ export class EventBus<Events extends EventMap = EventMap> {
     await this.#groups?.close();
     await this.#feed?.close();
     for (const close of [...this.#closers]) close();
-    this.#index.forEach((s) => s.queue?.letPublishersGo());
+    this.#index.forEach((s) => {
+      s.queue?.letPublishersGo();
+    });
     await settleWithin(this.#pending.whenIdle(), timeoutMs);
     if (this.#options.ownsStore) await this.#store?.close();
   }

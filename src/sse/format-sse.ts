@@ -1,4 +1,4 @@
-import { InvalidEventError } from '../errors.js';
+import { EventTooLargeError, InvalidEventError } from '../errors.js';
 import { type StoredEvent, toStoredEvent } from '../event.js';
 
 /** Names of the SSE events the helpers send besides bus events (listen with `addEventListener`). */
@@ -17,6 +17,12 @@ export interface FormatSSEOptions {
    * @default true
    */
   named?: boolean;
+  /**
+   * Largest JSON envelope to send, in UTF-8 bytes: an event that grew past it after it was
+   * published (data mutated in place, a `toJSON` that lies) is refused with
+   * `EventTooLargeError` instead of being framed. @default no limit
+   */
+  maxEventBytes?: number;
 }
 
 /** What a bus event's `data:` line holds: the whole envelope, cursor included. */
@@ -45,11 +51,11 @@ export function formatSSE(event: StoredEvent, options: FormatSSEOptions = {}): s
   const named = options.named ?? true;
   if (named) checkField('type', event.type);
   const payload: SSEEventPayload = toStoredEvent(event, event.cursor);
-  return formatMessage({
-    id: event.cursor,
-    event: named ? event.type : undefined,
-    data: JSON.stringify(payload),
-  });
+  const data = JSON.stringify(payload);
+  const max = options.maxEventBytes;
+  // Each UTF-16 code unit is at most 3 UTF-8 bytes: only a frame near the limit is counted.
+  if (max !== undefined && data.length * 3 > max && utf8Length(data) > max) throw new EventTooLargeError(max);
+  return formatMessage({ id: event.cursor, event: named ? event.type : undefined, data });
 }
 
 /** The fields of one SSE message; `id: ''` sends an empty `id:` line, which clears the browser's last id. */
@@ -81,6 +87,21 @@ export function formatMessage(fields: SSEMessageFields): string {
  */
 export function formatNotice(name: string, body: unknown, resetId = false): string {
   return formatMessage({ id: resetId ? '' : undefined, event: name, data: JSON.stringify(body) });
+}
+
+/** UTF-8 bytes of a string (a surrogate pair is 4 bytes), counted without encoding it. */
+function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /** A comment line: browsers ignore it, proxies and load balancers see traffic. */

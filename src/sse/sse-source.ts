@@ -1,10 +1,17 @@
-import { BUS_HAS_STORE } from '../bus/bus-symbols.js';
+import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from '../bus/bus-symbols.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { TimeoutError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { Subscription } from '../subscription/buffered-subscription.js';
 import type { HistoryTruncated } from '../subscription/history-truncated.js';
-import { formatComment, formatNotice, formatRetry, formatSSE, SSE_EVENTS } from './format-sse.js';
+import {
+  formatComment,
+  formatMessage,
+  formatNotice,
+  formatRetry,
+  formatSSE,
+  SSE_EVENTS,
+} from './format-sse.js';
 
 type Item = StoredEvent | HistoryTruncated;
 type Next = IteratorResult<Item, undefined>;
@@ -38,6 +45,8 @@ const encoder = new TextEncoder();
  */
 export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   readonly #bus: EventBus;
+  /** The bus's maxEventBytes, checked again on what is framed (an event can grow after publish). */
+  readonly #maxEventBytes: number | undefined;
   readonly #options: SSESourceOptions;
   #subscription: Subscription<Item>;
   /** A `next()` that lost a race against the heartbeat: the following pull must take its result. */
@@ -54,6 +63,7 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   /** Subscribes at once, so `'now'` means when the stream was created; throws for bad patterns. */
   constructor(bus: EventBus, options: SSESourceOptions) {
     this.#bus = bus;
+    this.#maxEventBytes = (bus as { [BUS_MAX_EVENT_BYTES]?: number })[BUS_MAX_EVENT_BYTES];
     this.#options = options;
     this.#preamble = options.retryMs === undefined ? '' : formatRetry(options.retryMs);
     this.#resuming = options.lastEventId !== undefined;
@@ -186,7 +196,22 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     if (isTruncation(item)) {
       return formatNotice(SSE_EVENTS.historyTruncated, { after: item.after ?? null, message: item.message });
     }
-    return formatSSE(item, { named: this.#options.named });
+    try {
+      return formatSSE(item, { named: this.#options.named, maxEventBytes: this.#maxEventBytes });
+    } catch (error) {
+      if (codeOf(error) !== 'EVENT_TOO_LARGE') throw error;
+      // Grew past the limit after it was published: not sent, and the client is told which one
+      // (the id moves past it, so a reconnect does not ask for it again).
+      return formatMessage({
+        id: item.cursor,
+        event: SSE_EVENTS.error,
+        data: JSON.stringify({
+          code: 'EVENT_TOO_LARGE',
+          cursor: item.cursor,
+          message: (error as Error).message,
+        }),
+      });
+    }
   }
 
   readonly #onAbort = (): void => this.end();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../src/index.js';
+import { EventBus, EventTooLargeError, type StoredEvent } from '../../src/index.js';
 import { formatComment, formatMessage, formatNotice, formatRetry } from '../../src/sse/format-sse.js';
-import { formatSSE, SSE_EVENTS } from '../../src/sse/index.js';
+import { formatSSE, SSE_EVENTS, sseStream } from '../../src/sse/index.js';
 import { parseSSE } from './parse-sse.js';
 
 const stored = (overrides: Partial<StoredEvent> = {}): StoredEvent => ({
@@ -97,3 +97,53 @@ describe('SSE message framing', () => {
     expect(parseSSE(formatRetry(1500))).toMatchObject({ retry: 1500, events: [], comments: [] });
   });
 });
+
+describe('the bytes measured are the bytes written (security review #10)', () => {
+  it('refuses to frame an event that grew past maxEventBytes after it was published', async () => {
+    const bus = new EventBus({ maxEventBytes: 1024 });
+    const data = { items: [] as string[] };
+    await bus.publish({ type: 'x', data });
+    for (let i = 0; i < 1000; i++) data.items.push('mutated-after-publish'); // the caller keeps a reference
+    const sub = bus.subscribe('x', { from: 'start' });
+    const event = (await sub.next()).value!;
+    expect(() => formatSSE(event, { maxEventBytes: 1024 })).toThrow(EventTooLargeError);
+    expect(formatSSE(event).length).toBeGreaterThan(20_000); // without the bound it would go out
+    let calls = 0;
+    const liar = { toJSON: () => (++calls === 1 ? 'small' : 'A'.repeat(5000)) };
+    await bus.publish({ type: 'y', data: liar });
+    const lied = (await bus.subscribe('y', { from: 'start' }).next()).value!;
+    expect(() => formatSSE(lied, { maxEventBytes: 1024 })).toThrow(EventTooLargeError);
+    expect(formatSSE({ ...lied, data: 'é'.repeat(300) }, { maxEventBytes: 1024 })).toContain('é'); // 600 bytes + envelope
+    await bus.close();
+  });
+
+  it('sseStream sends a busline.error naming the cursor in its place, and goes on', async () => {
+    const bus = new EventBus({ maxEventBytes: 1024 });
+    const stream = sseStream(bus, { pattern: 'x', heartbeatMs: 0 });
+    const data = { items: [] as string[] };
+    const first = await bus.publish({ type: 'x', data });
+    for (let i = 0; i < 1000; i++) data.items.push('mutated-after-publish'); // before the client reads it
+    await bus.publish({ type: 'x', data: 'fine' });
+    const text = await readUntilText(stream.getReader(), 'fine');
+    expect(text).toContain('event: busline.error');
+    expect(text).toContain(`"cursor":"${first.cursor}"`);
+    expect(text).toContain(`id: ${first.cursor}`);
+    expect(text).not.toContain('mutated-after-publish');
+    await bus.close();
+  });
+});
+
+async function readUntilText(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  needle: string,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes(needle)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text;
+}
