@@ -73,6 +73,14 @@ export const CONSUME_DEFAULTS = {
 export const CONSUMER_GROUP_LIMITS = {
   /** Dead letters kept per group; past it the oldest is discarded. */
   maxDeadLetters: 10_000,
+  /**
+   * Longest `lastError.message` a dead letter keeps (UTF-16 units): a longer one is cut, ending
+   * in a marker that gives its full length. 10,000 letters of unbounded messages could hold
+   * gigabytes (a handler that throws with the event's data in its message).
+   */
+  maxErrorMessageLength: 1024,
+  /** Longest `lastError.name` a dead letter keeps. */
+  maxErrorNameLength: 256,
   /** Handler calls per consumer (each holds a slot and a timer). */
   maxConcurrency: 10_000,
   /** Longest delay `setTimeout` honours; larger values would fire at once. */

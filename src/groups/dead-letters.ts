@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import { describe, type StoredEvent } from '../event.js';
+import { CONSUMER_GROUP_LIMITS } from './consumer-group-options.js';
 
 /** Why the last delivery of an event failed, reduced to what survives serialization. */
 export interface DeliveryError {
@@ -29,9 +30,33 @@ export interface DeadLetters {
   redrive(ids?: readonly string[]): Promise<number>;
 }
 
+/** What a failed delivery records of its error: name and message, capped (`capDeliveryError`). */
 export function deliveryError(error: unknown): DeliveryError {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: typeof error === 'string' ? error : describe(error) };
+  if (error instanceof Error)
+    return capDeliveryError({ name: String(error.name), message: String(error.message) });
+  return capDeliveryError({ name: 'Error', message: typeof error === 'string' ? error : describe(error) });
+}
+
+/**
+ * The error as a dead letter stores it: the message at most `maxErrorMessageLength` UTF-16
+ * units, the name at most `maxErrorNameLength`; a longer one is cut and ends in
+ * `… [truncated, N characters]`. Backends apply it too, whoever calls them.
+ */
+export function capDeliveryError(error: DeliveryError): DeliveryError {
+  const { maxErrorMessageLength, maxErrorNameLength } = CONSUMER_GROUP_LIMITS;
+  const name = cap(error.name, maxErrorNameLength);
+  const message = cap(error.message, maxErrorMessageLength);
+  return name === error.name && message === error.message ? error : { name, message };
+}
+
+function cap(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const marker = `… [truncated, ${text.length} characters]`;
+  let end = Math.max(0, max - marker.length);
+  // Never cut a surrogate pair in two (a lone half is not valid UTF-8 for a store to keep).
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end) + marker;
 }
 
 export function checkRedriveIds(ids: unknown): readonly string[] | undefined {

@@ -2,7 +2,7 @@ import { HistoryTruncatedError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import { READ_LIMITS } from '../store/event-store.js';
 import { CONSUMER_GROUP_LIMITS } from './consumer-group-options.js';
-import { DeadLetterList, type DeliveryError } from './dead-letters.js';
+import { capDeliveryError, DeadLetterList, type DeliveryError } from './dead-letters.js';
 import type { Delivery, GroupMember, JoinRequest } from './group-backend.js';
 import type { MemoryGroupContext } from './memory-group-backend.js';
 
@@ -107,7 +107,7 @@ export class MemoryGroup {
       event: entry.event,
       group: this.name,
       deliveries: entry.deliveries,
-      lastError: { name: error.name, message: error.message },
+      lastError: { ...capDeliveryError(error) },
       deadAt: this.#context.clock(),
     });
   }

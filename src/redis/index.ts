@@ -10,6 +10,7 @@ export {
   type SendOptions,
 } from './client/redis-connection.js';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './limit/redis-rate-limiter.js';
+export type { InvalidEntry, InvalidEntryHandler } from './store/invalid-entries.js';
 export {
   REDIS_STORE_DEFAULTS,
   RedisEventStore,

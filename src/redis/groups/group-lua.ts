@@ -16,57 +16,57 @@ end
 `;
 
 /**
- * The bus's pattern rules in Lua (a port of segments-match.ts; a property test checks the two
- * agree): `*` is one segment, `**` zero or more. The group filters the log inside the claim
- * script, so events of other types never travel to the client.
+ * The bus's pattern rules in Lua: `*` is one segment, `**` zero or more (a property test checks
+ * it agrees with segments-match.ts). The group filters the log inside the claim script, so
+ * events of other types never travel to the client.
+ *
+ * `typeMatcher(json)` takes the group's patterns pre-compiled into a trie (group-matcher.ts),
+ * decoded by cjson in one C call: nothing is parsed in Lua per claim. A type is tested by
+ * walking its segments once with the set of trie nodes it may be at (a `**` node stays in the
+ * set and takes the next segment too; entering a node also enters the `**` below it, which
+ * may take nothing). The verdict per type is kept for the rest of the call. `matchWork()` counts
+ * the node visits so far, for the claim's budget.
  */
 export const MATCHER = `
-local function parsePattern(source)
-  local segments = {}
-  for segment in string.gmatch(source, '[^.]+') do
-    if not (segment == '**' and segments[#segments] == '**') then segments[#segments + 1] = segment end
-  end
-  return segments
-end
-
-local function segmentsMatch(p, t)
-  local pi, ti, starP, starT = 1, 1, 0, 1
-  while ti <= #t do
-    local segment = p[pi]
-    if segment == '**' then
-      starP, starT, pi = pi, ti, pi + 1
-    elseif segment ~= nil and (segment == '*' or segment == t[ti]) then
-      pi, ti = pi + 1, ti + 1
-    elseif starP > 0 then
-      starT = starT + 1
-      pi, ti = starP + 1, starT
-    else
-      return false
+local function typeMatcher(json)
+  local nodes = cjson.decode(json)
+  local verdicts, work = {}, 0
+  local function enter(set, list, n)
+    while n ~= 0 and not set[n] do
+      set[n] = true
+      list[#list + 1] = n
+      n = nodes[n][3]
     end
   end
-  while p[pi] == '**' do pi = pi + 1 end
-  return pi == #p + 1
-end
-
-local function typeMatcher(sources)
-  local patterns, verdicts = {}, {}
-  for i, source in ipairs(sources) do patterns[i] = parsePattern(source) end
-  return function(eventType)
+  local function matches(eventType)
     local verdict = verdicts[eventType]
-    if verdict == nil then
-      local segments = {}
-      for segment in string.gmatch(eventType, '[^.]+') do segments[#segments + 1] = segment end
-      verdict = false
-      for _, p in ipairs(patterns) do
-        if segmentsMatch(p, segments) then
-          verdict = true
-          break
-        end
+    if verdict ~= nil then return verdict end
+    local set, list = {}, {}
+    enter(set, list, 1)
+    for segment in string.gmatch(eventType, '[^.]+') do
+      local nextSet, nextList = {}, {}
+      for _, n in ipairs(list) do
+        local node = nodes[n]
+        if node[5] == 1 then enter(nextSet, nextList, n) end
+        local child = node[1][segment]
+        if child then enter(nextSet, nextList, child) end
+        if node[2] ~= 0 then enter(nextSet, nextList, node[2]) end
       end
-      verdicts[eventType] = verdict
+      work = work + #list
+      set, list = nextSet, nextList
+      if #list == 0 then break end
     end
+    verdict = false
+    for _, n in ipairs(list) do
+      if nodes[n][4] == 1 then
+        verdict = true
+        break
+      end
+    end
+    verdicts[eventType] = verdict
     return verdict
   end
+  return matches, function() return work end
 end
 `;
 

@@ -1,10 +1,9 @@
 import { StoreUnavailableError } from '../../errors.js';
-import type { StoredEvent } from '../../event.js';
 import type { DeadLetter } from '../../groups/dead-letters.js';
 import type { Delivery } from '../../groups/group-backend.js';
 import type { RedisReply } from '../client/redis-connection.js';
 import type { RedisId } from '../store/redis-cursor.js';
-import { decodeEvent, field, type StreamEntry } from '../store/redis-replies.js';
+import { decodeEntry, field, type StreamEntry, UndecodableEntry } from '../store/redis-replies.js';
 
 /** Where a delivery's entry lives: the store's log, or the group's `again` stream. */
 export type EntrySource = 'l' | 'a';
@@ -38,10 +37,22 @@ export type ClaimReply =
       truncatedAfter: RedisId | undefined;
       /** Pending entries that were trimmed from their stream (they can no longer be delivered). */
       lost: number;
-      /** The scan budget ran out with room left: more events may be waiting. */
+      /** A budget (entries scanned, matching work) ran out with room left: more events may be waiting. */
       more: boolean;
       deliveries: RedisDelivery[];
+      /** Entries handed out that are not events (written by something else): to report and acknowledge. */
+      invalid: InvalidDelivery[];
     };
+
+/** An entry the claim handed out that does not decode into an event. */
+export interface InvalidDelivery {
+  readonly source: EntrySource;
+  readonly entryId: RedisId;
+  readonly pelCount: number;
+  readonly deliveries: number;
+  readonly reason: string;
+  readonly cause: unknown;
+}
 
 export function parseClaimReply(reply: RedisReply): ClaimReply {
   if (!Array.isArray(reply)) throw malformed('claim');
@@ -56,15 +67,29 @@ export function parseClaimReply(reply: RedisReply): ClaimReply {
     truncatedAfter: typeof truncatedAfter === 'string' && truncatedAfter !== '' ? truncatedAfter : undefined,
     lost: Number(lost),
     more: Number(more) === 1,
-    deliveries: entries.map((item) => toDelivery(item, epoch)),
+    ...toDeliveries(entries, epoch),
   };
+}
+
+function toDeliveries(
+  entries: RedisReply[],
+  epoch: string,
+): { deliveries: RedisDelivery[]; invalid: InvalidDelivery[] } {
+  const deliveries: RedisDelivery[] = [];
+  const invalid: InvalidDelivery[] = [];
+  for (const item of entries) {
+    const delivery = toDelivery(item, epoch);
+    if ('reason' in delivery) invalid.push(delivery);
+    else deliveries.push(delivery);
+  }
+  return { deliveries, invalid };
 }
 
 function flags(reply: RedisReply | undefined): boolean[] {
   return Array.isArray(reply) ? reply.map((flag) => Number(flag) === 1) : [];
 }
 
-function toDelivery(item: RedisReply, epoch: string): RedisDelivery {
+function toDelivery(item: RedisReply, epoch: string): RedisDelivery | InvalidDelivery {
   if (!Array.isArray(item) || typeof item[1] !== 'string' || !Array.isArray(item[3]))
     throw malformed('claim');
   const source: EntrySource = item[0] === 'a' ? 'a' : 'l';
@@ -73,17 +98,24 @@ function toDelivery(item: RedisReply, epoch: string): RedisDelivery {
   const logId = source === 'l' ? entry.id : field(entry, 'c');
   const token = field(entry, 's');
   const json = field(entry, 'e');
-  if (logId === undefined || token === undefined || json === undefined) throw malformed('group entry');
   const before = source === 'l' ? 0 : Number(field(entry, 'n') ?? 0);
+  const deliveries = (Number.isFinite(before) ? before : 0) + pelCount;
+  const decoded =
+    logId === undefined || token === undefined || json === undefined
+      ? new UndecodableEntry('it has no log id (`c`), stream token (`s`) or event JSON (`e`)')
+      : decodeEntry({ id: logId, fields: entry.fields }, epoch);
+  if (decoded instanceof UndecodableEntry) {
+    return { source, entryId: entry.id, pelCount, deliveries, reason: decoded.reason, cause: decoded.cause };
+  }
   return {
-    event: decodeEvent({ id: logId, fields: entry.fields }, epoch),
-    deliveries: before + pelCount,
+    event: decoded,
+    deliveries,
     source,
     entryId: entry.id,
     pelCount,
-    logId,
-    token,
-    json,
+    logId: logId!,
+    token: token!,
+    json: json!,
   };
 }
 
@@ -100,26 +132,42 @@ export function parseSettleReply(
   };
 }
 
-/** Entries of the `dead` stream (XRANGE) as dead letters. */
-export function parseDeadLetters(reply: RedisReply, epoch: string, group: string): DeadLetter[] {
+/**
+ * Entries of the `dead` stream (XRANGE) as dead letters; one that is not a dead letter of an
+ * event is passed to `skip` and left out.
+ */
+export function parseDeadLetters(
+  reply: RedisReply,
+  epoch: string,
+  group: string,
+  skip: (entryId: string, reason: string, cause: unknown) => void,
+): DeadLetter[] {
   if (reply === null) return [];
   if (!Array.isArray(reply)) throw malformed('dead letters');
-  return reply.map((item) => {
+  const letters: DeadLetter[] = [];
+  for (const item of reply) {
     if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) {
       throw malformed('dead letter');
     }
     const entry: StreamEntry = { id: item[0], fields: item[1] };
     const logId = field(entry, 'c');
-    if (logId === undefined) throw malformed('dead letter');
-    const event: StoredEvent = decodeEvent({ id: logId, fields: entry.fields }, epoch);
-    return {
+    const event =
+      logId === undefined
+        ? new UndecodableEntry('it has no log id (`c`)')
+        : decodeEntry({ id: logId, fields: entry.fields }, epoch);
+    if (event instanceof UndecodableEntry) {
+      skip(entry.id, event.reason, event.cause);
+      continue;
+    }
+    letters.push({
       event,
       group,
       deliveries: Number(field(entry, 'n')),
       lastError: { name: field(entry, 'en') ?? 'Error', message: field(entry, 'em') ?? '' },
       deadAt: Number(field(entry, 't')),
-    };
-  });
+    });
+  }
+  return letters;
 }
 
 function malformed(what: string): StoreUnavailableError {

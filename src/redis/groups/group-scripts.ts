@@ -63,16 +63,18 @@ return { 1, epoch }
  * KEYS: epoch, log, log mark, group hash, again, delayed, dead.
  * ARGV: group, consumer, most entries, min idle ms (reclaim), most log entries to scan, '1' to
  * look for entries of dead consumers (XAUTOCLAIM; members do it every so often, not on every
- * claim), most dead letters, the number of patterns, the group's patterns, then settle
- * operations (SETTLE_OPERATIONS) the member had queued: they are applied first, so a consumer
- * that finished one event and asks for the next makes one round trip, not two.
+ * claim), most dead letters, the group's patterns compiled (group-matcher.ts), most trie node
+ * visits for matching new types, then settle operations (SETTLE_OPERATIONS) the member had
+ * queued: they are applied first, so a consumer that finished one event and asks for the next
+ * makes one round trip, not two.
  * Moves due retries to `again`; then hands out, in this order and at most `max` in all:
  * entries of dead consumers (XAUTOCLAIM, `again` then log), unread `again` entries, new log
  * entries of the group's types (the others are acknowledged on the spot, at most `scan` per
- * call). Returns { 'nogroup', settled } when the group is gone (Redis lost its data), else
- * { 'ok', epoch, pending, ms until the next retry is due (-1: none), the read position whose
- * successors were trimmed unread ('' if none), entries lost to trimming while pending,
- * 1 if the scan budget ran out with room left (call again), entries as
+ * call, and reading stops early once matching new types cost the visit budget). Returns
+ * { 'nogroup', settled } when the group is gone (Redis lost its data), else { 'ok', epoch,
+ * pending, ms until the next retry is due (-1: none), the read position whose successors were
+ * trimmed unread ('' if none), entries lost to trimming while pending, 1 if a budget ran out
+ * with room left (call again), entries as
  * { 'l' | 'a', entry id, PEL delivery count, fields }, settled } where settled holds 0/1 per
  * settle operation.
  */
@@ -89,8 +91,8 @@ ${ENTRY_TYPE}
 local log, again, delayed = KEYS[2], KEYS[5], KEYS[6]
 local group, consumer, room, minIdle, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local reclaiming = ARGV[6] == '1'
-local patternCount = tonumber(ARGV[8])
-local settled = settleAll(log, again, delayed, KEYS[7], group, consumer, ARGV[7], 9 + patternCount)
+local matchBudget = tonumber(ARGV[9])
+local settled = settleAll(log, again, delayed, KEYS[7], group, consumer, ARGV[7], 10)
 local epoch = redis.call('GET', KEYS[1])
 local last = redis.call('HGET', KEYS[4], 'last')
 if not epoch or not last then return { 'nogroup', settled } end
@@ -132,17 +134,19 @@ if mark and idLess(last, mark) then
   truncatedAfter = last
   redis.call('HSET', KEYS[4], 'last', mark)
 end
--- A loop, not unpack(): a group may have more patterns than Lua's stack takes (about 8000).
-local sources = {}
-for i = 9, 8 + patternCount do sources[#sources + 1] = ARGV[i] end
-local wanted = typeMatcher(sources)
+local wanted, matchWork = typeMatcher(ARGV[8])
 local scanned, more, newest = 0, 0, nil
 while room > 0 do
-  if scanned >= budget then
+  if scanned >= budget or matchWork() >= matchBudget then
     more = 1
     break
   end
   local count = math.min(room, 500)
+  local work = matchWork()
+  if work > 0 then
+    -- No more entries than the rest of the match budget covers, going by those so far.
+    count = math.max(1, math.min(count, math.floor((matchBudget - work) * scanned / work)))
+  end
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', log, '>')
   if not r then break end
   local entries, skipped = r[1][2], {}

@@ -1,3 +1,4 @@
+import { compileGroupMatcher } from './group-matcher.js';
 import type { RedisGroupKeys } from './redis-group-keys.js';
 import type { RedisGroupMember } from './redis-group-member.js';
 
@@ -6,6 +7,8 @@ export class LocalGroup {
   readonly name: string;
   readonly keys: RedisGroupKeys;
   readonly types: readonly string[];
+  /** The patterns compiled for the claim script, once per group (group-matcher.ts). */
+  readonly matcher: string;
   readonly members = new Set<RedisGroupMember>();
   /** The group's pending count as of the last script that reported it. */
   pending = 0;
@@ -18,6 +21,7 @@ export class LocalGroup {
     this.name = name;
     this.keys = keys;
     this.types = types;
+    this.matcher = compileGroupMatcher(types);
   }
 
   notifyAll(): void {

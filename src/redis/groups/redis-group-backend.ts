@@ -1,4 +1,4 @@
-import { ClosedError, StoreUnavailableError } from '../../errors.js';
+import { ClosedError, InvalidPatternError, StoreUnavailableError } from '../../errors.js';
 import { CONSUMER_GROUP_LIMITS } from '../../groups/consumer-group-options.js';
 import type { DeadLetter } from '../../groups/dead-letters.js';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../../groups/group-backend.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection } from '../client/redis-connection.js';
+import type { InvalidEntries } from '../store/invalid-entries.js';
 import { newEpoch } from '../store/redis-cursor.js';
 import type { RedisKeys } from '../store/redis-keys.js';
 import { parseDeadLetters } from './group-replies.js';
@@ -26,6 +27,10 @@ export interface RedisGroupStore {
   readonly keys: RedisKeys;
   /** How often members look for work other processes left: retries due, dead consumers, redrives. */
   readonly pollMs: number;
+  /** Most patterns of one group (the claim script matches new types against them). */
+  readonly maxGroupPatterns: number;
+  /** Where entries that are not events are reported (they are acknowledged and skipped). */
+  readonly invalid: InvalidEntries;
 }
 
 /** A consumer that held nothing for this long belongs to a process that is gone: JOIN deletes it. */
@@ -56,6 +61,13 @@ export class RedisGroupBackend implements GroupBackend {
   async join(request: JoinRequest): Promise<GroupMember> {
     this.#assertOpen();
     const types = groupTypes(request.types);
+    const max = this.#store.maxGroupPatterns;
+    if (types.length > max) {
+      throw new InvalidPatternError(
+        `[${types.length} patterns]`,
+        `expected at most ${max} patterns in consumer group "${request.group}" (RedisEventStore maxGroupPatterns), got ${types.length}`,
+      );
+    }
     const keys = new RedisGroupKeys(this.#store.keys, request.group);
     await this.#create(keys, request.group, types, request.from);
     this.#assertOpen();
@@ -71,6 +83,7 @@ export class RedisGroupBackend implements GroupBackend {
         clock: this.#context.clock,
         report: (error) => this.#context.report(error, types),
         reclaimEveryMs: this.#store.pollMs,
+        invalid: this.#store.invalid,
         rejoin: () => this.#create(keys, request.group, types, 'start'),
         forget: (group) => {
           if (group.members.size > 0) return;
@@ -103,7 +116,9 @@ export class RedisGroupBackend implements GroupBackend {
       ]),
     ]);
     if (typeof epoch !== 'string') return [];
-    return parseDeadLetters(entries, epoch, group);
+    return parseDeadLetters(entries, epoch, group, (id, reason, cause) =>
+      this.#store.invalid.report(keys.dead, id, reason, cause),
+    );
   }
 
   async redrive(group: string, ids: readonly string[] | undefined): Promise<number> {

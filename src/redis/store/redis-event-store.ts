@@ -6,8 +6,9 @@ import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '
 import { checkReadQuery } from '../../store/read-query.js';
 import { BlockingConnection } from '../client/blocking-connection.js';
 import { RedisCalls } from '../client/redis-calls.js';
-import type { RedisReply } from '../client/redis-connection.js';
 import { RedisGroupBackend } from '../groups/redis-group-backend.js';
+import { appendChunks, appendFailed } from './append-chunks.js';
+import { InvalidEntries } from './invalid-entries.js';
 import { APPEND, CLEANUP } from './lua-scripts.js';
 import { formatCursor, isEpoch, newEpoch, type ParsedCursor, parseCursor } from './redis-cursor.js';
 import { encodeStreamName } from './redis-keys.js';
@@ -26,8 +27,8 @@ export { REDIS_STORE_DEFAULTS, type RedisEventStoreOptions } from './redis-store
 /**
  * An EventStore on Redis Streams (Redis 7+), shared by every process that uses the same
  * `prefix`: a log stream of all events for cross-stream order and the live feed (`tail`), one
- * stream per event stream so replaying one never scans the others, both written by one Lua
- * script per `append` with the same Redis id, which is the cursor. See docs/redis.md.
+ * stream per event stream so replaying one never scans the others, both written by the same
+ * Lua script call with the same Redis id, which is the cursor. See docs/redis.md.
  *
  * @example
  * const client = await createClient({ url }).on('error', console.error).connect();
@@ -38,18 +39,50 @@ export class RedisEventStore implements EventStore {
   readonly #calls: RedisCalls;
   readonly #blocking: BlockingConnection;
   readonly #closed = new AbortController();
+  readonly #invalid: InvalidEntries;
+  /** The epoch the last read saw: a cursor of another one is probed with one entry, not a page. */
+  readonly #seenEpoch = { value: '' };
   #tailRetries = 0;
 
   constructor(options: RedisEventStoreOptions) {
     this.#o = resolveStoreOptions(options);
+    this.#invalid = new InvalidEntries(this.#o.onInvalidEntry);
     this.#calls = new RedisCalls(this.#o.commandTimeoutMs);
     this.#blocking = new BlockingConnection(this.#o.connection, this.#o.commandTimeoutMs);
   }
 
+  /**
+   * Appends with the append script, idempotent by id. Up to `appendChunkEvents` events (and
+   * `appendChunkBytes` of JSON) it is one script call, atomic; a larger call is split into
+   * script calls of that size, run one after the other: each is atomic, the whole is not
+   * (events of another writer may fall between two, and a failure leaves the chunks before it
+   * stored). Retrying the whole call with the same ids completes it: stored events answer
+   * `duplicate` with their cursors. Every event is validated and serialized before the first
+   * call, so invalid input writes nothing.
+   */
   async append(events: readonly BusEvent[]): Promise<AppendResult[]> {
     this.#assertOpen();
     checkAppendInput(events);
     if (events.length === 0) return [];
+    const encoded = events.map((event, i) => encodeEvent(event, i));
+    const results: AppendResult[] = [];
+    for (const [from, to] of appendChunks(encoded, this.#o.appendChunkEvents, this.#o.appendChunkBytes)) {
+      try {
+        results.push(...(await this.#appendChunk(events, encoded, from, to)));
+      } catch (error) {
+        throw appendFailed(error, events.length, from);
+      }
+    }
+    return results;
+  }
+
+  /** One append script call: events[from, to), atomic. */
+  async #appendChunk(
+    events: readonly BusEvent[],
+    encoded: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<AppendResult[]> {
     const cutoff = this.#cutoffMs();
     const args = [
       // A fresh candidate per call: after Redis comes back empty, the next writer starts a new
@@ -62,33 +95,38 @@ export class RedisEventStore implements EventStore {
       this.#o.retentionMs === undefined
         ? ''
         : String(this.#o.retentionMs + REDIS_STORE_DEFAULTS.expirySlackMs),
-      String(Math.max(REDIS_STORE_DEFAULTS.ageTrimPerAppend, events.length)),
+      String(Math.max(REDIS_STORE_DEFAULTS.ageTrimPerAppend, to - from)),
     ];
-    for (let i = 0; i < events.length; i++) {
+    for (let i = from; i < to; i++) {
       const event = events[i]!;
-      args.push(event.id, encodeStreamName(event.stream), event.type, encodeEvent(event, i));
+      args.push(event.id, encodeStreamName(event.stream), event.type, encoded[i]!);
     }
     const k = this.#o.keys;
-    let reply: RedisReply;
-    try {
-      reply = await this.#calls.script(
-        this.#o.connection,
-        APPEND,
-        [k.epoch, k.log, k.ids, k.streams, k.logMark, k.dropped],
-        args,
-      );
-    } catch (error) {
-      throw appendFailed(error, events.length);
-    }
-    const { epoch, ids, duplicates } = parseAppendReply(reply, events.length);
+    const reply = await this.#calls.script(
+      this.#o.connection,
+      APPEND,
+      [k.epoch, k.log, k.ids, k.streams, k.logMark, k.dropped],
+      args,
+    );
+    const { epoch, ids, duplicates } = parseAppendReply(reply, to - from);
     this.#checkEpoch(epoch);
-    return events.map((event, i) => ({
-      id: event.id,
-      cursor: formatCursor(epoch, ids[i]!),
-      duplicate: duplicates[i]!,
-    }));
+    const results: AppendResult[] = [];
+    for (let i = from; i < to; i++) {
+      results.push({
+        id: events[i]!.id,
+        cursor: formatCursor(epoch, ids[i - from]!),
+        duplicate: duplicates[i - from]!,
+      });
+    }
+    return results;
   }
 
+  /**
+   * One page. Examines at most `readScanLimit` entries (at least `limit` + 1) and about 4 MiB:
+   * past that it returns `next`, even with no events. A cursor of another epoch answers
+   * `{ events: [], truncated: true }` with no `next`. Entries that are not events are skipped
+   * (reported to `onInvalidEntry`).
+   */
   async read(query: ReadQuery = {}): Promise<ReadPage> {
     this.#assertOpen();
     const q = checkReadQuery(query);
@@ -99,6 +137,10 @@ export class RedisEventStore implements EventStore {
         calls: this.#calls,
         keys: this.#o.keys,
         cutoffMs: () => this.#cutoffMs(),
+        scanLimit: this.#o.readScanLimit,
+        scanBytes: REDIS_STORE_DEFAULTS.readScanBytes,
+        invalid: this.#invalid,
+        seenEpoch: this.#seenEpoch,
       },
       q,
       after,
@@ -115,7 +157,8 @@ export class RedisEventStore implements EventStore {
   /**
    * Live events of every process, strictly after `after` ('start', 'now' or a cursor), until
    * `signal` aborts or the store closes. Ends with HistoryTruncatedError when it cannot continue
-   * without a gap (see docs/redis.md, "tail"); connection errors are retried, not thrown.
+   * without a gap (see docs/redis.md, "tail"); connection errors are retried, not thrown, and
+   * entries that are not events are skipped (reported to `onInvalidEntry`).
    */
   tail(after: string | 'start' | 'now', signal: AbortSignal): AsyncIterable<StoredEvent> {
     return tailLog(
@@ -129,6 +172,7 @@ export class RedisEventStore implements EventStore {
         commandTimeoutMs: this.#o.commandTimeoutMs,
         closed: this.#closed.signal,
         onRetry: () => this.#tailRetries++,
+        invalid: this.#invalid,
       },
       after,
       signal,
@@ -198,6 +242,8 @@ export class RedisEventStore implements EventStore {
         calls: this.#calls,
         keys: this.#o.keys,
         pollMs: this.#o.groupPollMs,
+        maxGroupPatterns: this.#o.maxGroupPatterns,
+        invalid: this.#invalid,
       },
       context,
     );
@@ -237,17 +283,4 @@ export class RedisEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed.signal.aborted) throw new ClosedError('The Redis event store is closed');
   }
-}
-
-/**
- * An append's failure, saying whether it may have been applied: a script that was sent and
- * timed out may still run (Redis was slow, not gone), and the live feed then delivers its events.
- */
-function appendFailed(error: unknown, count: number): unknown {
-  if (!(error instanceof StoreUnavailableError) || error.mayHaveApplied === undefined) return error;
-  const what = count === 1 ? 'The append' : `The append of ${count} events`;
-  const message = error.mayHaveApplied
-    ? `${what} may still have been applied, and its events delivered: ${error.message}. Publishing again with the same event ${count === 1 ? 'id' : 'ids'} is safe: a duplicate, answered with the original cursor`
-    : `${what} was not applied: ${error.message}`;
-  return new StoreUnavailableError(message, { cause: error, mayHaveApplied: error.mayHaveApplied });
 }

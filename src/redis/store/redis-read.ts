@@ -4,9 +4,17 @@ import type { ReadPage } from '../../store/event-store.js';
 import type { CheckedReadQuery } from '../../store/read-query.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
-import { compareIds, maxId, type ParsedCursor, type RedisId } from './redis-cursor.js';
+import type { InvalidEntries } from './invalid-entries.js';
+import { compareIds, formatCursor, maxId, type ParsedCursor, type RedisId } from './redis-cursor.js';
 import { encodeStreamName, type RedisKeys } from './redis-keys.js';
-import { decodeEvent, parseEntries, type ReadReply, type TruncationFacts } from './redis-replies.js';
+import {
+  decodeEntry,
+  entrySize,
+  parseEntries,
+  type ReadReply,
+  type TruncationFacts,
+  UndecodableEntry,
+} from './redis-replies.js';
 
 export interface ReadContext {
   connection: RedisConnection;
@@ -14,11 +22,21 @@ export interface ReadContext {
   keys: RedisKeys;
   /** The retention cutoff (epoch ms) as of now, or undefined without `retentionMs`. */
   cutoffMs(): number | undefined;
+  /** Most entries one read examines (raised to the page's limit + 1). */
+  scanLimit: number;
+  /** Most bytes of entries one read examines (at least one chunk). */
+  scanBytes: number;
+  invalid: InvalidEntries;
+  /** The store's epoch as the last read saw it ('' before any), kept up to date by readPage. */
+  seenEpoch: { value: string };
 }
 
-/** Entries fetched per script call when a filter may skip some: enough to fill most pages at once. */
+/**
+ * Entries fetched per XRANGE when a filter may skip some: enough to fill most pages at once.
+ * Also the most per XRANGE without a filter: a page of 10,000 large events is read in chunks.
+ */
 const SCAN_CHUNK = { min: 128, max: 1000 } as const;
-/** Restarts allowed when the store is emptied (new epoch) while one read pages through it. */
+/** Restarts allowed when the store is emptied (new epoch) while one read from the start pages through it. */
 const MAX_EPOCH_RESTARTS = 3;
 /** Retries of one chunk whose view was trimmed while it was read (each trim moves the mark up). */
 const MAX_RACES = 8;
@@ -41,8 +59,18 @@ export function isTruncated(
 }
 
 /**
- * One page of a read: script calls of `limit + 1` entries (more when filtering), each returning
- * the epoch with the entries so cursors are always built with the epoch they belong to.
+ * One page of a read: XRANGE chunks of `limit + 1` entries (more when filtering), each returned
+ * with the epoch, so cursors are always built with the epoch they belong to.
+ *
+ * A budget bounds the work of one call (`scanLimit` entries, `scanBytes` bytes, whichever comes
+ * first): a read that spends it returns `next`, the cursor of the last entry it examined, even
+ * with no events. A replay filtered down to nothing is then many short reads rather than one
+ * scan of the whole log, and its caller can stop between two (a client that went away).
+ *
+ * A cursor of another epoch answers `{ events: [], truncated: true }` at once, with no `next`:
+ * its history is gone, and it says nothing about a position in the current one. Replaying the
+ * current history for it instead would let any stale or forged cursor (a Last-Event-ID) scan
+ * the whole log. Entries that are not events are reported (InvalidEntries) and skipped.
  */
 export async function readPage(
   ctx: ReadContext,
@@ -61,6 +89,7 @@ export async function readPage(
     event.time >= q.since &&
     event.time < q.until &&
     (q.types === undefined || q.types.matches(event.type));
+  const scanLimit = Math.max(ctx.scanLimit, q.limit + 1);
 
   let truncated = false;
   let restarts = 0;
@@ -68,10 +97,24 @@ export async function readPage(
   /** Exclusive bound: the last id scanned (forward: lower bound; backward: upper bound). */
   let position: RedisId | undefined = after?.id;
   let wantFacts = !q.backward && after !== undefined;
+  let scanned = 0;
+  let scannedBytes = 0;
   const events: StoredEvent[] = [];
   for (;;) {
     const need = q.limit + 1 - events.length;
-    const count = filtering ? Math.min(Math.max(need, SCAN_CHUNK.min), SCAN_CHUNK.max) : need;
+    let count = Math.min(
+      filtering ? Math.max(need, SCAN_CHUNK.min) : need,
+      SCAN_CHUNK.max,
+      scanLimit - scanned,
+    );
+    // A cursor of an epoch other than the last one seen is most likely stale or forged: its
+    // first chunk is one entry, which the answer (truncated) then drops, not a page of them.
+    if (scanned === 0 && cursorEpoch !== '' && cursorEpoch !== ctx.seenEpoch.value) count = 1;
+    if (scanned > 0 && scannedBytes > 0) {
+      // Large events: no more entries than the rest of the byte budget holds, going by those so far.
+      const room = Math.floor(((ctx.scanBytes - scannedBytes) * scanned) / scannedBytes);
+      count = Math.max(1, Math.min(count, room));
+    }
     const hidden =
       wantFacts && cutoff !== '' && compareIds(position!, cutoff) < 0
         ? [`(${position}`, `(${cutoff}`]
@@ -85,18 +128,19 @@ export async function readPage(
       wantFacts,
       hidden,
     });
+    ctx.seenEpoch.value = reply.epoch;
     if (reply.otherEpoch) {
-      // The cursor belongs to an earlier epoch (Redis lost its data, or it was flushed): what it
-      // pointed into is gone. Read the current epoch from its start, flagged as truncated; if
-      // this happens between two chunks of one read, return what was read so far.
+      // The store's epoch is not the cursor's (Redis lost its data, or it was flushed, or the
+      // cursor is forged): what it pointed into is gone. If that happened between two chunks
+      // of this read, what was read so far still stands.
       if (events.length > 0) return page(events, events[events.length - 1]!.cursor, truncated);
+      if (after !== undefined) return page([], undefined, true);
+      // A read from the start whose first chunks were of the old epoch: the new one from its start.
       if (++restarts > MAX_EPOCH_RESTARTS) {
         throw new StoreUnavailableError('The Redis store changed epoch repeatedly during one read');
       }
-      truncated ||= after !== undefined;
       cursorEpoch = '';
       position = undefined;
-      wantFacts = false;
       continue;
     }
     if (reply.entries.length > 0 && reply.epoch === '') {
@@ -110,13 +154,23 @@ export async function readPage(
     wantFacts = false;
     for (const entry of reply.entries) {
       position = entry.id;
-      const event = decodeEvent(entry, reply.epoch);
+      scanned++;
+      scannedBytes += entrySize(entry);
+      const event = decodeEntry(entry, reply.epoch);
+      if (event instanceof UndecodableEntry) {
+        ctx.invalid.report(view, entry.id, event.reason, event.cause);
+        continue;
+      }
       if (!matches(event)) continue;
       // One match past a full page proves there is more: only then is `next` set.
       if (events.length === q.limit) return page(events, events[events.length - 1]!.cursor, truncated);
       events.push(event);
     }
     if (reply.entries.length < count) return page(events, undefined, truncated);
+    if (scanned >= scanLimit || scannedBytes >= ctx.scanBytes) {
+      // The budget is spent: more may follow the last entry examined.
+      return page(events, formatCursor(cursorEpoch, position!), truncated);
+    }
   }
 }
 

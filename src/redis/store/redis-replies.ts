@@ -50,20 +50,33 @@ export function encodeEvent(event: BusEvent, index: number): string {
   }
 }
 
+/** Why an entry could not be decoded into an event (see `decodeEntry`). */
+export class UndecodableEntry {
+  constructor(
+    readonly reason: string,
+    readonly cause?: unknown,
+  ) {}
+}
+
 /**
- * The stored event of an entry. JSON.parse keeps `__proto__` keys as plain own properties, so
- * stored data cannot reach a prototype.
+ * The stored event of an entry, or why it is not one (fields missing, JSON that does not parse
+ * or is not an event body: anything written under the prefix by something else). JSON.parse
+ * keeps `__proto__` keys as plain own properties, so stored data cannot reach a prototype.
  */
-export function decodeEvent(entry: StreamEntry, epoch: string): StoredEvent {
+export function decodeEntry(entry: StreamEntry, epoch: string): StoredEvent | UndecodableEntry {
   const id = field(entry, 'i');
   const json = field(entry, 'e');
-  if (id === undefined || json === undefined) throw malformed(`stream entry ${entry.id}`);
+  if (id === undefined || json === undefined) {
+    return new UndecodableEntry('it has no event id (`i`) or no event JSON (`e`)');
+  }
   let body: EventBody;
   try {
     body = JSON.parse(json) as EventBody;
   } catch (error) {
-    throw malformed(`event JSON in stream entry ${entry.id}`, error);
+    return new UndecodableEntry('its event JSON does not parse', error);
   }
+  const problem = bodyProblem(body);
+  if (problem !== undefined) return new UndecodableEntry(problem);
   const event: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
     id,
     type: body.type,
@@ -74,6 +87,37 @@ export function decodeEvent(entry: StreamEntry, epoch: string): StoredEvent {
   };
   if (body.meta !== undefined) event.meta = body.meta;
   return event;
+}
+
+/** `decodeEntry` for callers that fail on an entry they cannot decode: StoreUnavailableError. */
+export function decodeEvent(entry: StreamEntry, epoch: string): StoredEvent {
+  const decoded = decodeEntry(entry, epoch);
+  if (decoded instanceof UndecodableEntry) {
+    throw malformed(`stream entry ${entry.id} (${decoded.reason})`, decoded.cause);
+  }
+  return decoded;
+}
+
+function bodyProblem(body: EventBody): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'its JSON is not an object';
+  if (typeof body.type !== 'string' || body.type.length === 0) return 'its JSON has no event type';
+  if (typeof body.stream !== 'string' || body.stream.length === 0) return 'its JSON has no stream';
+  if (typeof body.time !== 'number' || !Number.isFinite(body.time)) return 'its JSON has no time';
+  if (body.meta !== undefined && (typeof body.meta !== 'object' || body.meta === null)) {
+    return 'its `meta` is not an object';
+  }
+  return undefined;
+}
+
+/** Bytes (UTF-16 units, close enough for a budget) of an entry's field values. */
+export function entrySize(entry: StreamEntry): number {
+  let size = 0;
+  const { fields } = entry;
+  for (let i = 1; i < fields.length; i += 2) {
+    const value = fields[i];
+    if (typeof value === 'string') size += value.length;
+  }
+  return size;
 }
 
 export function field(entry: StreamEntry, name: string): string | undefined {

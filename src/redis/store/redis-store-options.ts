@@ -4,6 +4,7 @@ import { positiveInteger } from '../../option-checks.js';
 import { toRedisConnection } from '../client/client-connection.js';
 import type { NodeRedisClientLike } from '../client/node-redis-client.js';
 import type { RedisConnection } from '../client/redis-connection.js';
+import type { InvalidEntryHandler } from './invalid-entries.js';
 import { RedisKeys } from './redis-keys.js';
 
 export interface RedisEventStoreOptions {
@@ -34,6 +35,34 @@ export interface RedisEventStoreOptions {
   groupPollMs?: number;
   /** Time source for the retention cutoff. @default Date.now */
   clock?: () => number;
+  /**
+   * Most entries one `read` examines (at least its `limit` + 1), and it stops too once it has
+   * examined `REDIS_STORE_DEFAULTS.readScanBytes` of event JSON. A read that stops there
+   * returns `next` (the last entry it examined), even with no events, so a filtered replay that
+   * matches little runs as many short reads, and its caller can stop between two. @default 2000
+   */
+  readScanLimit?: number;
+  /**
+   * Most events one append script carries: a larger `append` (a `publishBatch`) is split into
+   * script calls of at most this many events and `appendChunkBytes`, so no single call blocks
+   * Redis for long. Each call is atomic, the whole `append` is not (see docs/redis.md,
+   * "Scripts"). @default 500
+   */
+  appendChunkEvents?: number;
+  /** Most bytes of event JSON one append script carries (an event larger than that goes alone). @default 1048576 */
+  appendChunkBytes?: number;
+  /**
+   * Most patterns a consumer group on this store may have (the claim script matches every new
+   * event type against them inside Redis). More is an InvalidPatternError naming the limit.
+   * @default 256 (the bus's own bound per `consume`)
+   */
+  maxGroupPatterns?: number;
+  /**
+   * Called once per entry that is not a busline event (something else wrote under the prefix):
+   * the entry is skipped by `read`, `tail` and consumer groups, which go on after it.
+   * @default a console.warn, once per entry
+   */
+  onInvalidEntry?: InvalidEntryHandler;
 }
 
 export const REDIS_STORE_DEFAULTS = {
@@ -50,6 +79,16 @@ export const REDIS_STORE_DEFAULTS = {
   ageTrimPerAppend: 256,
   /** Events one cleanup script call removes; `cleanup` loops until done. */
   cleanupBatch: 1000,
+  /** Most log entries one `read` examines (at least its limit + 1). */
+  readScanLimit: 2000,
+  /** Most bytes of event JSON one `read` examines before it stops with `next` (at least one chunk). */
+  readScanBytes: 4 * 1024 * 1024,
+  /** Most events per append script call. */
+  appendChunkEvents: 500,
+  /** Most bytes of event JSON per append script call. */
+  appendChunkBytes: 1024 * 1024,
+  /** Most patterns per consumer group. */
+  maxGroupPatterns: 256,
 } as const;
 
 /** Options checked, with defaults applied. */
@@ -64,6 +103,11 @@ export interface ResolvedStoreOptions {
   commandTimeoutMs: number;
   groupPollMs: number;
   clock: () => number;
+  readScanLimit: number;
+  appendChunkEvents: number;
+  appendChunkBytes: number;
+  maxGroupPatterns: number;
+  onInvalidEntry: InvalidEntryHandler | undefined;
 }
 
 /** @throws InvalidOptionError naming the bad option */
@@ -74,8 +118,10 @@ export function resolveStoreOptions(options: RedisEventStoreOptions): ResolvedSt
     );
   }
   const d = REDIS_STORE_DEFAULTS;
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new InvalidOptionError(`Expected \`clock\` to be a function, got ${describe(options.clock)}`);
+  for (const name of ['clock', 'onInvalidEntry'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(options[name])}`);
+    }
   }
   return {
     connection: toRedisConnection(options.client),
@@ -93,5 +139,10 @@ export function resolveStoreOptions(options: RedisEventStoreOptions): ResolvedSt
     commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs, d.commandTimeoutMs),
     groupPollMs: positiveInteger('groupPollMs', options.groupPollMs, d.groupPollMs),
     clock: options.clock ?? Date.now,
+    readScanLimit: positiveInteger('readScanLimit', options.readScanLimit, d.readScanLimit),
+    appendChunkEvents: positiveInteger('appendChunkEvents', options.appendChunkEvents, d.appendChunkEvents),
+    appendChunkBytes: positiveInteger('appendChunkBytes', options.appendChunkBytes, d.appendChunkBytes),
+    maxGroupPatterns: positiveInteger('maxGroupPatterns', options.maxGroupPatterns, d.maxGroupPatterns),
+    onInvalidEntry: options.onInvalidEntry,
   };
 }

@@ -8,10 +8,11 @@ import type { StoredEvent } from '../../event.js';
 import type { BlockingConnection } from '../client/blocking-connection.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
+import type { InvalidEntries } from './invalid-entries.js';
 import { TAIL_START } from './lua-scripts.js';
 import { compareIds, maxId, newEpoch, parseCursor, type RedisId } from './redis-cursor.js';
 import type { RedisKeys } from './redis-keys.js';
-import { decodeEvent, parseXRead } from './redis-replies.js';
+import { decodeEntry, parseXRead, UndecodableEntry } from './redis-replies.js';
 
 export interface TailContext {
   /** The caller's connection, for the one non-blocking call that positions the tail. */
@@ -26,6 +27,8 @@ export interface TailContext {
   closed: AbortSignal;
   /** Called for each failed read that the tail retries. */
   onRetry(error: unknown): void;
+  /** Where entries that are not events are reported (and skipped). */
+  invalid: InvalidEntries;
 }
 
 /** Waits between retries after a failed read: doubling from `first` up to `max`, with jitter. */
@@ -42,7 +45,8 @@ export const TAIL_BACKOFF = { firstMs: 50, maxMs: 2000 } as const;
  *   not have read (it fell behind `maxEvents` / `retentionMs`): HistoryTruncatedError too.
  *
  * A connection error is retried with backoff, from the last id seen; aborting `signal` (or
- * closing the store) ends the iteration at once.
+ * closing the store) ends the iteration at once. An entry that is not an event is reported and
+ * skipped, never thrown: a tail restarted from the last id seen would meet it again, forever.
  */
 export async function* tailLog(
   ctx: TailContext,
@@ -124,7 +128,12 @@ export async function* tailLog(
       }
       for (const entry of parseXRead(reply)) {
         last = entry.id;
-        yield decodeEvent(entry, epoch);
+        const event = decodeEntry(entry, epoch);
+        if (event instanceof UndecodableEntry) {
+          ctx.invalid.report(ctx.keys.log, entry.id, event.reason, event.cause);
+          continue;
+        }
+        yield event;
         if (stop.signal.aborted) return;
       }
     }

@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePattern } from '../../../src/pattern/parse.js';
 import { segmentsMatch } from '../../../src/pattern/segments-match.js';
 import { ENTRY_TYPE, MATCHER } from '../../../src/redis/groups/group-lua.js';
+import { compileGroupMatcher } from '../../../src/redis/groups/group-matcher.js';
 import { FIELD } from '../../../src/redis/store/lua-scripts.js';
 import { connectNodeRedis, type NodeRedisClient } from '../store/redis-fixtures.js';
 
 /**
- * The claim script filters the log with a Lua port of the bus's matcher; the two must agree
- * on every pattern and type, or a group would get (or miss) events its subscribers would not.
+ * The claim script filters the log with a Lua port of the bus's matcher (a trie of the group's
+ * patterns, compiled in TypeScript once per group); the two must agree on every set of
+ * patterns and every type, or a group would get (or miss) events its subscribers would not.
  */
 let client: NodeRedisClient;
 beforeAll(async () => {
@@ -16,13 +18,27 @@ beforeAll(async () => {
 });
 afterAll(() => client.destroy());
 
-/** ARGV: pattern, type, pattern, type, … Returns 1/0 per pair. */
+/** ARGV: compiled patterns, type, compiled patterns, type, … Returns 1/0 per pair. */
 const BATCH = `${MATCHER}
 local out = {}
 for i = 1, #ARGV, 2 do
-  out[#out + 1] = typeMatcher({ ARGV[i] })(ARGV[i + 1]) and 1 or 0
+  local matches = typeMatcher(ARGV[i])
+  out[#out + 1] = matches(ARGV[i + 1]) and 1 or 0
 end
 return out`;
+
+/** The Lua verdicts for [patterns, type] pairs. */
+async function luaVerdicts(pairs: readonly (readonly [readonly string[], string])[]): Promise<number[]> {
+  const args = pairs.flatMap(([patterns, type]) => [compileGroupMatcher(patterns), type]);
+  return (await client.eval(BATCH, { arguments: args })) as number[];
+}
+
+/** The bus's verdicts: any of the patterns matches. */
+function busVerdicts(pairs: readonly (readonly [readonly string[], string])[]): number[] {
+  return pairs.map(([patterns, type]) =>
+    patterns.some((p) => segmentsMatch(parsePattern(p).segments, type.split('.'))) ? 1 : 0,
+  );
+}
 
 const segment = fc.constantFrom('a', 'b', 'ab', 'é', '$');
 const patternSegment = fc.oneof(segment, fc.constant('*'), fc.constant('**'));
@@ -30,9 +46,9 @@ const name = (s: fc.Arbitrary<string>) => fc.array(s, { minLength: 1, maxLength:
 
 it('agrees with segmentsMatch on random patterns and types', async () => {
   const pairs = fc.sample(fc.tuple(name(patternSegment), name(segment)), 5000);
-  const reply = (await client.eval(BATCH, { arguments: pairs.flat() })) as number[];
-  const expected = pairs.map(([p, t]) => (segmentsMatch(parsePattern(p).segments, t.split('.')) ? 1 : 0));
-  expect(reply).toEqual(expected);
+  const sets = pairs.map(([p, t]) => [[p], t] as const);
+  const expected = busVerdicts(sets);
+  expect(await luaVerdicts(sets)).toEqual(expected);
   // Both verdicts occur, so the comparison says something.
   expect(new Set(expected)).toEqual(new Set([0, 1]));
 });
@@ -47,8 +63,31 @@ it('matches the documented examples', async () => {
     ['a.**.**.z', 'a.b.c.z', 1],
     ['*', 'a.b', 0],
   ];
-  const reply = (await client.eval(BATCH, { arguments: cases.flatMap((c) => [c[0], c[1]]) })) as number[];
-  expect(reply).toEqual(cases.map((c) => c[2]));
+  expect(await luaVerdicts(cases.map((c) => [[c[0]], c[1]] as const))).toEqual(cases.map((c) => c[2]));
+});
+
+it('agrees with segmentsMatch on random sets of patterns sharing prefixes (one trie)', async () => {
+  const pairs = fc.sample(
+    fc.tuple(fc.array(name(patternSegment), { minLength: 1, maxLength: 12 }), name(segment)),
+    3000,
+  );
+  const expected = busVerdicts(pairs);
+  expect(await luaVerdicts(pairs)).toEqual(expected);
+  expect(new Set(expected)).toEqual(new Set([0, 1]));
+});
+
+it('keeps literal segments that are Lua or JSON names apart: __proto__, 1, constructor', async () => {
+  const patterns = ['a.__proto__', 'b.1', 'c.constructor.*', '**.2'];
+  const cases: [string, number][] = [
+    ['a.__proto__', 1],
+    ['a.x', 0],
+    ['b.1', 1],
+    ['b.01', 0],
+    ['c.constructor.x', 1],
+    ['x.y.2', 1],
+    ['x.y.3', 0],
+  ];
+  expect(await luaVerdicts(cases.map(([t]) => [patterns, t] as const))).toEqual(cases.map((c) => c[1]));
 });
 
 // Types the bus allows that JSON escapes (\" and \\), astral characters (4 bytes of UTF-8, two
@@ -73,9 +112,9 @@ it('agrees with segmentsMatch on types holding quotes, backslashes, astral and L
     fc.tuple(name(fc.oneof(exotic, fc.constant('*'), fc.constant('**'))), name(exotic)),
     3000,
   );
-  const reply = (await client.eval(BATCH, { arguments: pairs.flat() })) as number[];
-  const expected = pairs.map(([p, t]) => (segmentsMatch(parsePattern(p).segments, t.split('.')) ? 1 : 0));
-  expect(reply).toEqual(expected);
+  const sets = pairs.map(([p, t]) => [[p], t] as const);
+  const expected = busVerdicts(sets);
+  expect(await luaVerdicts(sets)).toEqual(expected);
   expect(new Set(expected)).toEqual(new Set([0, 1]));
 });
 
@@ -90,8 +129,7 @@ it('matches exotic types exactly', async () => {
     ['*.%a', 'x.b', 0],
     ['x.[', 'x.[', 1],
   ];
-  const reply = (await client.eval(BATCH, { arguments: cases.flatMap((c) => [c[0], c[1]]) })) as number[];
-  expect(reply).toEqual(cases.map((c) => c[2]));
+  expect(await luaVerdicts(cases.map((c) => [[c[0]], c[1]] as const))).toEqual(cases.map((c) => c[2]));
 });
 
 describe('entryType (the type of a log entry, for the claim script)', () => {

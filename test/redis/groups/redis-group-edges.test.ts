@@ -16,8 +16,8 @@ afterEach(async () => {
 });
 
 async function redisBus(
-  storeOptions: { maxEvents?: number } = {},
-): Promise<{ bus: EventBus; client: NodeRedisClient; errors: unknown[] }> {
+  storeOptions: { maxEvents?: number; maxGroupPatterns?: number } = {},
+): Promise<{ bus: EventBus; client: NodeRedisClient; errors: unknown[]; prefix: string }> {
   const client = await connectNodeRedis();
   const prefix = uniquePrefix('group-edges');
   const errors: unknown[] = [];
@@ -31,7 +31,7 @@ async function redisBus(
     await deletePrefix(client, prefix);
     client.destroy();
   });
-  return { bus, client, errors };
+  return { bus, client, errors, prefix };
 }
 
 it('keeps groups with odd names apart: __proto__, braces and colons, emoji, 256 characters', async () => {
@@ -48,17 +48,42 @@ it('keeps groups with odd names apart: __proto__, braces and colons, emoji, 256 
   expect(errors).toEqual([]);
 });
 
-it('filters by thousands of patterns inside Redis', async () => {
+// This used to consume 10,000 patterns. A group's patterns are capped now (security review,
+// finding 4: every claim matched each new event type against all of them inside Redis, and
+// Redis serves no one meanwhile): 256 through the bus, and `maxGroupPatterns` on the store.
+it('filters by its patterns inside Redis, up to the cap of 256 per group', async () => {
   const { bus, errors } = await redisBus();
-  const patterns = Array.from({ length: 10_000 }, (_, i) => `team${i}.*`);
+  const patterns = Array.from({ length: 256 }, (_, i) => `team${i}.*`);
   const seen: string[] = [];
   await bus.consume(patterns, (e) => void seen.push(e.type), { group: 'many' });
   await bus.publishBatch(
-    ['team9999.created', 'team10000.created', 'team0.x', 'other'].map((type) => ({ type, data: 0 })),
+    ['team255.created', 'team256.created', 'team0.x', 'other'].map((type) => ({ type, data: 0 })),
   );
   await waitFor(() => seen.length === 2);
-  expect(seen).toEqual(['team9999.created', 'team0.x']);
+  expect(seen).toEqual(['team255.created', 'team0.x']);
   expect(errors).toEqual([]);
+});
+
+it('refuses a group with more patterns than the cap, with an INVALID_PATTERN error naming it', async () => {
+  const { bus } = await redisBus();
+  const patterns = (n: number) => Array.from({ length: n }, (_, i) => `team${i}.*`);
+  // The bus's bound per consume (PATTERN_LIMITS.maxPatternsPerSubscription).
+  await expect(bus.consume(patterns(257), () => {}, { group: 'too-many' })).rejects.toMatchObject({
+    code: 'INVALID_PATTERN',
+    message: expect.stringContaining('at most 256 patterns'),
+  });
+  // A lower bound of the store's own: nothing is created in Redis for the refused group.
+  const { bus: capped, client, prefix } = await redisBus({ maxGroupPatterns: 4 });
+  await capped.consume(patterns(4), () => {}, { group: 'four' });
+  await expect(capped.consume(patterns(5), () => {}, { group: 'five' })).rejects.toMatchObject({
+    code: 'INVALID_PATTERN',
+    message: expect.stringContaining(
+      'at most 4 patterns in consumer group "five" (RedisEventStore maxGroupPatterns), got 5',
+    ),
+  });
+  const groupKeys = await client.keys(`{${prefix}}:g:*`);
+  expect(groupKeys.some((key) => key.includes(Buffer.from('four').toString('base64url')))).toBe(true);
+  expect(groupKeys.some((key) => key.includes(Buffer.from('five').toString('base64url')))).toBe(false);
 });
 
 it('retries and dead-letters a large event unchanged (quotes, newlines, unicode, __proto__ keys)', async () => {

@@ -104,15 +104,19 @@ describe('consumer groups on Redis match event types exactly', () => {
     expect(errors).toEqual([]);
   });
 
-  it('a group with 10,000 patterns still gets its events, and only those', async () => {
+  // This used to take 10,000 patterns. A group's patterns are capped now (security review,
+  // finding 4: the claim script matches every new event type against them inside Redis, which
+  // blocks Redis for everyone meanwhile); the bus refuses more than 256 per `consume`, so the
+  // test runs at the cap, and the cap's error is tested in redis-group-edges.test.ts.
+  it('a group with 256 patterns (the cap) still gets its events, and only those', async () => {
     const { bus, client } = await newBus();
-    const patterns = Array.from({ length: 9999 }, (_, i) => `p${i}.x`);
+    const patterns = Array.from({ length: 254 }, (_, i) => `p${i}.x`);
     const { handled, consumer } = await recordTypes(bus, [...patterns, 'emoji.*'], 'many');
-    const types = ['p0.x', 'p5000.y', 'emoji.😀', 'p9998.x', 'p9999.x', 'other'];
+    const types = ['p0.x', 'p100.y', 'emoji.😀', 'p253.x', 'p254.x', 'other'];
     await bus.publishBatch(types.map((type) => ({ type, data: null })));
     await bus.publish({ type: 'end.mark', data: null });
     await waitFor(() => handled.includes('end.mark'));
-    expect(handled).toEqual(['p0.x', 'emoji.😀', 'p9998.x', 'end.mark']);
+    expect(handled).toEqual(['p0.x', 'emoji.😀', 'p253.x', 'end.mark']);
     await waitFor(() => consumer.stats().acked === 4);
     expect(await pelCount(client, 'many')).toBe(0);
     expect(errors).toEqual([]);
