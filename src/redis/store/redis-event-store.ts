@@ -1,4 +1,4 @@
-import { ClosedError, InvalidOptionError, StoreUnavailableError } from '../../errors.js';
+import { ClosedError, EventTooLargeError, InvalidOptionError, StoreUnavailableError } from '../../errors.js';
 import { type BusEvent, describe, type StoredEvent } from '../../event.js';
 import { GROUP_BACKEND, type GroupBackend, type GroupBackendContext } from '../../groups/group-backend.js';
 import { checkAppendInput } from '../../store/append-input.js';
@@ -65,6 +65,12 @@ export class RedisEventStore implements EventStore {
     checkAppendInput(events);
     if (events.length === 0) return [];
     const encoded = events.map((event, i) => encodeEvent(event, i));
+    const max = this.#o.maxEventBytes;
+    for (let i = 0; i < encoded.length; i++) {
+      // What is written is measured, not what the bus measured: an event can grow after publish.
+      if (encoded[i]!.length * 3 > max && Buffer.byteLength(encoded[i]!, 'utf8') > max)
+        throw new EventTooLargeError(max, { index: events.length > 1 ? i : undefined });
+    }
     const results: AppendResult[] = [];
     for (const [from, to] of appendChunks(encoded, this.#o.appendChunkEvents, this.#o.appendChunkBytes)) {
       try {

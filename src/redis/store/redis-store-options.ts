@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../../errors.js';
-import { describe } from '../../event.js';
+import { describe, EVENT_DEFAULTS } from '../../event.js';
 import { positiveInteger } from '../../option-checks.js';
 import { toRedisConnection } from '../client/client-connection.js';
 import type { NodeRedisClientLike } from '../client/node-redis-client.js';
@@ -52,6 +52,13 @@ export interface RedisEventStoreOptions {
   /** Most bytes of event JSON one append script carries (an event larger than that goes alone). @default 1048576 */
   appendChunkBytes?: number;
   /**
+   * Largest event this store writes, measured on the JSON it writes (UTF-8 bytes): an event
+   * that grew after the bus measured it (data mutated in place, a `toJSON` that lies) is
+   * refused with `EventTooLargeError` and nothing of the append is written. Set it to your
+   * bus's `maxEventBytes`. @default 65536
+   */
+  maxEventBytes?: number;
+  /**
    * Most patterns a consumer group on this store may have (the claim script matches every new
    * event type against them inside Redis). More is an InvalidPatternError naming the limit.
    * @default 256 (the bus's own bound per `consume`)
@@ -89,6 +96,8 @@ export const REDIS_STORE_DEFAULTS = {
   appendChunkBytes: 1024 * 1024,
   /** Most patterns per consumer group. */
   maxGroupPatterns: 256,
+  /** Largest event written, as UTF-8 JSON (the bus's default `maxEventBytes`). */
+  maxEventBytes: EVENT_DEFAULTS.maxEventBytes,
 } as const;
 
 /** Options checked, with defaults applied. */
@@ -107,6 +116,7 @@ export interface ResolvedStoreOptions {
   appendChunkEvents: number;
   appendChunkBytes: number;
   maxGroupPatterns: number;
+  maxEventBytes: number;
   onInvalidEntry: InvalidEntryHandler | undefined;
 }
 
@@ -143,6 +153,7 @@ export function resolveStoreOptions(options: RedisEventStoreOptions): ResolvedSt
     appendChunkEvents: positiveInteger('appendChunkEvents', options.appendChunkEvents, d.appendChunkEvents),
     appendChunkBytes: positiveInteger('appendChunkBytes', options.appendChunkBytes, d.appendChunkBytes),
     maxGroupPatterns: positiveInteger('maxGroupPatterns', options.maxGroupPatterns, d.maxGroupPatterns),
+    maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, d.maxEventBytes),
     onInvalidEntry: options.onInvalidEntry,
   };
 }
