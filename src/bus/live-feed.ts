@@ -120,10 +120,7 @@ export class LiveFeed {
     let lost: { position: string; placed: (position: string) => void } | undefined;
     while (!signal.aborted) {
       try {
-        if (this.#last === undefined) {
-          const newest = await store.read({ direction: 'backward', limit: 1 });
-          this.#last = newest.events[0]?.cursor ?? 'start';
-        }
+        if (this.#last === undefined) this.#last = await newestCursor(store);
         if (lost !== undefined) {
           // Placed again at the newest event, and nothing newer delivered yet: the subscribers now
           // read what they missed up to here (and beyond) from the store, and take the events the
@@ -178,6 +175,19 @@ export class LiveFeed {
       }
     }
   }
+}
+
+/**
+ * The newest cursor in the store, or 'start' when it is empty. A store with a scan budget may
+ * answer a page with no events and a `next` (entries that are not events at the head of its
+ * log): follow it rather than take the store for empty and replay the whole log live.
+ */
+async function newestCursor(store: EventStore): Promise<string> {
+  let page = await store.read({ direction: 'backward', limit: 1 });
+  for (let pages = 1; page.events.length === 0 && page.next !== undefined && pages < 100; pages++)
+    page = await store.read({ direction: 'backward', limit: 1, after: page.next });
+  // Still nothing after 100 budgets' worth of non-events: the next page's cursor is a place too.
+  return page.events[0]?.cursor ?? page.next ?? 'start';
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

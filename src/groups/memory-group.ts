@@ -64,7 +64,22 @@ export class MemoryGroup {
     const out: Delivery[] = [];
     while (out.length < max && this.#ready.length > 0) out.push(this.#hand(this.#ready.shift()!, member));
     if (out.length === max) return out;
-    const events = await this.#serialized(() => this.#readNew(max - out.length));
+    let events: StoredEvent[];
+    try {
+      events = await this.#serialized(() => this.#readNew(max - out.length));
+    } catch (error) {
+      // The read failed (store down): the retries taken above go back to the ready list, in
+      // order, or they would stay pending with an owner that never got them.
+      for (const delivery of out) {
+        const entry = this.#entryOf(delivery);
+        if (entry === undefined) continue;
+        entry.deliveries--;
+        entry.current = null;
+        entry.owner = null;
+        this.#makeReady(entry);
+      }
+      throw error;
+    }
     for (const event of events) {
       const entry: Entry = { event, deliveries: 0, current: null, owner: null, retryTimer: undefined };
       this.#pending.set(event.id, entry);
@@ -179,7 +194,17 @@ export class MemoryGroup {
   }
 
   async #readNew(limit: number): Promise<StoredEvent[]> {
-    if (this.#context.closed) return [];
+    // A store with a scan budget may answer a page with no events and a `next`: read on from
+    // there (a few pages per claim, so one claim stays bounded too).
+    for (let pages = 0; pages < 16; pages++) {
+      const { events, more } = await this.#readPage(limit);
+      if (events.length > 0 || !more) return events;
+    }
+    return [];
+  }
+
+  async #readPage(limit: number): Promise<{ events: StoredEvent[]; more: boolean }> {
+    if (this.#context.closed) return { events: [], more: false };
     const after = this.#cursor;
     const page = await this.#context.store.read({
       after,
@@ -198,7 +223,8 @@ export class MemoryGroup {
     }
     const last = page.events[page.events.length - 1];
     if (last !== undefined) this.#cursor = last.cursor;
-    return page.events;
+    else if (page.next !== undefined) this.#cursor = page.next;
+    return { events: page.events, more: page.next !== undefined };
   }
 }
 

@@ -164,6 +164,7 @@ export class CatchUp {
     let after = typeof from === 'object' && 'after' in from ? from.after : undefined;
     const since = typeof from === 'object' && 'since' in from ? from.since : undefined;
     let failures = 0;
+    let first = true;
     while (inbox.isOpen) {
       if (!inbox.hasRoom()) {
         await inbox.whenRoom();
@@ -180,6 +181,18 @@ export class CatchUp {
         continue;
       }
       failures = 0;
+      if (
+        first &&
+        !page.truncated &&
+        page.events.length === 0 &&
+        page.next === undefined &&
+        after !== undefined
+      ) {
+        // Nothing after `after`: an idle resume, or a cursor past anything the store issued (a
+        // forged Last-Event-ID), which would make this subscription skip every live event up to it.
+        if (!(await this.#checkNotAhead(after))) return;
+      }
+      first = false;
       if (page.truncated) {
         if (!(await this.#truncated(after))) return;
         // What was read before the gap says nothing about cursors after it (an epoch may have changed).
@@ -235,6 +248,26 @@ export class CatchUp {
       this.#options.onFilterError(error, event);
       return false;
     }
+  }
+
+  /**
+   * A resume point ahead of the store's newest event was never issued by it: it is reported as
+   * history the store does not hold (HISTORY_TRUNCATED), and the subscription goes on from the
+   * newest event. Returns whether it goes on.
+   */
+  async #checkNotAhead(after: string): Promise<boolean> {
+    const { store, slots } = this.#options;
+    let newest: string | undefined;
+    try {
+      newest = (await slots.run(() => store.read({ direction: 'backward', limit: 1 }))).events[0]?.cursor;
+    } catch {
+      return true; // a courtesy check: a store that fails it now fails the next read too
+    }
+    if (newest === undefined || newest >= after) return true;
+    if (!(await this.#truncated(after))) return false;
+    this.#readUpTo = newest;
+    this.#position = newest;
+    return true;
   }
 
   /** Reports lost history (naming the oldest retained cursor); returns whether reading goes on. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConsumeOptions, retryDelay } from '../../src/groups/consumer-group-options.js';
-import { CONSUME_DEFAULTS, type ErrorContext, EventBus } from '../../src/index.js';
+import { CONSUME_DEFAULTS, type ErrorContext, EventBus, MemoryEventStore } from '../../src/index.js';
 import { deferred, eventually, settle, useFakeTimers } from './support.js';
 
 const T0 = 1_700_000_000_000;
@@ -264,5 +264,38 @@ describe('redrive', () => {
     await eventually(() => seen.length === 1, 'the redriven event');
     expect(seen).toEqual(['later']);
     expect(b.stats()).toMatchObject({ acked: 1, pending: 0 });
+  });
+});
+
+describe('found by the simulation', () => {
+  it('a retry that falls due while the store cannot be read is delivered once it can (memory backend)', async () => {
+    const store = new MemoryEventStore();
+    bus = new EventBus({ store, onError: (error, context) => errors.push({ error, context }) });
+    const calls: string[] = [];
+    const consumer = await bus.consume(
+      'job',
+      (event, { deliveries }) => {
+        calls.push(`${event.data}#${deliveries}`);
+        if (event.data === 'A' && deliveries === 1) throw new Error('first try fails');
+      },
+      { group: 'g', concurrency: 2, retryDelayMs: 20 },
+    );
+    await bus.publish({ type: 'job', data: 'A' });
+    await advance(5);
+    expect(calls).toEqual(['A#1']);
+    const read = store.read.bind(store);
+    let down = true;
+    store.read = async (query) => {
+      if (down) throw new Error('store down');
+      return read(query);
+    };
+    await advance(200); // the retry of A falls due, and its claim's read of new events fails
+    down = false;
+    await bus.publish({ type: 'job', data: 'B' });
+    await advance(200);
+    expect(calls).toContain('A#2');
+    expect(calls).toContain('B#1');
+    expect(consumer.stats().pending).toBe(0);
+    await consumer.close();
   });
 });

@@ -10,6 +10,4 @@ import type { Invariant } from './flags.js';
 export const KNOWN_VIOLATIONS_UNTIL_13: Partial<Record<Invariant, string>> = {
   'no-silent-truncation':
     'a limit of the EventStore port (docs/guarantees.md): a feed placed on an empty store (tail from "start") that loses its connection before its first event cannot tell whether retention removed events meanwhile (seed 181)',
-  'group-at-least-once':
-    'in-memory consumer groups: a claim takes due retries from the ready list, then its read of new events fails (store down) and the claim rejects; the retries it took stay pending, owned by a consumer that never got them, until that consumer leaves (MemoryGroup.claim, concurrency ≥ 2; seed 267)',
 };

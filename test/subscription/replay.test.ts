@@ -162,6 +162,19 @@ describe('subscribe with replay', () => {
     expect(bus.stats().subscriptions).toBe(0);
   });
 
+  it('a cursor ahead of anything the store issued (a forged Last-Event-ID) is truncation, not a silent skip of live events', async () => {
+    const bus = new EventBus({ onError: () => {} });
+    const [first] = await bus.publishBatch([{ type: 'a', data: 1 }]);
+    const forged = first!.cursor!.replace(/\d{6}$/, '999999');
+    expect(forged > first!.cursor!).toBe(true);
+    const strict = bus.subscribe('a', { from: { after: forged } });
+    await expect(strict.next()).rejects.toMatchObject({ code: 'HISTORY_TRUNCATED', after: forged });
+    const told = bus.subscribe('a', { from: { after: forged }, onTruncated: 'signal' });
+    expect((await told.next()).value).toBeInstanceOf(HistoryTruncated);
+    await bus.publish({ type: 'a', data: 2 });
+    expect(((await told.next()).value as { data: unknown }).data).toBe(2);
+  });
+
   it('rides out a store that fails a read or two: the replay goes on with nothing lost', async () => {
     const store = new MemoryEventStore();
     const bus = new EventBus({ store, onError: () => {} });
