@@ -33,11 +33,17 @@ export interface ReadQuery {
 export interface ReadPage {
   /** In cursor order (reversed for `backward`). */
   events: StoredEvent[];
-  /** Present when more matching events may follow: pass it as `after` for the next page. */
+  /**
+   * Present when more matching events may follow: pass it as `after` for the next page. It may
+   * come with no events, when the store stopped at a scan budget (RedisEventStore's
+   * `readScanLimit`) before it found a match: keep reading. Callers can stop between pages.
+   */
   next?: string;
   /**
    * True when events after `after` were removed by retention (or `after` comes from an
    * earlier epoch of the store), so this page does not continue where that cursor left off.
+   * A store may answer a cursor of another epoch with no events and no `next` (RedisEventStore
+   * does): nothing of that history remains, and the reader goes on live.
    */
   truncated?: boolean;
 }
@@ -64,7 +70,11 @@ export interface EventStore {
   /**
    * Appends events atomically per call (all or none) and assigns cursors. Idempotent by id:
    * re-appending a stored id writes nothing and returns `{ duplicate: true }` with the cursor
-   * of the original (also for the same id twice in one call).
+   * of the original (also for the same id twice in one call). A store may bound one call's
+   * work instead of being atomic across all of it: RedisEventStore splits an append of more
+   * than 500 events or 1 MiB into script calls, each atomic; a failure leaves the earlier ones
+   * stored (the error says so: `mayHaveApplied`), and appending the same events again, same
+   * ids, completes it. The order of the events is kept either way.
    *
    * Cursors are strings that sort (plain `<` on strings) in append order, and that order is
    * also visibility order: once a read has returned cursor c, no event with a cursor below c

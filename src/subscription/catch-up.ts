@@ -27,7 +27,7 @@ export interface CatchUpOptions {
   onFilterError(error: unknown, event: StoredEvent): void;
   /**
    * The store no longer retains what follows the subscription's position. Returns whether the
-   * subscription goes on (from the oldest retained event) or stopped.
+   * subscription goes on (with what the store still holds) or stopped.
    */
   onTruncated(error: HistoryTruncatedError): boolean | Promise<boolean>;
   /**
