@@ -80,11 +80,21 @@ export class EventStamper {
     try {
       fits = envelopeFits(event, limit);
     } catch (error) {
-      if (!(error instanceof NotSerializableError)) throw error;
-      throw new InvalidEventError(`expected "data" to be JSON-serializable: ${error.message}`, {
-        index,
-        cause: error,
-      });
+      if (error instanceof NotSerializableError) {
+        throw new InvalidEventError(`expected "data" to be JSON-serializable: ${error.message}`, {
+          index,
+          cause: error,
+        });
+      }
+      // A getter, a toJSON or a proxy trap of the caller's data threw while it was measured.
+      const reason = error instanceof Error ? error.message : 'a non-Error was thrown';
+      throw new InvalidEventError(
+        `expected "data" and "meta" to be readable, but reading them threw: ${reason}`,
+        {
+          index,
+          cause: error,
+        },
+      );
     }
     if (!fits) throw new EventTooLargeError(limit, { index });
     return event;

@@ -183,3 +183,43 @@ describe('hostile input at the public entry points', () => {
     );
   });
 });
+
+describe('data that fights back (security review: JSON hazards)', () => {
+  it('a throwing getter, a throwing toJSON or a proxy trap gives INVALID_EVENT and publishes nothing', async () => {
+    const bus = new EventBus({ onError: () => {} });
+    const hostile = [
+      {
+        get x() {
+          throw new Error('boom');
+        },
+      },
+      {
+        toJSON: () => {
+          throw new Error('no');
+        },
+      },
+      new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw new Error('trap');
+          },
+        },
+      ),
+    ];
+    for (const data of hostile) {
+      await expect(bus.publish({ type: 'h', data })).rejects.toMatchObject({ code: 'INVALID_EVENT' });
+      await expect(
+        bus.publishBatch([
+          { type: 'h', data: 1 },
+          { type: 'h', data },
+        ]),
+      ).rejects.toMatchObject({
+        code: 'INVALID_EVENT',
+        index: 1,
+      });
+    }
+    expect((await bus.storeStats())?.events).toBe(0);
+    await bus.close();
+  });
+});
