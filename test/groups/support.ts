@@ -1,10 +1,5 @@
 import { afterEach, vi } from 'vitest';
-import {
-  type ConsumeOptions,
-  type Consumer,
-  type ConsumerHandler,
-  EventBus,
-} from '../../src/index.js';
+import { type ConsumeOptions, type Consumer, type ConsumerHandler, EventBus } from '../../src/index.js';
 
 /** Helpers for the consumer-group tests: no wall-clock sleeps, only turns of the event loop. */
 
