@@ -1,50 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Consumer, EventBus, type StoredEvent } from '../../../src/index.js';
-import { RedisEventStore } from '../../../src/redis/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Consumer, EventBus, StoredEvent } from '../../../src/index.js';
 import { deferred } from '../../groups/support.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  type NodeRedisClient,
-  uniquePrefix,
-  waitFor,
-} from '../store/redis-fixtures.js';
+import { connectNodeRedis, deletePrefix, waitFor } from '../store/redis-fixtures.js';
+import { groupBuses } from './group-buses.js';
 
 /**
  * bus.consume on a RedisEventStore: buses with their own Redis connections stand for
  * processes (the SIGKILL test in test/integration runs real ones). Every wait is bounded by
  * `waitFor`; nothing asserts a duration.
  */
-let prefix: string;
-const clients: NodeRedisClient[] = [];
-const buses: EventBus[] = [];
-const errors: unknown[] = [];
-
-beforeAll(() => {
-  prefix = uniquePrefix('consume');
-});
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  for (const client of clients.splice(0)) client.destroy();
-  errors.length = 0;
-  const cleaner = await connectNodeRedis();
-  await deletePrefix(cleaner, prefix);
-  cleaner.destroy();
-});
-afterAll(() => {});
-
-/** A bus on its own connection, as another process would have. */
-async function newBus(): Promise<EventBus> {
-  const client = await connectNodeRedis();
-  clients.push(client);
-  const bus = new EventBus({
-    store: new RedisEventStore({ client, prefix, groupPollMs: 50 }),
-    onError: (error) => errors.push(error),
-  });
-  buses.push(bus);
-  await bus.ready();
-  return bus;
-}
+const fixture = groupBuses('consume');
+const { errors } = fixture;
+const newBus = async (): Promise<EventBus> => (await fixture.newBus()).bus;
 
 const tasks = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ type: 'task.created', data: from + i }));
@@ -206,7 +173,7 @@ describe('bus.consume on Redis', () => {
     await bus.publish(tasks(0, 1)[0]!);
     await waitFor(() => seen.length === 1);
     const cleaner = await connectNodeRedis();
-    await deletePrefix(cleaner, prefix); // as if Redis restarted with nothing on disk
+    await deletePrefix(cleaner, fixture.prefix); // as if Redis restarted with nothing on disk
     cleaner.destroy();
     const publisher = await newBus();
     await publisher.publish(tasks(1, 1)[0]!);

@@ -1,46 +1,15 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClosedError, EventBus, TimeoutError } from '../../../src/index.js';
-import { RedisEventStore } from '../../../src/redis/index.js';
+import { describe, expect, it } from 'vitest';
+import { ClosedError, type EventBus, TimeoutError } from '../../../src/index.js';
 import { consumeWithContext as consume } from '../../groups/support.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  type NodeRedisClient,
-  uniquePrefix,
-  waitFor,
-} from '../store/redis-fixtures.js';
+import { waitFor } from '../store/redis-fixtures.js';
+import { groupBuses } from './group-buses.js';
 
 /**
  * The handler context on Redis: `deliveries` is the count Redis keeps (PEL count plus the
  * deliveries before a retry copy), `signal` aborts at ackTimeoutMs and on close.
  */
-let prefix: string;
-const clients: NodeRedisClient[] = [];
-const buses: EventBus[] = [];
-
-beforeAll(() => {
-  prefix = uniquePrefix('consumer-context');
-});
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  for (const client of clients.splice(0)) client.destroy();
-  const cleaner = await connectNodeRedis();
-  await deletePrefix(cleaner, prefix);
-  cleaner.destroy();
-});
-
-/** A bus on its own connection, as another process would have. */
-async function newBus(): Promise<EventBus> {
-  const client = await connectNodeRedis();
-  clients.push(client);
-  const bus = new EventBus({
-    store: new RedisEventStore({ client, prefix, groupPollMs: 50 }),
-    onError: () => {},
-  });
-  buses.push(bus);
-  await bus.ready();
-  return bus;
-}
+const fixture = groupBuses('consumer-context');
+const newBus = async (): Promise<EventBus> => (await fixture.newBus()).bus;
 
 function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));

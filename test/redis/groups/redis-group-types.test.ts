@@ -1,52 +1,25 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Consumer, EventBus } from '../../../src/index.js';
-import { RedisEventStore } from '../../../src/redis/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Consumer, EventBus } from '../../../src/index.js';
 import { encodeStreamName, RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  type NodeRedisClient,
-  uniquePrefix,
-  waitFor,
-} from '../store/redis-fixtures.js';
+import { type NodeRedisClient, waitFor } from '../store/redis-fixtures.js';
+import { groupBuses } from './group-buses.js';
 
 /**
  * The claim script picks the group's events by type inside Redis. The type must be the exact
  * string the bus wrote, whatever it holds: quotes and backslashes (escaped in the JSON), astral
  * characters (4 bytes of UTF-8), characters that mean something to Lua patterns.
  */
-let prefix: string;
-const clients: NodeRedisClient[] = [];
-const buses: EventBus[] = [];
-const errors: unknown[] = [];
-
-beforeAll(() => {
-  prefix = uniquePrefix('group-types');
-});
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  for (const client of clients.splice(0)) client.destroy();
-  errors.length = 0;
-  const cleaner = await connectNodeRedis();
-  await deletePrefix(cleaner, prefix);
-  cleaner.destroy();
-});
-
-async function newBus(): Promise<{ bus: EventBus; client: NodeRedisClient }> {
-  const client = await connectNodeRedis();
-  clients.push(client);
-  const bus = new EventBus({
-    store: new RedisEventStore({ client, prefix, groupPollMs: 50 }),
-    onError: (error) => errors.push(error),
-  });
-  buses.push(bus);
-  await bus.ready();
-  return { bus, client };
-}
+const fixture = groupBuses('group-types');
+const { errors } = fixture;
+const newBus = () => fixture.newBus();
 
 /** The group's entries in the log's PEL: 0 once every event it got was acknowledged. */
 async function pelCount(client: NodeRedisClient, group: string): Promise<number> {
-  const reply = (await client.sendCommand(['XPENDING', new RedisKeys(prefix).log, group])) as unknown[];
+  const reply = (await client.sendCommand([
+    'XPENDING',
+    new RedisKeys(fixture.prefix).log,
+    group,
+  ])) as unknown[];
   return Number(reply[0]);
 }
 
@@ -86,7 +59,7 @@ describe('consumer groups on Redis match event types exactly', () => {
   it('reads the type of log entries written without a type field (older versions) from their JSON', async () => {
     const { bus, client } = await newBus();
     const { handled, consumer } = await recordTypes(bus, ['say."hi"', 'emoji.😀'], 'old-entries');
-    const log = new RedisKeys(prefix).log;
+    const log = new RedisKeys(fixture.prefix).log;
     const oldEntry = (id: string, json: string) =>
       client.sendCommand(['XADD', log, '*', 'i', id, 's', encodeStreamName('default'), 'e', json]);
     const body = (type: string) => JSON.stringify({ type, stream: 'default', time: 1, data: null });
