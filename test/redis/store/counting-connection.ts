@@ -1,12 +1,16 @@
 // A real node-redis connection that records every command the store sends (never a mock: each
 // command still goes to the real Redis), to count XRANGE calls and append scripts, and that can
 // refuse chosen commands as if the connection had dropped them.
+import { afterAll, beforeAll } from 'vitest';
 import {
   CommandNotSentError,
   type NodeRedisClientLike,
   nodeRedisClient,
   type RedisConnection,
+  RedisEventStore,
 } from '../../../src/redis/index.js';
+import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
+import { connectNodeRedis, deletePrefix, type NodeRedisClient, uniquePrefix } from './redis-fixtures.js';
 
 export interface SentCommand {
   args: readonly string[];
@@ -68,4 +72,33 @@ export function countingConnection(client: NodeRedisClientLike): CountingConnect
     },
   };
   return counting;
+}
+
+/**
+ * A test file's counted stores: one shared client, a fresh prefix per store, every command
+ * counted; the prefixes are deleted and the client closed after the file. Call it at the top
+ * of a test file (it registers the hooks).
+ */
+export function countedStores(label: string) {
+  let client: NodeRedisClient;
+  const prefixes: string[] = [];
+  beforeAll(async () => {
+    client = await connectNodeRedis();
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deletePrefix(client, prefix);
+    client.destroy();
+  });
+  return {
+    get client(): NodeRedisClient {
+      return client;
+    },
+    counted(options: Partial<ConstructorParameters<typeof RedisEventStore>[0]> = {}) {
+      const prefix = uniquePrefix(label);
+      prefixes.push(prefix);
+      const counting = countingConnection(client);
+      const store = new RedisEventStore({ client: counting.connection, prefix, ...options });
+      return { store, counting, prefix, keys: new RedisKeys(prefix) };
+    },
+  };
 }

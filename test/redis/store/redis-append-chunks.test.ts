@@ -1,40 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/index.js';
 import { REDIS_STORE_DEFAULTS, RedisEventStore } from '../../../src/redis/index.js';
 import { appendChunks } from '../../../src/redis/store/append-chunks.js';
 import { APPEND } from '../../../src/redis/store/lua-scripts.js';
-import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import { type CountingConnection, countingConnection } from './counting-connection.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  testEvent as event,
-  type NodeRedisClient,
-  uniquePrefix,
-} from './redis-fixtures.js';
+import { type CountingConnection, countedStores } from './counting-connection.js';
+import { testEvent as event } from './redis-fixtures.js';
 
 /**
  * Security review, finding 4 (proof script redis-big-batch.mjs): a `publishBatch` of 20,000
  * events was one Lua call that blocked Redis for 310 ms. An append is now split into script
  * calls of at most 500 events and 1 MiB of JSON; each is atomic, the whole is idempotent.
  */
-let client: NodeRedisClient;
-const prefixes: string[] = [];
-beforeAll(async () => {
-  client = await connectNodeRedis();
-});
-afterAll(async () => {
-  for (const prefix of prefixes) await deletePrefix(client, prefix);
-  client.destroy();
-});
-
-function counted(options: Partial<ConstructorParameters<typeof RedisEventStore>[0]> = {}) {
-  const prefix = uniquePrefix('append-chunks');
-  prefixes.push(prefix);
-  const counting = countingConnection(client);
-  const store = new RedisEventStore({ client: counting.connection, prefix, ...options });
-  return { store, counting, prefix, keys: new RedisKeys(prefix) };
-}
+const stores = countedStores('append-chunks');
+const counted = stores.counted;
 
 /** The append script calls sent: events and bytes of JSON each carried. */
 function appendCalls(counting: CountingConnection): { events: number; bytes: number }[] {
@@ -91,7 +69,7 @@ describe('RedisEventStore.append in bounded script calls', () => {
     const calls = appendCalls(counting);
     expect(calls).toHaveLength(40);
     expect(calls.every((c) => c.events === 500 && c.bytes <= 1024 * 1024)).toBe(true);
-    expect(await client.xLen(keys.log)).toBe(20_000);
+    expect(await stores.client.xLen(keys.log)).toBe(20_000);
     await bus.close();
   });
 
@@ -122,7 +100,7 @@ describe('RedisEventStore.append in bounded script calls', () => {
     const events = [event(), event(), event(), event(), event({ data: cyclic })];
     await expect(store.append(events)).rejects.toMatchObject({ code: 'INVALID_EVENT', index: 4 });
     expect(appendCalls(counting)).toHaveLength(0);
-    expect(await client.exists(keys.log)).toBe(0);
+    expect(await stores.client.exists(keys.log)).toBe(0);
   });
 
   it('a failure after the first call leaves the calls before stored, says so, and a retry completes it', async () => {
@@ -135,11 +113,11 @@ describe('RedisEventStore.append in bounded script calls', () => {
     expect(failure).toMatchObject({ code: 'STORE_UNAVAILABLE', mayHaveApplied: true });
     expect((failure as Error).message).toContain('stored events 0 to 7');
     expect((failure as Error).message).toContain('completes it');
-    expect(await client.xLen(keys.log)).toBe(8);
+    expect(await stores.client.xLen(keys.log)).toBe(8);
     counting.refuse = undefined;
     const retried = await store.append(events);
     expect(retried.map((r) => r.duplicate)).toEqual([...Array(8).fill(true), false, false]);
-    expect(await client.xLen(keys.log)).toBe(10);
+    expect(await stores.client.xLen(keys.log)).toBe(10);
     const page = await store.read({});
     expect(page.events.map((e) => e.data)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
@@ -151,21 +129,21 @@ describe('RedisEventStore.append in bounded script calls', () => {
       code: 'STORE_UNAVAILABLE',
       mayHaveApplied: false,
     });
-    expect(await client.exists(keys.log)).toBe(0);
+    expect(await stores.client.exists(keys.log)).toBe(0);
   });
 
   it('rejects chunk bounds that are not positive integers', () => {
     for (const bad of [0, -1, 1.5, '500']) {
-      expect(() => new RedisEventStore({ client, appendChunkEvents: bad as never })).toThrow(
+      expect(() => new RedisEventStore({ client: stores.client, appendChunkEvents: bad as never })).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );
-      expect(() => new RedisEventStore({ client, appendChunkBytes: bad as never })).toThrow(
+      expect(() => new RedisEventStore({ client: stores.client, appendChunkBytes: bad as never })).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );
-      expect(() => new RedisEventStore({ client, readScanLimit: bad as never })).toThrow(
+      expect(() => new RedisEventStore({ client: stores.client, readScanLimit: bad as never })).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );
-      expect(() => new RedisEventStore({ client, maxGroupPatterns: bad as never })).toThrow(
+      expect(() => new RedisEventStore({ client: stores.client, maxGroupPatterns: bad as never })).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );
     }

@@ -1,39 +1,17 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReadQuery, StoredEvent } from '../../../src/index.js';
-import { REDIS_STORE_DEFAULTS, RedisEventStore } from '../../../src/redis/index.js';
-import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import { type CountingConnection, countingConnection } from './counting-connection.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  testEvent as event,
-  type NodeRedisClient,
-  uniquePrefix,
-} from './redis-fixtures.js';
+import { REDIS_STORE_DEFAULTS, type RedisEventStore } from '../../../src/redis/index.js';
+import { type CountingConnection, countedStores } from './counting-connection.js';
+import { testEvent as event } from './redis-fixtures.js';
 
 /**
  * Security review, finding 2: a replay filtered down to nothing used to read the whole log in
  * one `read` call, which nobody could stop. Now one call examines at most `readScanLimit`
  * entries (and about `readScanBytes` of JSON) and answers `next` even with no events.
  */
-let client: NodeRedisClient;
-const prefixes: string[] = [];
-beforeAll(async () => {
-  client = await connectNodeRedis();
-});
-afterAll(async () => {
-  for (const prefix of prefixes) await deletePrefix(client, prefix);
-  client.destroy();
-});
-
-function counted(options: Partial<ConstructorParameters<typeof RedisEventStore>[0]> = {}) {
-  const prefix = uniquePrefix('read-budget');
-  prefixes.push(prefix);
-  const counting = countingConnection(client);
-  const store = new RedisEventStore({ client: counting.connection, prefix, ...options });
-  return { store, counting, keys: new RedisKeys(prefix) };
-}
+const stores = countedStores('read-budget');
+const counted = stores.counted;
 
 /** Entries the XRANGE / XREVRANGE calls sent since `from` asked for (their COUNT). */
 function entriesAsked(counting: CountingConnection, from = 0): number {
