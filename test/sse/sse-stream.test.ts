@@ -191,18 +191,7 @@ describe('sseStream', () => {
   it('a slow reader holds at most bufferSize events and catches up from the store, losing nothing', async () => {
     const failures: unknown[] = [];
     const bus = new EventBus({ dedup: false, onError: (error) => failures.push(error) });
-    const subscribe = vi.spyOn(bus, 'subscribe');
-    const reader = sseStream(bus, { pattern: 'tick', bufferSize: 16 }).getReader();
-    const subscription = subscribe.mock.results[0]!.value as Subscription<unknown>;
-    const out = new SSECollector();
-    await bus.publish({ type: 'tick', data: 1 });
-    await readUntil(reader, out, (c) => c.busEvents.length === 1);
-    // The reader stops reading; 100 more events arrive.
-    let mostBuffered = 0;
-    for (let n = 2; n <= 101; n++) {
-      await bus.publish({ type: 'tick', data: n });
-      mostBuffered = Math.max(mostBuffered, subscription.stats().buffered);
-    }
+    const { reader, subscription, out, mostBuffered } = await readOneThenStop(bus);
     expect(mostBuffered).toBe(16);
     expect(subscription.stats()).toMatchObject({ bufferSize: 16, overflow: 'catch-up', dropped: 0 });
     // The reader comes back: everything arrives, in order, once.
@@ -218,18 +207,7 @@ describe('sseStream', () => {
   it('without a store, a slow reader holds at most bufferSize events; past that the stream ends', async () => {
     const failures: unknown[] = [];
     const bus = new EventBus({ store: null, dedup: false, onError: (error) => failures.push(error) });
-    const subscribe = vi.spyOn(bus, 'subscribe');
-    const reader = sseStream(bus, { pattern: 'tick', bufferSize: 16 }).getReader();
-    const subscription = subscribe.mock.results[0]!.value as Subscription<unknown>;
-    const out = new SSECollector();
-    await bus.publish({ type: 'tick', data: 1 });
-    await readUntil(reader, out, (c) => c.busEvents.length === 1);
-    // The reader stops reading; 100 more events arrive.
-    let mostBuffered = 0;
-    for (let n = 2; n <= 101; n++) {
-      await bus.publish({ type: 'tick', data: n });
-      mostBuffered = Math.max(mostBuffered, subscription.stats().buffered);
-    }
+    const { reader, subscription, out, mostBuffered } = await readOneThenStop(bus);
     expect(mostBuffered).toBe(16);
     expect(subscription.stats()).toMatchObject({ bufferSize: 16, overflow: 'error', dropped: 1 });
     expect(bus.stats().subscriptions).toBe(0); // released at the overflow, not when the reader comes back
@@ -332,3 +310,22 @@ describe('sseStream', () => {
     expect(bus.stats().subscriptions).toBe(0);
   });
 });
+
+/**
+ * A stream of 'tick' with a 16-event buffer whose reader takes the first event, then stops
+ * reading while 100 more are published; returns the most the subscription ever buffered.
+ */
+async function readOneThenStop(bus: EventBus) {
+  const subscribe = vi.spyOn(bus, 'subscribe');
+  const reader = sseStream(bus, { pattern: 'tick', bufferSize: 16 }).getReader();
+  const subscription = subscribe.mock.results[0]!.value as Subscription<unknown>;
+  const out = new SSECollector();
+  await bus.publish({ type: 'tick', data: 1 });
+  await readUntil(reader, out, (c) => c.busEvents.length === 1);
+  let mostBuffered = 0;
+  for (let n = 2; n <= 101; n++) {
+    await bus.publish({ type: 'tick', data: n });
+    mostBuffered = Math.max(mostBuffered, subscription.stats().buffered);
+  }
+  return { reader, subscription, out, mostBuffered };
+}
