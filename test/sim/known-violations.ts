@@ -23,4 +23,3 @@ export const KNOWN_VIOLATIONS_UNTIL_13: Partial<Record<Invariant, string>> = {
  *   onTruncated 'signal' held 2 items after its bus's feed lost its place.
  * - batch-id-delivered-once, 1 (seed 3320): without a store, one id delivered by two publishes.
  */
-export const FOUND_BEYOND_NPM_TEST_SEEDS = [4691, 3166, 6438, 19482, 3320] as const;
