@@ -43,6 +43,7 @@ import {
   type EventFilter,
   type EventHandler,
   type HandlerSink,
+  type QueueOptions,
   Subscriber,
 } from '../subscription/subscriber.js';
 import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from './bus-symbols.js';
@@ -102,6 +103,11 @@ const DEDUP_RECENT_IDS = 10_000;
 const REPLAY_PAGE_SIZE = 500;
 /** Wait before a handler's catch-up reads the store again after a failed read. */
 const CATCH_UP_RETRY_MS = 250;
+/** The queue of an `on()` subscription given no `concurrency` or `maxPending` (shared: nothing to allocate). */
+const DEFAULT_QUEUE: QueueOptions = Object.freeze({
+  concurrency: SUBSCRIBE_DEFAULTS.concurrency,
+  maxPending: SUBSCRIBE_DEFAULTS.maxPending,
+});
 /** How long `close()` waits for handler calls by default. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -340,17 +346,21 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#assertOpen();
     if (typeof handler !== 'function') throw new InvalidOptionError('Expected `handler` to be a function');
     checkSelectOptions(options as OnOptions<never>);
-    const queueOptions = {
-      concurrency: positiveInteger('concurrency', options.concurrency, SUBSCRIBE_DEFAULTS.concurrency),
-      maxPending: positiveInteger('maxPending', options.maxPending, SUBSCRIBE_DEFAULTS.maxPending),
-    };
+    const queueOptions =
+      options.concurrency === undefined && options.maxPending === undefined
+        ? DEFAULT_QUEUE
+        : {
+            concurrency: positiveInteger('concurrency', options.concurrency, SUBSCRIBE_DEFAULTS.concurrency),
+            maxPending: positiveInteger('maxPending', options.maxPending, SUBSCRIBE_DEFAULTS.maxPending),
+          };
     const subscriber = new Subscriber(
       parsePatterns(pattern),
       options.stream,
       options.filter as EventFilter | undefined,
       handler as EventHandler,
       undefined,
-      { makeQueue: (s) => this.#handlerSink(s, queueOptions) },
+      this.#makeHandlerSink,
+      queueOptions,
     );
     const { signal } = options;
     if (signal?.aborted) return () => {};
@@ -583,9 +593,16 @@ export class EventBus<Events extends EventMap = EventMap> {
 
   /** An internal subscription (consumer-group wake-ups): not counted as a subscriber anywhere. */
   #watch(patterns: readonly string[], wake: () => void): () => void {
-    const subscriber = new Subscriber(parsePatterns(patterns), undefined, undefined, wake, undefined, {
-      internal: true,
-    });
+    const subscriber = new Subscriber(
+      parsePatterns(patterns),
+      undefined,
+      undefined,
+      wake,
+      undefined,
+      undefined,
+      undefined,
+      true,
+    );
     this.#index.add(subscriber);
     return () => this.#unsubscribe(subscriber);
   }
@@ -697,7 +714,9 @@ export class EventBus<Events extends EventMap = EventMap> {
    * The queue of an `on()` handler that turned out async, with a CatchUp in front when there
    * is a store (a full queue then reads what it missed from the store instead of dropping).
    */
-  #handlerSink(s: Subscriber, options: { concurrency: number; maxPending: number }): HandlerSink {
+  readonly #makeHandlerSink = (s: Subscriber): HandlerSink => this.#handlerSink(s, s.queueOptions!);
+
+  #handlerSink(s: Subscriber, options: QueueOptions): HandlerSink {
     const queue = new HandlerQueue(s.handler!, options, {
       failed: (error, event) => this.#dispatcher.fail(error, 'handler', s, event),
       pending: (delta) => this.#pending.change(delta),

@@ -13,6 +13,12 @@ export interface EventSink {
   push(event: StoredEvent): Promise<void> | undefined;
 }
 
+/** The size of an `on()` subscription's queue of async calls. */
+export interface QueueOptions {
+  concurrency: number;
+  maxPending: number;
+}
+
 /** An async handler's queue, and the sink in front of it (the queue itself, or a CatchUp). */
 export interface HandlerSink {
   queue: HandlerQueue;
@@ -38,19 +44,27 @@ export class Subscriber implements IndexedMember {
   sink: EventSink | undefined;
   /** The queue of an async handler, made on first need. */
   queue: HandlerQueue | undefined;
+  /** Makes the queue (one function per bus, shared: `on()` stays cheap to call and undo). */
   readonly #makeQueue: ((subscriber: Subscriber) => HandlerSink) | undefined;
 
+  /**
+   * @param makeQueue set for `on()` handlers: builds their queue when they turn out async
+   * @param queueOptions that queue's size
+   * @param internal the bus's own watcher (consumer-group wake-ups): not counted anywhere
+   */
   constructor(
     readonly patterns: readonly ParsedPattern[],
     readonly stream: string | undefined,
     readonly filter: EventFilter | undefined,
     readonly handler: EventHandler | undefined,
     sink: EventSink | undefined,
-    options: { internal?: boolean; makeQueue?: (subscriber: Subscriber) => HandlerSink } = {},
+    makeQueue?: (subscriber: Subscriber) => HandlerSink,
+    readonly queueOptions?: QueueOptions,
+    internal = false,
   ) {
     this.sink = sink;
-    this.weight = options.internal ? 0 : 1;
-    this.#makeQueue = options.makeQueue;
+    this.weight = internal ? 0 : 1;
+    this.#makeQueue = makeQueue;
     // A plain function's prototype is Function.prototype: only other functions need the name check.
     if (
       handler !== undefined &&

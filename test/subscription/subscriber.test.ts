@@ -3,9 +3,10 @@ import { parsePatterns } from '../../src/pattern/parse.js';
 import { Subscriber } from '../../src/subscription/subscriber.js';
 
 const subscriberOf = (handler: ((event: never) => unknown) | undefined) =>
-  new Subscriber(parsePatterns('a'), undefined, undefined, handler as never, undefined, {
-    makeQueue: () => ({ queue: {} as never, sink: { push: () => undefined } }),
-  });
+  new Subscriber(parsePatterns('a'), undefined, undefined, handler as never, undefined, () => ({
+    queue: {} as never,
+    sink: { push: () => undefined },
+  }));
 
 describe('Subscriber', () => {
   it('routes async functions through the queue from the first call, and nothing else', () => {
