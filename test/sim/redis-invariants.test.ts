@@ -33,12 +33,9 @@ interface SeedPlan {
 const TABLE: SeedPlan[] = [
   { seed: 1, kill9: false, retention: false },
   { seed: 2, kill9: false, retention: false },
-  { seed: 3, kill9: false, retention: false },
   { seed: 4, kill9: false, retention: true },
   { seed: 5, kill9: false, retention: false },
-  { seed: 6, kill9: false, retention: false },
   { seed: 101, kill9: true, retention: false },
-  { seed: 102, kill9: true, retention: false },
 ];
 
 function plans(): SeedPlan[] {

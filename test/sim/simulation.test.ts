@@ -93,7 +93,7 @@ describe(`simulation: ${SEEDS} seeds, every fault on`, () => {
 describe('simulation without faults', () => {
   // The baseline: with a well-behaved store and well-behaved users, every invariant not
   // already known to break holds.
-  const count = Math.min(SEEDS, 300);
+  const count = Math.min(SEEDS, 100);
   const config = defaultConfig({
     faults: NO_FAULTS,
     actors: { ...ALL_ACTORS, neverResolvingHandlers: false },
