@@ -9,3 +9,21 @@ export function positiveInteger(name: string, value: unknown, fallback: number):
   }
   return value;
 }
+
+/**
+ * Accepts any AbortSignal-shaped object (`aborted`, `addEventListener`), so signals from
+ * polyfills or other realms work: `instanceof AbortSignal` would reject them.
+ */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  const candidate = signal as Partial<AbortSignal> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.aborted !== 'boolean' ||
+    typeof candidate.addEventListener !== 'function'
+  ) {
+    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+  }
+  return signal as AbortSignal;
+}

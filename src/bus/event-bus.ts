@@ -13,7 +13,7 @@ import type { ConsumeOptions, ConsumerHandler } from '../groups/consumer-group-o
 import { ConsumerGroups } from '../groups/consumer-groups.js';
 import type { DeadLetters } from '../groups/dead-letters.js';
 import type { RateLimiterStats } from '../limit/rate-limiter.js';
-import { positiveInteger } from '../option-checks.js';
+import { checkSignal, positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
 import { EventStamper } from '../publish/event-stamper.js';
@@ -30,7 +30,6 @@ import {
   checkOnTruncated,
   checkOverflow,
   checkSelectOptions,
-  checkSignal,
   checkStart,
   type OnceOptions,
   type OnOptions,

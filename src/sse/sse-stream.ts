@@ -2,7 +2,7 @@ import type { EventBus } from '../bus/event-bus.js';
 import type { EventMap } from '../bus/typed-events.js';
 import { InvalidOptionError } from '../errors.js';
 import { describe, type StoredEvent } from '../event.js';
-import { positiveInteger } from '../option-checks.js';
+import { checkSignal, positiveInteger } from '../option-checks.js';
 import { SSESource, type SSESourceOptions } from './sse-source.js';
 
 export interface SSEStreamOptions {
@@ -70,10 +70,7 @@ export function sseStream<Events extends EventMap>(
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(`Expected sseStream options to be an object, got ${describe(options)}`);
   }
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
-  }
+  const signal = checkSignal(options.signal);
   if (options.filter !== undefined && typeof options.filter !== 'function') {
     throw new InvalidOptionError(`Expected \`filter\` to be a function, got ${describe(options.filter)}`);
   }

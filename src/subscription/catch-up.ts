@@ -71,8 +71,6 @@ export class CatchUp {
   #readUpTo: string | undefined;
   /** Every event at or below this cursor was given to the inbox or filtered out: where a catch-up resumes. */
   #position: string | undefined;
-  /** Catching up from the store now (or replaying). */
-  #reading = false;
 
   constructor(inbox: Inbox<StoredEvent>, options: CatchUpOptions) {
     this.#inbox = inbox;
@@ -83,11 +81,6 @@ export class CatchUp {
     // A resume never yields the resume point itself or anything before it, even from a feed that lags.
     this.#readUpTo = after;
     this.#position = after;
-  }
-
-  /** True while the subscription reads the store instead of taking live events. */
-  get isCatchingUp(): boolean {
-    return this.#reading;
   }
 
   /** Starts the replay (`from`); a live-only subscription needs nothing. */
@@ -139,7 +132,6 @@ export class CatchUp {
   }
 
   #read(from: Exclude<CatchUpStart, 'now'>, lostAlready = false): void {
-    this.#reading = true;
     this.#options.busy?.(1);
     this.#readUntilLive(from, lostAlready)
       .catch((error: unknown) => {
@@ -152,7 +144,6 @@ export class CatchUp {
         );
       })
       .finally(() => {
-        this.#reading = false;
         this.#options.busy?.(-1);
       });
   }

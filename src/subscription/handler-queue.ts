@@ -61,16 +61,6 @@ export class HandlerQueue implements Inbox<StoredEvent> {
     return this.#open;
   }
 
-  /** Calls running now. */
-  get running(): number {
-    return this.#running;
-  }
-
-  /** Calls waiting for a slot (including, without a store, the ones whose publishers wait). */
-  get queued(): number {
-    return this.#queue.length + this.#blocked.length;
-  }
-
   hasRoom(): boolean {
     return this.#open && this.#blocked.length === 0 && this.#queue.length < this.#queue.capacity;
   }

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import { describe, EVENT_DEFAULTS } from '../event.js';
+import { checkSignal } from '../option-checks.js';
 import { hasControlCharacter } from '../pattern/limits.js';
 import type { OverflowPolicy } from './buffered-subscription.js';
 
@@ -107,24 +108,6 @@ export function checkSelectOptions(options: SelectOptions<never>): void {
     throw new InvalidOptionError(`Expected \`filter\` to be a function, got ${describe(filter)}`);
   }
   checkSignal(signal);
-}
-
-/**
- * Accepts any AbortSignal-shaped object (`aborted`, `addEventListener`), so signals from
- * polyfills or other realms work: `instanceof AbortSignal` would reject them.
- */
-export function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  const candidate = signal as Partial<AbortSignal> | null;
-  if (
-    candidate === null ||
-    typeof candidate !== 'object' ||
-    typeof candidate.aborted !== 'boolean' ||
-    typeof candidate.addEventListener !== 'function'
-  ) {
-    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
-  }
-  return signal as AbortSignal;
 }
 
 /** Validates `overflow`; `undefined` stays undefined (the bus picks catch-up or the default). */
