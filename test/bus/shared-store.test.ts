@@ -158,14 +158,7 @@ describe('a bus on a shared store (with tail)', () => {
   });
 
   it('when the feed loses its place, every subscription reads what it missed from the store: nothing lost, nobody told', async () => {
-    const errors: unknown[] = [];
-    const store = new SharedMemoryStore();
-    const bus = new EventBus({ store, onError: (error) => errors.push(error) });
-    await bus.ready();
-    // Another process writes straight to the store: only this bus's feed is tailing.
-    let n = 0;
-    const remote = (data: number) =>
-      store.append([{ id: `remote-${n++}`, type: 'x', stream: 'default', time: Date.now(), data }]);
+    const { store, bus, errors, remote } = await busWithRemoteWriter(new SharedMemoryStore());
     const sub = bus.subscribe('**');
     const handled: unknown[] = [];
     bus.on('x', (event) => void handled.push(event.data));
@@ -185,13 +178,9 @@ describe('a bus on a shared store (with tail)', () => {
   });
 
   it('when the feed loses its place and retention removed events, the subscriptions that missed them are told', async () => {
-    const errors: unknown[] = [];
-    const store = new SharedMemoryStore({ maxEventsPerStream: 2 });
-    const bus = new EventBus({ store, onError: (error) => errors.push(error) });
-    await bus.ready();
-    let n = 0;
-    const remote = (data: number) =>
-      store.append([{ id: `remote-${n++}`, type: 'x', stream: 'default', time: Date.now(), data }]);
+    const { store, bus, remote } = await busWithRemoteWriter(
+      new SharedMemoryStore({ maxEventsPerStream: 2 }),
+    );
     const sub = bus.subscribe('**');
     await remote(1);
     expect((await sub.next()).value?.data).toBe(1);
@@ -208,3 +197,17 @@ describe('a bus on a shared store (with tail)', () => {
     await bus.close();
   });
 });
+
+/**
+ * A ready bus on `store`, and a writer that appends straight to the store as another process
+ * would: only this bus's feed is tailing.
+ */
+async function busWithRemoteWriter(store: SharedMemoryStore) {
+  const errors: unknown[] = [];
+  const bus = new EventBus({ store, onError: (error) => errors.push(error) });
+  await bus.ready();
+  let n = 0;
+  const remote = (data: number) =>
+    store.append([{ id: `remote-${n++}`, type: 'x', stream: 'default', time: Date.now(), data }]);
+  return { store, bus, errors, remote };
+}
