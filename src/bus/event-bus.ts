@@ -267,19 +267,18 @@ export class EventBus<Events extends EventMap = EventMap> {
       // Without a store nothing but the gate's locks keeps a concurrent publish of one of these
       // ids from being delivered too while the batch waits: hold them all first, in id order
       // (two batches then never wait for each other in a circle). Free ones are taken at once.
+      let waited = ready !== stamped;
       if (this.#store === null && !this.#gate.isOpen) {
         const holding = this.#holdBatchIds(events as readonly EventInput[], held, signal);
-        if (holding !== undefined) await holding;
+        if (holding !== undefined) {
+          await holding;
+          waited = true;
+        }
       }
+      // After a wait the gate's components read their clocks again.
       const admitting = this.#gate.isOpen
         ? undefined
-        : this.#admitBatch(
-            events as readonly EventInput[],
-            ready,
-            ready === stamped ? now : undefined,
-            signal,
-            held,
-          );
+        : this.#admitBatch(events as readonly EventInput[], ready, waited ? undefined : now, signal, held);
       const verdicts = admitting instanceof Promise ? await admitting : admitting;
       const published = this.#publishAdmitted(events as readonly EventInput[], ready, verdicts, signal);
       return held.length === 0 ? published : await published;

@@ -12,6 +12,8 @@ export class IdLocks {
     string,
     { owner: object; waiting: { owner: object; take: () => void; drop: (reason: unknown) => void }[] }
   >();
+  /** Publishes (owners) that waited for a lock: they are judged exactly (see `holderWaited`). */
+  readonly #waited = new WeakSet<object>();
 
   get size(): number {
     return this.#locks.size;
@@ -21,6 +23,16 @@ export class IdLocks {
   isHeldByOther(id: string, owner: object): boolean {
     const lock = this.#locks.get(id);
     return lock !== undefined && lock.owner !== owner;
+  }
+
+  /**
+   * The publish holding `id` waited for another publish of one of its ids (a batch: of any of
+   * them). The gate then asks exactly whether `id` got through meanwhile, however long the
+   * wait was.
+   */
+  holderWaited(id: string): boolean {
+    const lock = this.#locks.get(id);
+    return lock !== undefined && this.#waited.has(lock.owner);
   }
 
   /**
@@ -65,6 +77,7 @@ export class IdLocks {
       return;
     }
     lock.owner = next.owner;
+    this.#waited.add(next.owner);
     next.take();
   }
 }
