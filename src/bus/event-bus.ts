@@ -527,15 +527,20 @@ export class EventBus<Events extends EventMap = EventMap> {
    * placed again (the returned function); only one whose events are gone is told (truncation).
    * A plain handler gets a queue and a catch-up for this (its calls then go through the queue).
    * Subscriptions made meanwhile start at the feed's new place, like ones made before `ready()`.
+   * The bus's own watchers (consumer-group wake-ups) are woken once the feed is placed again:
+   * a group reads from its own cursor, and an event the feed skipped must not wait for the next one.
    */
   #resyncAfterLoss(): (position: string) => void {
     const affected: Subscriber[] = [];
-    this.#index.forEach((s) => {
-      if (s.weight === 1) affected.push(s);
-    });
+    this.#index.forEach((s) => void affected.push(s));
     return (position) => {
       for (const s of affected) {
         if (!s.active) continue;
+        if (s.weight === 0) {
+          // A watcher's handler is a wake-up that reads nothing from the event.
+          (s.handler as () => void)();
+          continue;
+        }
         if (s.sink === undefined && s.canQueue) s.becomeAsync();
         if (s.sink instanceof CatchUp) s.sink.resync(position);
       }
