@@ -121,13 +121,13 @@ export class CatchUp {
       this.#position = event.cursor;
       return undefined;
     }
-    if (!this.#options.catchUp || this.#position === undefined || !inbox.isOpen) {
-      // An inbox with nothing given yet is never full: `#position` is set whenever this is reached.
-      return inbox.push(event);
-    }
+    if (!this.#options.catchUp || !inbox.isOpen) return inbox.push(event);
     // Full: stop taking live events and read what this one and the next ones are from the store.
+    // With no position, no event was given since the last read found none (a replay with nothing
+    // to replay, or a truncation report that filled the inbox): every event the store holds for
+    // this subscription is owed, so the catch-up reads from the oldest.
     this.#live = false;
-    this.#read({ after: this.#position });
+    this.#read(this.#position === undefined ? 'start' : { after: this.#position });
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type ErrorContext, EventBus, type StoredEvent } from '../../src/index.js';
+import { type ErrorContext, EventBus, HistoryTruncated, type StoredEvent } from '../../src/index.js';
 import { recordEvents } from '../../src/testing/index.js';
 import { SharedMemoryStore } from '../support/shared-memory-store.js';
 
@@ -188,6 +188,24 @@ describe('a bus on a shared store (with tail)', () => {
     store.losingHistory = true;
     await remote(2); // the feed is placed again after 2: only the wake-up on loss reaches the group
     await vi.waitFor(() => expect(handled).toEqual([1, 2]));
+    await bus.close();
+  });
+
+  it('a truncation report that fills a buffer of one does not let the next live event past the bound', async () => {
+    // Found by the simulation (seed 19482 of 20,000): with nothing given since the report, the
+    // subscription had no position to catch up from, and the live event was queued past its buffer.
+    const { store, bus, remote } = await busWithRemoteWriter(new SharedMemoryStore({ maxEventsPerStream: 2 }));
+    const sub = bus.subscribe('y', { bufferSize: 1, onTruncated: 'signal' });
+    const broughtY6 = new Promise((resolve) => bus.on('y', resolve)); // the feed has brought y6
+    await remote(1);
+    store.losingHistory = true; // the feed loses its place at 1 while retention removes 2 and 3
+    for (let d = 2; d <= 5; d++) await remote(d);
+    await vi.waitFor(() => expect(sub.stats().buffered).toBe(1)); // the report
+    await store.append([{ id: 'y6', type: 'y', stream: 'default', time: Date.now(), data: 6 }]);
+    expect(await broughtY6).toMatchObject({ id: 'y6' });
+    expect(sub.stats().buffered).toBe(1);
+    expect((await sub.next()).value).toBeInstanceOf(HistoryTruncated);
+    expect((await sub.next()).value).toMatchObject({ id: 'y6' });
     await bus.close();
   });
 
