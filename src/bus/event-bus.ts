@@ -527,23 +527,27 @@ export class EventBus<Events extends EventMap = EventMap> {
    * placed again (the returned function); only one whose events are gone is told (truncation).
    * A plain handler gets a queue and a catch-up for this (its calls then go through the queue).
    * Subscriptions made meanwhile start at the feed's new place, like ones made before `ready()`.
-   * The bus's own watchers (consumer-group wake-ups) are woken once the feed is placed again:
-   * a group reads from its own cursor, and an event the feed skipped must not wait for the next one.
+   * The bus's own watchers (consumer-group wake-ups), also ones added meanwhile, are woken once
+   * the feed is placed again: a group reads from its own cursor, and an event the feed skipped
+   * must not wait in the store for the next one.
    */
   #resyncAfterLoss(): (position: string) => void {
     const affected: Subscriber[] = [];
-    this.#index.forEach((s) => void affected.push(s));
+    this.#index.forEach((s) => {
+      if (s.weight === 1) affected.push(s);
+    });
     return (position) => {
       for (const s of affected) {
         if (!s.active) continue;
-        if (s.weight === 0) {
-          // A watcher's handler is a wake-up that reads nothing from the event.
-          (s.handler as () => void)();
-          continue;
-        }
         if (s.sink === undefined && s.canQueue) s.becomeAsync();
         if (s.sink instanceof CatchUp) s.sink.resync(position);
       }
+      const watchers: (() => void)[] = [];
+      this.#index.forEach((s) => {
+        // A watcher's handler is a wake-up that reads nothing from the event.
+        if (s.weight === 0) watchers.push(s.handler as () => void);
+      });
+      for (const wake of watchers) wake();
     };
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_ACTORS, defaultConfig, INVARIANTS, type Invariant, NO_FAULTS, type SimConfig } from './flags.js';
 import { KNOWN_VIOLATIONS_UNTIL_13 } from './known-violations.js';
+import { REGRESSION_SEEDS } from './regression-seeds.js';
 import { runSeed } from './run-seed.js';
 
 /**
@@ -87,6 +88,17 @@ describe(`simulation: ${SEEDS} seeds, every fault on`, () => {
         if (found.seeds.has(invariant)) throw new Error(await explain(invariant, found, SEEDS, config));
       });
     }
+  }
+});
+
+describe('simulation: seeds that once found a defect', () => {
+  const config = defaultConfig();
+  for (const [seed, found] of Object.entries(REGRESSION_SEEDS)) {
+    it(`seed ${seed} (${found.split(':')[0]})`, async () => {
+      const result = await runSeed(Number(seed), config);
+      const broken = result.violations.filter((v) => !(v.invariant in KNOWN));
+      expect(broken.map((v) => `${v.invariant}: ${v.detail}`), `npm run sim -- --seed ${seed}`).toEqual([]);
+    });
   }
 });
 
