@@ -178,7 +178,9 @@ export class LiveFeed {
 }
 
 /**
- * The newest cursor in the store, or 'start' when it is empty. A store with a scan budget may
+ * The newest cursor in the store; when it holds no event, its `head` (a cursor for its end,
+ * which lets a tail that lost its connection tell whether retention passed it), else 'start'.
+ * A store with a scan budget may
  * answer a page with no events and a `next` (entries that are not events at the head of its
  * log): follow it rather than take the store for empty and replay the whole log live.
  */
@@ -187,7 +189,7 @@ async function newestCursor(store: EventStore): Promise<string> {
   for (let pages = 1; page.events.length === 0 && page.next !== undefined && pages < 100; pages++)
     page = await store.read({ direction: 'backward', limit: 1, after: page.next });
   // Still nothing after 100 budgets' worth of non-events: the next page's cursor is a place too.
-  return page.events[0]?.cursor ?? page.next ?? 'start';
+  return page.events[0]?.cursor ?? page.next ?? page.head ?? 'start';
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -121,7 +121,9 @@ export class PublishGate {
         if (limiter === null) dedup.markSeen(event.id, dedupNow);
       } else
         maybeSeen =
-          (limiter === null ? dedup.checkAndMark(event.id, dedupNow) : dedup.isDuplicate(event.id, dedupNow)) ||
+          (limiter === null
+            ? dedup.checkAndMark(event.id, dedupNow)
+            : dedup.isDuplicate(event.id, dedupNow)) ||
           // This publish waited for another of its id: whether that one got through is asked
           // exactly, however long the wait was (the bloom may have forgotten the id meanwhile).
           (this.#locks.size > 0 && this.#locks.holderWaited(event.id));

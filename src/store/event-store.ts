@@ -46,6 +46,16 @@ export interface ReadPage {
    * does): nothing of that history remains, and the reader goes on live.
    */
   truncated?: boolean;
+  /**
+   * Optional. On a backward read from the newest end (no `after`) that finds no event: a
+   * cursor for the end of the store as it is now ("after the last append", even when retention
+   * removed that event, or "before the first" when nothing was ever appended). A shared bus
+   * places its live feed there, so `tail(head)` (and `read({ after: head })`) must miss nothing
+   * appended later and report HISTORY_TRUNCATED (`truncated`) if retention removes any of it
+   * first. Without it a feed placed on an empty store tails from `'start'`, and if it loses its
+   * connection before its first event it cannot tell whether retention removed events meanwhile.
+   */
+  head?: string;
 }
 
 export interface StoreStats {

@@ -201,6 +201,18 @@ export function describeEventStore(
       );
     });
 
+    it('names its head on an empty backward read, when it implements it: reading after it misses nothing appended later', async () => {
+      const store = await make();
+      const { head } = await store.read({ direction: 'backward', limit: 1 });
+      if (head === undefined) return; // optional (ReadPage.head)
+      expect(typeof head).toBe('string');
+      const results = await store.append([event(), event()]);
+      expect(results.every((r) => r.cursor > head)).toBe(true);
+      const page = await store.read({ after: head });
+      expect(page.truncated).toBeFalsy();
+      expect(page.events.map((e) => e.cursor)).toEqual(results.map((r) => r.cursor));
+    });
+
     it('rejects a limit above the documented maximum, or below 1, with INVALID_OPTION', async () => {
       const store = await make();
       for (const limit of [0, 10_001, 1.5]) {
@@ -281,6 +293,16 @@ export function describeEventStore(
         expect(behind.events.map((e) => e.cursor)).toEqual(results.slice(3).map((r) => r.cursor));
         const current = await store.read({ stream: 'r', after: results[4]!.cursor });
         expect(current.truncated).toBeFalsy();
+      });
+
+      it('flags a read after its empty head as truncated once retention removed what followed, when it names a head', async () => {
+        const store = await make({ maxEventsPerStream: 2 });
+        const { head } = await store.read({ direction: 'backward', limit: 1 });
+        if (head === undefined) return; // optional (ReadPage.head)
+        const results = await store.append(Array.from({ length: 4 }, () => event({ stream: 'h' })));
+        const page = await store.read({ stream: 'h', after: head });
+        expect(page.truncated).toBe(true);
+        expect(page.events.map((e) => e.cursor)).toEqual(results.slice(2).map((r) => r.cursor));
       });
     });
   });

@@ -194,7 +194,9 @@ describe('a bus on a shared store (with tail)', () => {
   it('a truncation report that fills a buffer of one does not let the next live event past the bound', async () => {
     // Found by the simulation (seed 19482 of 20,000): with nothing given since the report, the
     // subscription had no position to catch up from, and the live event was queued past its buffer.
-    const { store, bus, remote } = await busWithRemoteWriter(new SharedMemoryStore({ maxEventsPerStream: 2 }));
+    const { store, bus, remote } = await busWithRemoteWriter(
+      new SharedMemoryStore({ maxEventsPerStream: 2 }),
+    );
     const sub = bus.subscribe('y', { bufferSize: 1, onTruncated: 'signal' });
     const broughtY6 = new Promise((resolve) => bus.on('y', resolve)); // the feed has brought y6
     await remote(1);
@@ -206,6 +208,27 @@ describe('a bus on a shared store (with tail)', () => {
     expect(sub.stats().buffered).toBe(1);
     expect((await sub.next()).value).toBeInstanceOf(HistoryTruncated);
     expect((await sub.next()).value).toMatchObject({ id: 'y6' });
+    await bus.close();
+  });
+
+  it('a feed placed on an empty store still tells when retention removes events before it reads them', async () => {
+    // The store names its head even when empty (ReadPage.head): the feed tails after it, not from
+    // 'start', so the tail can tell that the first events are gone (sim seed 181, 3166, 6438…).
+    const store = new SharedMemoryStore({ maxEventsPerStream: 2 });
+    const errors: string[] = [];
+    const bus = new EventBus({
+      store,
+      onError: (error, context) => errors.push(`${(error as { code?: string }).code}/${context.source}`),
+    });
+    await bus.ready();
+    const handled: unknown[] = [];
+    bus.on('x', (event) => void handled.push(event.data));
+    // One append of four: retention keeps the last two before the feed reads any.
+    await store.append(
+      [1, 2, 3, 4].map((data) => ({ id: `r${data}`, type: 'x', stream: 'default', time: Date.now(), data })),
+    );
+    await vi.waitFor(() => expect(handled).toEqual([3, 4]));
+    expect(errors).toContain('HISTORY_TRUNCATED/handler');
     await bus.close();
   });
 

@@ -369,6 +369,7 @@ export class SimStore implements EventStore {
     const page: ReadPage = { events };
     if (matching.length > limit) page.next = events[events.length - 1]!.cursor;
     if (truncated) page.truncated = true;
+    if (backward && query.after === undefined && events.length === 0) page.head = cursorOf(this.log.length);
     return page;
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_ACTORS, defaultConfig, INVARIANTS, type Invariant, NO_FAULTS, type SimConfig } from './flags.js';
-import { KNOWN_VIOLATIONS_UNTIL_13 } from './known-violations.js';
+import { KNOWN_VIOLATIONS } from './known-violations.js';
 import { REGRESSION_SEEDS } from './regression-seeds.js';
 import { runSeed } from './run-seed.js';
 
@@ -13,7 +13,7 @@ import { runSeed } from './run-seed.js';
 const SEEDS = Number(process.env.SIM_SEEDS ?? 2000);
 const FROM = Number(process.env.SIM_FROM ?? 0);
 /** SIM_STRICT=1: every invariant must hold, known violations included (to see their reports). */
-const KNOWN = process.env.SIM_STRICT ? {} : KNOWN_VIOLATIONS_UNTIL_13;
+const KNOWN = process.env.SIM_STRICT ? {} : KNOWN_VIOLATIONS;
 
 interface Sweep {
   seeds: Map<Invariant, number[]>;
@@ -68,7 +68,7 @@ describe(`simulation: ${SEEDS} seeds, every fault on`, () => {
     if (!found) return;
     const lines = INVARIANTS.map((i) => {
       const seeds = found.seeds.get(i) ?? [];
-      const known = i in KNOWN ? ' (known until #13)' : '';
+      const known = i in KNOWN ? ' (known)' : '';
       return `  ${i.padEnd(28)} ${String(seeds.length).padStart(5)}${seeds.length ? `  e.g. seed ${seeds[0]}` : ''}${known}`;
     });
     console.log(
@@ -80,7 +80,7 @@ describe(`simulation: ${SEEDS} seeds, every fault on`, () => {
     const known = KNOWN[invariant];
     if (known !== undefined) {
       // Fails today on purpose: when this test turns red, the fix landed — delete the entry.
-      it.fails(`${invariant} — known violation until #13: ${known}`, () => {
+      it.fails(`${invariant} — known violation: ${known}`, () => {
         expect(found.seeds.get(invariant) ?? [], 'no seed violates it any more').toEqual([]);
       });
     } else {
@@ -97,7 +97,10 @@ describe('simulation: seeds that once found a defect', () => {
     it(`seed ${seed} (${found.split(':')[0]})`, async () => {
       const result = await runSeed(Number(seed), config);
       const broken = result.violations.filter((v) => !(v.invariant in KNOWN));
-      expect(broken.map((v) => `${v.invariant}: ${v.detail}`), `npm run sim -- --seed ${seed}`).toEqual([]);
+      expect(
+        broken.map((v) => `${v.invariant}: ${v.detail}`),
+        `npm run sim -- --seed ${seed}`,
+      ).toEqual([]);
     });
   }
 });

@@ -64,6 +64,8 @@ export class SharedMemoryStore implements EventStore {
       }
       const appendsBefore = this.#appends;
       const page = await this.inner.read({ after: cursor, limit: 1000 });
+      // As a real shared store's tail: retention that passed the position is reported, not skipped.
+      if (page.truncated) throw new HistoryTruncatedError(`events after ${cursor} were removed by retention`);
       for (const event of page.events) {
         while (this.stalled && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
         cursor = event.cursor;

@@ -5,6 +5,7 @@ import type { CheckedReadQuery } from '../../store/read-query.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
 import type { InvalidEntries } from './invalid-entries.js';
+import { headCursor, readLogHead } from './log-head.js';
 import { compareIds, formatCursor, maxId, type ParsedCursor, type RedisId } from './redis-cursor.js';
 import { encodeStreamName, type RedisKeys } from './redis-keys.js';
 import {
@@ -166,7 +167,13 @@ export async function readPage(
       if (events.length === q.limit) return page(events, events[events.length - 1]!.cursor, truncated);
       events.push(event);
     }
-    if (reply.entries.length < count) return page(events, undefined, truncated);
+    if (reply.entries.length < count) {
+      // Nothing from the newest end: name the log's end, so a feed placed here can tell later
+      // whether retention passed it (ReadPage.head).
+      if (events.length === 0 && q.backward && after === undefined)
+        return { events, head: headCursor(await readLogHead(ctx.calls, ctx.connection, ctx.keys)) };
+      return page(events, undefined, truncated);
+    }
     if (scanned >= scanLimit || scannedBytes >= ctx.scanBytes) {
       // The budget is spent: more may follow the last entry examined.
       return page(events, formatCursor(cursorEpoch, position!), truncated);

@@ -1,16 +1,11 @@
-import {
-  ClosedError,
-  HistoryTruncatedError,
-  InvalidOptionError,
-  StoreUnavailableError,
-} from '../../errors.js';
+import { ClosedError, HistoryTruncatedError, InvalidOptionError } from '../../errors.js';
 import type { StoredEvent } from '../../event.js';
 import type { BlockingConnection } from '../client/blocking-connection.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
 import type { InvalidEntries } from './invalid-entries.js';
-import { TAIL_START } from './lua-scripts.js';
-import { compareIds, maxId, newEpoch, parseCursor, type RedisId } from './redis-cursor.js';
+import { type LogHead, readLogHead } from './log-head.js';
+import { compareIds, maxId, parseCursor, type RedisId } from './redis-cursor.js';
 import type { RedisKeys } from './redis-keys.js';
 import { decodeEntry, parseXRead, UndecodableEntry } from './redis-replies.js';
 
@@ -64,24 +59,17 @@ export async function* tailLog(
   ctx.blocking.retain();
   try {
     let failures = 0;
-    let start: [epoch: string, newest: RedisId | '', mark: RedisId | ''] | undefined;
+    let start: LogHead | undefined;
     while (start === undefined) {
       try {
-        const reply = await ctx.calls.script(
-          ctx.connection,
-          TAIL_START,
-          [ctx.keys.epoch, ctx.keys.log, ctx.keys.logMark],
-          [newEpoch()],
-          { signal: stop.signal },
-        );
-        start = startReply(reply);
+        start = await readLogHead(ctx.calls, ctx.connection, ctx.keys, stop.signal);
       } catch (error) {
         if (stop.signal.aborted) return;
         ctx.onRetry(error);
         await sleep(backoff(++failures), stop.signal);
       }
     }
-    const [epoch, newest, mark] = start;
+    const { epoch, newest, mark } = start;
     let last: RedisId;
     if (cursor !== undefined) {
       if (cursor.epoch !== epoch) throw truncated(`cursor ${after} is from an earlier epoch of the store`);
@@ -141,13 +129,6 @@ export async function* tailLog(
     stop.dispose();
     ctx.blocking.release();
   }
-}
-
-function startReply(reply: RedisReply): [epoch: string, newest: RedisId | '', mark: RedisId | ''] {
-  if (!Array.isArray(reply) || reply.length !== 3 || !reply.every((item) => typeof item === 'string')) {
-    throw new StoreUnavailableError('Unexpected reply to the tail-start script from Redis');
-  }
-  return reply as [string, string, string];
 }
 
 function truncated(reason: string): HistoryTruncatedError {

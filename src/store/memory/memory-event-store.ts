@@ -161,6 +161,9 @@ export class MemoryEventStore implements EventStore {
     }
     const page: ReadPage = queue === undefined ? { events: [] } : this.#scan(queue, q, afterSeq);
     if (truncated) page.truncated = true;
+    // The end of the store, also once retention removed the last event (see ReadPage.head).
+    if (q.backward && q.after === undefined && page.events.length === 0 && page.next === undefined)
+      page.head = this.#cursor.format(this.#seq);
     return page;
   }
 

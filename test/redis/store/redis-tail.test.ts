@@ -183,6 +183,28 @@ describe('RedisEventStore.tail', () => {
     await expect(next('not-a-cursor')).rejects.toMatchObject({ code: 'INVALID_OPTION' });
   });
 
+  it('names the head of a store never written to, and a tail after it reports retention that passed it', async () => {
+    // The place a shared bus's feed takes on an empty store (ReadPage.head): unlike 'start', a
+    // tail reopened there after a lost connection can tell that events were trimmed meanwhile.
+    const { reading, writing } = pair({ maxEvents: 2 });
+    const { events, head } = await reading.read({ direction: 'backward', limit: 1 });
+    expect(events).toEqual([]);
+    expect(head).toMatch(/^[0-9a-f]{10}-0{15}-0{10}$/); // the epoch it made, before the first id
+    const appended = await writing.append([event(), event(), event()]); // the oldest is trimmed
+    const signal = new AbortController().signal;
+    const next = (after: string) => reading.tail(after, signal)[Symbol.asyncIterator]().next();
+    await expect(next(head!)).rejects.toMatchObject({ code: 'HISTORY_TRUNCATED' });
+    // With nothing trimmed past it, the same head resumes at the first event appended after it.
+    const fresh = pair();
+    const empty = await fresh.reading.read({ direction: 'backward', limit: 1 });
+    const [first] = await fresh.writing.append([event()]);
+    const tail = fresh.reading.tail(empty.head!, signal)[Symbol.asyncIterator]();
+    expect((await tail.next()).value?.cursor).toBe(first!.cursor);
+    await tail.return?.();
+    // Once written, the newest end is the newest event: no head.
+    expect((await writing.read({ direction: 'backward', limit: 1 })).head).toBeUndefined();
+  });
+
   it("is not cut short by a node-redis client's own command timeout shorter than blockMs", async () => {
     // A client-wide `commandOptions.timeout` reaches the duplicate too; the store passes its own
     // per-command options (and deadline), so it must not end a blocked read early.
