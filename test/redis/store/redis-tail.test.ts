@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 /** A reading store and a writing store on one fresh prefix, on two connections. */
-function pair(options: { blockMs?: number; tailBatchSize?: number; maxEvents?: number } = {}) {
+function pair(
+  options: { blockMs?: number; tailBatchSize?: number; maxEvents?: number; retentionMs?: number } = {},
+) {
   const prefix = uniquePrefix('tail');
   prefixes.push(prefix);
   return {
@@ -203,6 +205,18 @@ describe('RedisEventStore.tail', () => {
     await tail.return?.();
     // Once written, the newest end is the newest event: no head.
     expect((await writing.read({ direction: 'backward', limit: 1 })).head).toBeUndefined();
+  });
+
+  it('names the head after entries past retentionMs, so a feed placed there does not replay them as new', async () => {
+    const { reading, writing } = pair({ retentionMs: 30 });
+    await writing.append([event(), event()]);
+    await new Promise((resolve) => setTimeout(resolve, 80)); // both are now past the cutoff
+    const { events, head } = await reading.read({ direction: 'backward', limit: 1 });
+    expect(events).toEqual([]);
+    const tail = reading.tail(head!, new AbortController().signal)[Symbol.asyncIterator]();
+    const [fresh] = await writing.append([event()]);
+    expect((await tail.next()).value?.cursor).toBe(fresh!.cursor);
+    await tail.return?.();
   });
 
   it("is not cut short by a node-redis client's own command timeout shorter than blockMs", async () => {
