@@ -192,7 +192,7 @@ describe('RedisEventStore.tail', () => {
     const { events, head } = await reading.read({ direction: 'backward', limit: 1 });
     expect(events).toEqual([]);
     expect(head).toMatch(/^[0-9a-f]{10}-0{15}-0{10}$/); // the epoch it made, before the first id
-    const appended = await writing.append([event(), event(), event()]); // the oldest is trimmed
+    await writing.append([event(), event(), event()]); // the oldest is trimmed
     const signal = new AbortController().signal;
     const next = (after: string) => reading.tail(after, signal)[Symbol.asyncIterator]().next();
     await expect(next(head!)).rejects.toMatchObject({ code: 'HISTORY_TRUNCATED' });
