@@ -1,6 +1,13 @@
 export { type BusCloseOptions, type BusStats, EventBus, type PublishResult } from './bus/event-bus.js';
-export type { ErrorContext, EventBusOptions } from './bus/options.js';
-export type { EventMap, EventMatching, PatternOf, PublishInput, TypesMatching } from './bus/typed-events.js';
+export type { ErrorContext, EventBusOptions, EventSchemas } from './bus/options.js';
+export type {
+  AnyEventOf,
+  EventMap,
+  EventMatching,
+  PatternOf,
+  PublishInput,
+  TypesMatching,
+} from './bus/typed-events.js';
 export {
   DEDUP_DEFAULTS,
   Deduplicator,

@@ -140,8 +140,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   /** `consume` and `deadLetters`, created on first use (see src/groups). */
   #groups: ConsumerGroups | undefined;
 
-  constructor(options: EventBusOptions<NoInfer<Events>> = {}) {
-    this.#options = resolveBusOptions(options as EventBusOptions<EventMap>);
+  constructor(options: EventBusOptions<Events> = {}) {
+    this.#options = resolveBusOptions(options as unknown as EventBusOptions<EventMap>);
     this.#store = this.#options.store;
     this.#readSlots = new ReadSlots(this.#options.maxConcurrentReads);
     this.#readRetries = Math.ceil(this.#options.feedTimeoutMs / CATCH_UP_RETRY_MS);

@@ -7,10 +7,10 @@ import { DEFAULT_MATCH_CACHE_SIZE } from '../pattern/subscription-index.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import type { EventStore } from '../store/event-store.js';
 import { MemoryEventStore } from '../store/memory/memory-event-store.js';
-import type { EventMap } from './typed-events.js';
+import type { AnyEventOf, EventMap } from './typed-events.js';
 
 /** Where a failure reported to `onError` happened. */
-export interface ErrorContext {
+export interface ErrorContext<Events extends EventMap = EventMap> {
   /**
    * `handler`: an `on()` handler threw or rejected; `filter`: a filter threw; `subscription`:
    * an iterator failed (overflow, replay); `feed`: the shared store's live feed failed and is
@@ -19,9 +19,20 @@ export interface ErrorContext {
   source: 'handler' | 'filter' | 'subscription' | 'feed';
   /** The patterns of the subscription involved. */
   patterns: readonly string[];
-  /** The event being delivered, when there was one. */
-  event?: StoredEvent;
+  /**
+   * The event being delivered, when there was one: typed as any event of the bus's map (an
+   * event from another process on a shared store may still carry a type the map lacks).
+   */
+  event?: AnyEventOf<Events>;
 }
+
+/**
+ * Per-type validators: each one's output must be the `data` of its type. With no type
+ * argument on `new EventBus`, the bus's Events map is inferred from them.
+ */
+export type EventSchemas<Events extends EventMap> = {
+  [K in keyof Events]?: StandardSchemaV1<unknown, Events[K]>;
+};
 
 export interface EventBusOptions<Events extends EventMap = EventMap> {
   /**
@@ -41,15 +52,19 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
   rateLimit?: RateLimiterOptions | RateLimiterLike | false;
   /** The rate-limit key of an event. @default (event) => event.stream */
   rateLimitKey?: (event: BusEvent) => string;
-  /** Per-type validators (zod or any Standard Schema); a mismatch rejects with `SCHEMA_MISMATCH`. */
-  schemas?: { [K in keyof Events & string]?: StandardSchemaV1 };
+  /**
+   * Per-type validators (zod or any Standard Schema); a mismatch rejects with `SCHEMA_MISMATCH`.
+   * `new EventBus({ schemas })` with no type argument infers the Events map from their outputs;
+   * with an explicit map, a schema whose output is not the type's `data` is a compile error.
+   */
+  schemas?: EventSchemas<Events>;
   /** Largest serialized envelope (UTF-8 JSON bytes). @default 65536 */
   maxEventBytes?: number;
   /**
    * Receives every handler, filter and iterator failure; publish never fails because of them.
    * @default logs with console.error
    */
-  onError?: (error: unknown, context: ErrorContext) => void;
+  onError?: (error: unknown, context: ErrorContext<NoInfer<Events>>) => void;
   /** Time source for `event.time` and ids; inject a fake clock in tests. @default Date.now */
   clock?: () => number;
   /** Event types whose subscriber lists are cached. @default 1024 */

@@ -47,5 +47,10 @@ export type EventMatching<Events extends EventMap, P extends string> = string ex
 /** A pattern, with the map's types offered for completion while any string stays allowed. */
 export type PatternOf<Events extends EventMap> = (keyof Events & string) | (string & {});
 
+/** Any event of the map: the union over its types (any stored event for the open default map). */
+export type AnyEventOf<Events extends EventMap> = string extends keyof Events
+  ? StoredEvent<string, Events[string]>
+  : { [K in keyof Events & string]: StoredEvent<K, Events[K]> }[keyof Events & string];
+
 /** What `publish` accepts for type `K`. */
 export type PublishInput<Events extends EventMap, K extends keyof Events & string> = EventInput<K, Events[K]>;

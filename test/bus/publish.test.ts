@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ClosedError,
   EventBus,
+  type EventMap,
   EventTooLargeError,
   InvalidEventError,
   SchemaMismatchError,
@@ -149,7 +150,8 @@ describe('publishBatch', () => {
     const later = {
       '~standard': { version: 1 as const, vendor: 'test', validate: async (value: unknown) => ({ value }) },
     };
-    const bus = new EventBus({ store: null, dedup: false, clock, schemas: { 'task.checked': later } });
+    // An open map: the test publishes types the schemas do not name.
+    const bus = new EventBus<EventMap>({ store: null, dedup: false, clock, schemas: { 'task.checked': later } });
     const seen = collect(bus);
     await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'task.created', data: n })));
     expect(reads).toBe(1);
@@ -188,7 +190,7 @@ describe('schemas', () => {
   const schemas = { 'task.created': z.object({ title: z.string(), tags: z.array(z.string()).default([]) }) };
 
   it('rejects data that does not match, naming the path, and publishes nothing', async () => {
-    const bus = new EventBus({ store: null, schemas });
+    const bus = new EventBus<EventMap>({ store: null, schemas }); // open: wrong data on purpose
     const seen = collect(bus);
     const error = await bus.publish({ type: 'task.created', data: { title: 7 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SchemaMismatchError);
@@ -198,7 +200,7 @@ describe('schemas', () => {
   });
 
   it('delivers the validated output (defaults applied) and leaves other types unchecked', async () => {
-    const bus = new EventBus({ store: null, schemas });
+    const bus = new EventBus<EventMap>({ store: null, schemas }); // open: wrong data on purpose
     const seen = collect(bus);
     await bus.publish({ type: 'task.created', data: { title: 'x' } });
     await bus.publish({ type: 'task.deleted', data: 'anything' });
@@ -209,7 +211,7 @@ describe('schemas', () => {
     const asyncSchemas = {
       'user.created': z.object({ name: z.string() }).refine(async (v) => v.name !== 'root'),
     };
-    const bus = new EventBus({ store: null, schemas: asyncSchemas });
+    const bus = new EventBus<EventMap>({ store: null, schemas: asyncSchemas });
     const seen = collect(bus);
     await bus.publish({ type: 'user.created', data: { name: 'ada' } });
     const error = await bus
