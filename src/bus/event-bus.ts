@@ -89,8 +89,9 @@ export interface BusStats {
 
 export interface BusCloseOptions {
   /**
-   * Longest wait for handler calls still running or queued; past it they are abandoned and
-   * `close()` finishes (a handler that never settles cannot hold a shutdown). @default 10000
+   * Longest wait, in all, for handler calls still running or queued (`on()` handlers and
+   * consumer-group handlers alike); past it they are abandoned and `close()` finishes (a
+   * handler that never settles cannot hold a shutdown). @default 10000
    */
   timeoutMs?: number;
 }
@@ -697,13 +698,20 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
-    await this.#groups?.close();
-    await this.#feed?.close();
-    for (const close of [...this.#closers]) close();
-    this.#index.forEach((s) => {
-      s.queue?.letPublishersGo();
-    });
-    await settleWithin(this.#pending.whenIdle(), timeoutMs);
+    // One budget for the whole close: consumers' handlers in flight, then `on()` handlers.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    try {
+      if (this.#groups !== undefined) await Promise.race([this.#groups.close(timeoutMs), expired]);
+      await this.#feed?.close();
+      for (const close of [...this.#closers]) close();
+      this.#index.forEach((s) => {
+        s.queue?.letPublishersGo();
+      });
+      await Promise.race([this.#pending.whenIdle(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
     if (this.#options.ownsStore) await this.#store?.close();
   }
 
@@ -1018,11 +1026,4 @@ function untilSettledOrAborted(promise: Promise<unknown>, signal: AbortSignal | 
       resolve();
     });
   });
-}
-
-/** Waits for `promise`, at most `timeoutMs`. */
-async function settleWithin(promise: Promise<void>, timeoutMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-  clearTimeout(timer);
 }

@@ -88,10 +88,10 @@ export class ConsumerGroups {
     };
   }
 
-  /** Closes every consumer (each waits for its in-flight handlers), then the backend. */
-  async close(): Promise<void> {
+  /** Closes every consumer (each waits up to `timeoutMs` for its in-flight handlers), then the backend. */
+  async close(timeoutMs?: number): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
+    await Promise.all([...this.#consumers].map((consumer) => consumer.close({ timeoutMs })));
     await this.#backend?.close();
   }
 

@@ -151,7 +151,12 @@ describe('publishBatch', () => {
       '~standard': { version: 1 as const, vendor: 'test', validate: async (value: unknown) => ({ value }) },
     };
     // An open map: the test publishes types the schemas do not name.
-    const bus = new EventBus<EventMap>({ store: null, dedup: false, clock, schemas: { 'task.checked': later } });
+    const bus = new EventBus<EventMap>({
+      store: null,
+      dedup: false,
+      clock,
+      schemas: { 'task.checked': later },
+    });
     const seen = collect(bus);
     await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'task.created', data: n })));
     expect(reads).toBe(1);

@@ -5,9 +5,9 @@
  * here that stops staging its case still costs nothing to keep.
  */
 export const REGRESSION_SEEDS: Readonly<Record<number, string>> = {
+  3166: 'no-silent-truncation: a feed placed on an empty store lost its connection before its first event, and retention removed events meanwhile (also seeds 181, 6438, 9410, 9812)',
   3320: 'batch-id-delivered-once: without a store, a batch that waited past the dedup window for another publish of its ids was delivered again',
   4691: 'group-at-least-once: an event the shared feed skipped when it lost its place never woke the consumer group',
-  3166: 'no-silent-truncation: a feed placed on an empty store lost its connection before its first event, and retention removed events meanwhile (also seeds 181, 6438, 9410, 9812)',
   6438: 'no-silent-truncation: as 3166',
   8534: 'group-at-least-once: as 4691, with the group joined while the feed was being placed again',
   9410: 'no-silent-truncation: as 3166',
@@ -15,4 +15,7 @@ export const REGRESSION_SEEDS: Readonly<Record<number, string>> = {
   15321: 'group-at-least-once: as 8534',
   19482:
     'buffer-bounded: a truncation report filled a buffer of one, and the next live event was queued past it',
+  22649:
+    'close-with-stuck-handler: bus.close() waited for a hung consumer handler until its ackTimeoutMs before its own timeout began',
+  35993: 'group-at-least-once (a checker fault): a burst stored late in the calm was judged as owed work',
 };
