@@ -36,11 +36,14 @@ describe.each([
   ['a store without has()', storeWithoutHas],
 ])('deduplication with %s', (_, makeStore) => {
   it('is on by default: a repeated id is not delivered and reports duplicate', async () => {
-    const bus = new EventBus({ store: makeStore() });
+    const store = makeStore();
+    const bus = new EventBus({ store });
     const seen = delivered(bus);
-    await bus.publish({ id: 'evt-1', type: 'a', data: 1 });
+    const first = await bus.publish({ id: 'evt-1', type: 'a', data: 1 });
     const again = await bus.publish({ id: 'evt-1', type: 'a', data: 1 });
     expect(again).toMatchObject({ id: 'evt-1', status: 'duplicate', deliveredTo: 0 });
+    // One answer per question: with a store, a duplicate names the original's cursor.
+    if (store !== null) expect(again.cursor).toEqual(first.cursor ?? 'a cursor');
     expect(seen).toHaveLength(1);
     expect(bus.stats().duplicates).toBe(1);
   });
@@ -200,6 +203,28 @@ describe('rate limiting', () => {
     const stats = bus.stats();
     expect(stats.rateLimited).toBe(1);
     expect(stats.rateLimit?.busiest[0]).toMatchObject({ key: 'op-1', limited: 1 });
+  });
+
+  it("counts every refusal in stats().rateLimited, whatever onLimit: 'drop', 'throw' and 'delay' past maxWaiting", async () => {
+    for (const onLimit of ['drop', 'throw', 'delay'] as const) {
+      const clock = createFakeClock();
+      const bus = new EventBus({
+        store: null,
+        clock: clock.now,
+        rateLimit: { rate: 1, intervalMs: 1000, burst: 1, onLimit, maxWaiting: 1 },
+      });
+      await bus.publish({ type: 't', data: 0 });
+      // 'delay': this one waits (the one waiter allowed); the others: refused now.
+      const waiting = bus.publish({ type: 't', data: 1 }).catch((error: unknown) => error);
+      const refused = await bus.publish({ type: 't', data: 2 }).catch((error: unknown) => error);
+      expect(refused).toMatchObject(
+        onLimit === 'drop' ? { status: 'rate_limited' } : { code: 'RATE_LIMITED' },
+      );
+      expect(bus.stats().rateLimited, onLimit).toBe(onLimit === 'delay' ? 1 : 2);
+      clock.advance(1000);
+      await bus.close();
+      await waiting;
+    }
   });
 
   it('does not mark a refused event as seen, so its retry is not a duplicate', async () => {
