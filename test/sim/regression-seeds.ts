@@ -18,4 +18,6 @@ export const REGRESSION_SEEDS: Readonly<Record<number, string>> = {
   22649:
     'close-with-stuck-handler: bus.close() waited for a hung consumer handler until its ackTimeoutMs before its own timeout began',
   35993: 'group-at-least-once (a checker fault): a burst stored late in the calm was judged as owed work',
+  44493:
+    'live-no-gap (a checker fault): a burst a delay limiter held until the buses closed was judged as owed',
 };

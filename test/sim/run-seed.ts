@@ -58,10 +58,11 @@ export async function runSeed(seed: number, config: SimConfig = defaultConfig())
     sched.log('-- horizon: no new actions or faults; settling --');
     await sched.runUntil(config.horizonMs + config.settleMs);
     const open = new Set<SubRecord>(model.subs.filter((s) => s.endedOrdinal === undefined));
+    const checkpointOrdinal = sched.tick();
     await checkpoint(world, reported);
     sched.log('-- checkpoint; closing every bus --');
     await teardown(world);
-    checkRun(world, open, sched.now);
+    checkRun(world, open, checkpointOrdinal, sched.now);
     for (const crash of sched.crashes)
       model.violate('unexpected-throw', `task ${crash.label} threw ${String(crash.error)}`);
   } finally {
