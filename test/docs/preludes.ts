@@ -72,4 +72,15 @@ export const STUBS: Readonly<Record<string, string>> = {
   'my-store.ts': `
 import type { EventStore } from 'busline';
 export declare const MyStore: new (options: { maxEventsPerStream?: number }) => EventStore;`,
+  // docs/recipes.md: the handler module of "A unit test for a handler", as its test imports it.
+  'welcome.ts': `
+import type { EventBus } from 'busline';
+export type UserEvents = {
+  'user.signed_up': { email: string };
+  'email.sent': { to: string; template: string };
+};
+export declare function sendWelcomeEmails(
+  bus: EventBus<UserEvents>,
+  send: (to: string, template: string) => Promise<void>,
+): () => void;`,
 };
