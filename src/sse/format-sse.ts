@@ -58,6 +58,33 @@ export function formatSSE(event: StoredEvent, options: FormatSSEOptions = {}): s
   return formatMessage({ id: event.cursor, event: named ? event.type : undefined, data });
 }
 
+const encoder = new TextEncoder();
+/**
+ * The UTF-8 frame of each event, by event object, per framing (`named` or not) and size limit:
+ * every connection streaming an event sends the same bytes, so the envelope is serialized and
+ * encoded once however many connections there are. Weak: a frame lives as long as its event.
+ */
+const frames = new WeakMap<StoredEvent, { named: boolean; max: number | undefined; bytes: Uint8Array }[]>();
+
+/**
+ * `formatSSE` as UTF-8 bytes, shared by every caller framing the same event object the same
+ * way (treat them as read-only). Throws as `formatSSE` does, every time.
+ */
+export function sharedSSEFrame(
+  event: StoredEvent,
+  named: boolean,
+  maxEventBytes: number | undefined,
+): Uint8Array {
+  const cached = frames.get(event);
+  if (cached !== undefined)
+    for (const frame of cached) if (frame.named === named && frame.max === maxEventBytes) return frame.bytes;
+  const bytes = encoder.encode(formatSSE(event, { named, maxEventBytes }));
+  const entry = { named, max: maxEventBytes, bytes };
+  if (cached === undefined) frames.set(event, [entry]);
+  else cached.push(entry);
+  return bytes;
+}
+
 /** The fields of one SSE message; `id: ''` sends an empty `id:` line, which clears the browser's last id. */
 export interface SSEMessageFields {
   id?: string | undefined;

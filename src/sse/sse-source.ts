@@ -9,8 +9,8 @@ import {
   formatMessage,
   formatNotice,
   formatRetry,
-  formatSSE,
   SSE_EVENTS,
+  sharedSSEFrame,
 } from './format-sse.js';
 
 type Item = StoredEvent | HistoryTruncated;
@@ -82,15 +82,16 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
 
   async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     this.#clearStallTimer();
-    let text = this.#preamble;
+    const chunk = new ChunkBuilder();
+    chunk.addText(this.#preamble);
     this.#preamble = '';
     let finished = false;
     try {
-      while (text.length < this.#options.maxChunkChars) {
-        const result = await this.#take(text.length === 0);
+      while (chunk.size < this.#options.maxChunkChars) {
+        const result = await this.#take(chunk.size === 0);
         if (result === LATER) break;
         if (result === PING) {
-          text += formatComment('ping');
+          chunk.addText(formatComment('ping'));
           break;
         }
         this.#resuming = false;
@@ -98,16 +99,16 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
           finished = true;
           break;
         }
-        text += this.#frame(result.value);
+        chunk.add(this.#frame(result.value));
       }
     } catch (error) {
       if (this.#ended) return; // cancelled meanwhile: subscribe nothing new
       const resumed = this.#resuming && codeOf(error) === 'INVALID_OPTION';
-      text += resumed ? this.#restartLive() : formatNotice(SSE_EVENTS.error, describeError(error));
+      chunk.addText(resumed ? this.#restartLive() : formatNotice(SSE_EVENTS.error, describeError(error)));
       finished = !resumed;
     }
     if (this.#ended) return;
-    if (text.length > 0) controller.enqueue(encoder.encode(text));
+    if (chunk.size > 0) controller.enqueue(chunk.bytes());
     if (finished) this.end();
     else this.#armStallTimer();
   }
@@ -192,25 +193,30 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     });
   }
 
-  #frame(item: Item): string {
+  /** An event's frame is shared with every other connection sending it (see sharedSSEFrame). */
+  #frame(item: Item): Uint8Array {
     if (isTruncation(item)) {
-      return formatNotice(SSE_EVENTS.historyTruncated, { after: item.after ?? null, message: item.message });
+      return encoder.encode(
+        formatNotice(SSE_EVENTS.historyTruncated, { after: item.after ?? null, message: item.message }),
+      );
     }
     try {
-      return formatSSE(item, { named: this.#options.named, maxEventBytes: this.#maxEventBytes });
+      return sharedSSEFrame(item, this.#options.named, this.#maxEventBytes);
     } catch (error) {
       if (codeOf(error) !== 'EVENT_TOO_LARGE') throw error;
       // Grew past the limit after it was published: not sent, and the client is told which one
       // (the id moves past it, so a reconnect does not ask for it again).
-      return formatMessage({
-        id: item.cursor,
-        event: SSE_EVENTS.error,
-        data: JSON.stringify({
-          code: 'EVENT_TOO_LARGE',
-          cursor: item.cursor,
-          message: (error as Error).message,
+      return encoder.encode(
+        formatMessage({
+          id: item.cursor,
+          event: SSE_EVENTS.error,
+          data: JSON.stringify({
+            code: 'EVENT_TOO_LARGE',
+            cursor: item.cursor,
+            message: (error as Error).message,
+          }),
         }),
-      });
+      );
     }
   }
 
@@ -259,6 +265,36 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+}
+
+/**
+ * The bytes of one chunk. A chunk of one event frame is that frame itself, shared with the other
+ * connections (no copy); several parts are copied into one array (a few writes, not many).
+ */
+class ChunkBuilder {
+  #parts: Uint8Array[] = [];
+  size = 0;
+
+  add(part: Uint8Array): void {
+    if (part.length === 0) return;
+    this.#parts.push(part);
+    this.size += part.length;
+  }
+
+  addText(text: string): void {
+    if (text.length > 0) this.add(encoder.encode(text));
+  }
+
+  bytes(): Uint8Array {
+    if (this.#parts.length === 1) return this.#parts[0]!;
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const part of this.#parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
   }
 }
 
