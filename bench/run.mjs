@@ -21,6 +21,7 @@ const SCENARIOS = [
   'dedup',
   'limiter',
   'memory',
+  'sse-fanout',
   'redis',
   'redis-groups',
 ];
