@@ -13,7 +13,11 @@ describe('SSE frames shared between connections', () => {
     const unnamed = sseStream(bus, { ...options, named: false }).getReader();
     const reads = [a.read(), b.read(), unnamed.read()];
     await bus.publish({ id: 'e1', type: 'job.done', data: { n: 1 } });
-    const [ra, rb, ru] = await Promise.all(reads);
+    const [ra, rb, ru] = (await Promise.all(reads)) as [
+      ReadableStreamReadResult<Uint8Array>,
+      ReadableStreamReadResult<Uint8Array>,
+      ReadableStreamReadResult<Uint8Array>,
+    ];
     expect(ra.value).toBe(rb.value); // one array, not two equal ones
     expect(ru.value).not.toBe(ra.value); // another framing: its own bytes
     const text = new TextDecoder().decode(ra.value);
