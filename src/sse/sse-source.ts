@@ -4,6 +4,7 @@ import { TimeoutError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { Subscription } from '../subscription/buffered-subscription.js';
 import type { HistoryTruncated } from '../subscription/history-truncated.js';
+import { TAKE_BUFFERED } from '../subscription/subscription-symbols.js';
 import {
   formatComment,
   formatMessage,
@@ -100,6 +101,7 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
           break;
         }
         chunk.add(this.#frame(result.value));
+        this.#drainBuffered(chunk);
       }
     } catch (error) {
       if (this.#ended) return; // cancelled meanwhile: subscribe nothing new
@@ -163,6 +165,18 @@ export class SSESource implements UnderlyingDefaultSource<Uint8Array> {
       },
       true,
     );
+  }
+
+  /** Adds what the subscription already holds to the chunk, without a promise per event. */
+  #drainBuffered(chunk: ChunkBuilder): void {
+    if (this.#next !== undefined) return; // a pending next() takes the following item
+    const take = (this.#subscription as { [TAKE_BUFFERED]?: () => Item | undefined })[TAKE_BUFFERED];
+    if (take === undefined) return;
+    while (chunk.size < this.#options.maxChunkChars) {
+      const item = take.call(this.#subscription);
+      if (item === undefined) return;
+      chunk.add(this.#frame(item));
+    }
   }
 
   /** The next item; with `wait` false only one already buffered, else LATER. */

@@ -1,6 +1,7 @@
 import { BufferOverflowError } from '../errors.js';
 import { BLOCKED_PUBLISHES_LIMIT, type Inbox, RoomWaiters } from './inbox.js';
 import { RingBuffer } from './ring-buffer.js';
+import { TAKE_BUFFERED } from './subscription-symbols.js';
 
 /**
  * What a subscription does when its buffer is full and another event arrives. With a store,
@@ -188,13 +189,7 @@ export class BufferedSubscription<E> implements Subscription<E>, Inbox<E> {
   }
 
   next(): Promise<IteratorResult<E, undefined>> {
-    if (this.#buffer.length > 0) {
-      const value = this.#buffer.shift() as E;
-      this.#admitBlocked();
-      if (this.#room.size > 0) this.#room.wakeOne();
-      this.#yielded++;
-      return Promise.resolve({ done: false, value });
-    }
+    if (this.#buffer.length > 0) return Promise.resolve({ done: false, value: this.#shiftBuffered() });
     const blocked = this.#blocked.shift(); // only after close(): the buffer drained first
     if (blocked) {
       this.#yielded++;
@@ -211,6 +206,23 @@ export class BufferedSubscription<E> implements Subscription<E>, Inbox<E> {
       return Promise.resolve(DONE);
     }
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * The next buffered item, taken at once, or `undefined` when none is buffered (then `next()`
+   * tells what comes: a later event, the end or the failure). For a reader that drains what is
+   * already there without a promise per item (the SSE helper).
+   */
+  [TAKE_BUFFERED](): E | undefined {
+    return this.#buffer.length > 0 ? this.#shiftBuffered() : undefined;
+  }
+
+  #shiftBuffered(): E {
+    const value = this.#buffer.shift() as E;
+    this.#admitBlocked();
+    if (this.#room.size > 0) this.#room.wakeOne();
+    this.#yielded++;
+    return value;
   }
 
   close(): void {
