@@ -1,4 +1,6 @@
 import { randomFillSync } from 'node:crypto';
+import { InvalidOptionError } from './errors.js';
+import { describe } from './event.js';
 
 const COUNTER_HEX = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'));
 /** RFC 9562 variant `10xx`: a random hex digit mapped onto 8, 9, a or b. */
@@ -31,6 +33,9 @@ let prefix = '';
  * processes negligible.
  */
 export function createEventId(nowMs: number): string {
+  // Math.floor of a BigInt, Symbol or object would throw a TypeError from deep inside.
+  if (typeof nowMs !== 'number')
+    throw new InvalidOptionError(`Expected \`nowMs\` to be epoch milliseconds, got ${describe(nowMs)}`);
   // Room for this id's digits plus 3 for a counter start, so one check covers both.
   if (hexOffset + HEX_PER_ID + 3 > hexPool.length) refillPool();
   const ms = Math.min(MAX_UNIX_MS, Math.max(0, Math.floor(nowMs)));

@@ -27,3 +27,23 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
   }
   return signal as AbortSignal;
 }
+
+/** Returns `options` (`{}` when undefined) after checking it is an object, so reading a key cannot throw. */
+export function optionsObject<T extends object>(what: string, options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(`Expected ${what} options to be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+/**
+ * Returns `now` after checking it is a number and not NaN: arithmetic on a BigInt, Symbol or
+ * object throws a TypeError, and a NaN time would silently stop every later expiry or rotation.
+ */
+export function checkTime(name: string, now: unknown): number {
+  if (typeof now !== 'number' || Number.isNaN(now)) {
+    throw new InvalidOptionError(`Expected \`${name}\` to be epoch milliseconds, got ${describe(now)}`);
+  }
+  return now;
+}

@@ -13,7 +13,7 @@ import type { ConsumeOptions, ConsumerHandler } from '../groups/consumer-group-o
 import { ConsumerGroups } from '../groups/consumer-groups.js';
 import type { DeadLetters } from '../groups/dead-letters.js';
 import type { RateLimiterStats } from '../limit/rate-limiter.js';
-import { checkSignal, positiveInteger } from '../option-checks.js';
+import { checkSignal, optionsObject, positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
 import { EventStamper } from '../publish/event-stamper.js';
@@ -186,7 +186,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     options?: PublishOptions,
   ): Promise<PublishResult> {
     this.#assertOpen();
-    const signal = options === undefined ? undefined : checkSignal(options.signal);
+    const signal = options === undefined ? undefined : checkSignal(optionsObject('publish', options).signal);
     signal?.throwIfAborted();
     const stamped = this.#stamper.stamp(event as EventInput, undefined);
     const ready = stamped instanceof Promise ? await stamped : stamped;
@@ -254,7 +254,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#assertOpen();
     if (!Array.isArray(events))
       throw new InvalidEventError('Expected publishBatch to receive an array of events');
-    const signal = options === undefined ? undefined : checkSignal(options.signal);
+    const signal =
+      options === undefined ? undefined : checkSignal(optionsObject('publishBatch', options).signal);
     signal?.throwIfAborted();
     // One clock read for the batch: its events are published at once.
     const now = this.#options.clock();
@@ -626,7 +627,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     if (this.#closing) return Promise.reject(new ClosedError('The bus is closed'));
     if (this.#feed === undefined) return Promise.resolve();
     try {
-      const signal = checkSignal(options.signal);
+      const signal = checkSignal(optionsObject('ready', options).signal);
       const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, this.#options.feedTimeoutMs);
       return this.#feedPositioned(signal, timeoutMs);
     } catch (error) {

@@ -32,7 +32,8 @@ export interface LiveFeedOptions {
  * `ready` resolves exactly when "everything published from now on" is covered. A tail that
  * fails is restarted from the last cursor it delivered — unless the store says that history
  * is gone (HISTORY_TRUNCATED): then it re-positions at the newest event and the bus is told
- * (`lostHistory`), never silently resumed at a wrong place.
+ * (`lostHistory`), never silently resumed at a wrong place. A store that says it is closed
+ * (CLOSED: closed before the bus, or its Redis client was) stops the feed until the bus closes.
  *
  * A publisher registers a PublishWait by event id before it appends (`expect`); the feed hands
  * it its events as they pass and keeps nothing about any other event.
@@ -136,6 +137,13 @@ export class LiveFeed {
       } catch (error) {
         if (signal.aborted) break;
         this.#lastError = error;
+        if ((error as { code?: unknown } | null)?.code === 'CLOSED') {
+          // The store (or the client under it) is closed for good: a retry every 250 ms would
+          // fail forever and keep the process alive. Report it once and wait for the bus to close.
+          report(error);
+          await untilAborted(signal);
+          break;
+        }
         if ((error as { code?: unknown }).code === 'HISTORY_TRUNCATED' && this.#last !== undefined) {
           // Retrying after the same cursor would fail forever: place the feed again at the newest
           // event. Until then the bus is not connected (`ready` waits again, from before the report).
@@ -190,6 +198,14 @@ async function newestCursor(store: EventStore): Promise<string> {
     page = await store.read({ direction: 'backward', limit: 1, after: page.next });
   // Still nothing after 100 budgets' worth of non-events: the next page's cursor is a place too.
   return page.events[0]?.cursor ?? page.next ?? page.head ?? 'start';
+}
+
+/** Resolves when `signal` aborts; holds no timer, so it keeps no process alive. */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,12 +1,13 @@
 import { Deduplicator, type DeduplicatorOptions } from '../dedup/deduplicator.js';
 import { InvalidOptionError } from '../errors.js';
-import { type BusEvent, EVENT_DEFAULTS, type StoredEvent } from '../event.js';
+import { type BusEvent, EVENT_DEFAULTS } from '../event.js';
 import { RateLimiter, type RateLimiterLike, type RateLimiterOptions } from '../limit/rate-limiter.js';
-import { positiveInteger } from '../option-checks.js';
+import { optionsObject, positiveInteger } from '../option-checks.js';
 import { DEFAULT_MATCH_CACHE_SIZE } from '../pattern/subscription-index.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import type { EventStore } from '../store/event-store.js';
 import { MemoryEventStore } from '../store/memory/memory-event-store.js';
+import { createErrorLogger } from './error-logger.js';
 import type { AnyEventOf, EventMap } from './typed-events.js';
 
 /** Where a failure reported to `onError` happened. */
@@ -62,7 +63,7 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
   maxEventBytes?: number;
   /**
    * Receives every handler, filter and iterator failure; publish never fails because of them.
-   * @default logs with console.error
+   * @default logs with console.error: one line per distinct failure, repeats counted (see error-logger.ts)
    */
   onError?: (error: unknown, context: ErrorContext<NoInfer<Events>>) => void;
   /** Time source for `event.time` and ids; inject a fake clock in tests. @default Date.now */
@@ -110,15 +111,9 @@ export const BUS_DEFAULTS = {
   maxConcurrentReads: 16,
 } as const;
 
-function logError(error: unknown, context: ErrorContext): void {
-  const where = context.event ? ` delivering "${context.event.type}"` : '';
-  // The live feed serves every pattern: it has none of its own to name.
-  const of = context.patterns.length > 0 ? ` of ${context.patterns.join(', ')}` : '';
-  console.error(`[busline] ${context.source}${of} failed${where}:`, error);
-}
-
 /** Applies defaults and rejects impossible values up front, naming the option and the value. */
 export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedBusOptions {
+  optionsObject('EventBus', options);
   const store = options.store === undefined ? new MemoryEventStore() : options.store;
   if (store !== null && (typeof store.append !== 'function' || typeof store.read !== 'function')) {
     throw new InvalidOptionError('Expected `store` to be an EventStore (append, read, stats, close) or null');
@@ -126,7 +121,7 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
   const schemas = new Map<string, StandardSchemaV1>();
   for (const [type, schema] of Object.entries(options.schemas ?? {})) {
     if (schema === undefined) continue;
-    if (typeof (schema as Partial<StandardSchemaV1>)['~standard']?.validate !== 'function') {
+    if (typeof (schema as Partial<StandardSchemaV1> | null)?.['~standard']?.validate !== 'function') {
       throw new InvalidOptionError(`Expected \`schemas["${type}"]\` to be a Standard Schema (zod, valibot…)`);
     }
     schemas.set(type, schema);
@@ -164,7 +159,7 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     limitKey: options.rateLimitKey ?? streamOf,
     schemas,
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, BUS_DEFAULTS.maxEventBytes),
-    onError: options.onError ?? logError,
+    onError: options.onError ?? createErrorLogger(),
     clock,
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
     maxConcurrentReads: positiveInteger(
@@ -201,6 +196,9 @@ function resolveLimiter(
   clock: () => number,
 ): RateLimiterLike | null {
   if (rateLimit === undefined || rateLimit === false) return null;
+  if (rateLimit === null || typeof rateLimit !== 'object') {
+    throw new InvalidOptionError('Expected `rateLimit` to be RateLimiter options, a rate limiter or false');
+  }
   if (typeof (rateLimit as Partial<RateLimiterLike>).tryTake === 'function')
     return rateLimit as RateLimiterLike;
   return new RateLimiter({ clock, ...(rateLimit as RateLimiterOptions) });

@@ -1,6 +1,6 @@
 import { InvalidEventError, InvalidOptionError } from '../errors.js';
 import { describe } from '../event.js';
-import { positiveInteger } from '../option-checks.js';
+import { checkTime, optionsObject, positiveInteger } from '../option-checks.js';
 import { BitSet, optimalFilterSize, optimalHashes } from './bloom-parts.js';
 import { DoubleHash } from './double-hash.js';
 
@@ -43,6 +43,13 @@ export const DEDUP_DEFAULTS = { windowMs: 5000, expectedEvents: 10_000, falsePos
  */
 const SPANS = 4;
 
+/**
+ * Most memory all generations may take (256 MiB, room for about 130 million ids per window at
+ * 1 %): `expectedEvents: 2 ** 53` would otherwise fail deep inside with a RangeError, or take
+ * all the memory there is.
+ */
+const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+
 interface Generation {
   bits: BitSet;
   count: number;
@@ -77,7 +84,8 @@ export class Deduplicator {
   /** The id whose indexes the hash's buffer holds (isDuplicate then markSeen hash once). */
   #hashed: string | undefined;
 
-  constructor(options: DeduplicatorOptions = {}) {
+  constructor(given?: DeduplicatorOptions) {
+    const options = optionsObject('Deduplicator', given);
     this.windowMs = positiveInteger('windowMs', options.windowMs, DEDUP_DEFAULTS.windowMs);
     const expected = positiveInteger('expectedEvents', options.expectedEvents, DEDUP_DEFAULTS.expectedEvents);
     const rate = options.falsePositiveRate ?? DEDUP_DEFAULTS.falsePositiveRate;
@@ -93,6 +101,12 @@ export class Deduplicator {
     this.#span = this.windowMs / SPANS;
     this.#capacity = Math.ceil(expected / SPANS);
     this.#bitCount = optimalFilterSize(this.#capacity, rate / (SPANS + 1));
+    const memoryBytes = (SPANS + 1) * Math.ceil(this.#bitCount / 8);
+    if (!(memoryBytes <= MAX_MEMORY_BYTES)) {
+      throw new InvalidOptionError(
+        `Expected \`expectedEvents\` (${expected}) at \`falsePositiveRate\` ${rate} to need at most ${MAX_MEMORY_BYTES} bytes of filters, got ${memoryBytes}`,
+      );
+    }
     this.#hashCount = optimalHashes(this.#bitCount, this.#capacity);
     this.#hash = new DoubleHash(this.#bitCount, this.#hashCount);
     for (let i = 0; i <= SPANS; i++) this.#generations.push({ bits: new BitSet(this.#bitCount), count: 0 });
@@ -203,6 +217,7 @@ export class Deduplicator {
 
   /** Rotates once per elapsed span, keeping generation starts aligned to the span grid. */
   #advance(now: number): void {
+    checkTime('now', now);
     const elapsed = now - this.#currentStart;
     if (elapsed < this.#span) return; // includes a clock that stepped back
     const spans = Math.floor(elapsed / this.#span);

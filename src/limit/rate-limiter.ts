@@ -1,6 +1,6 @@
 import { InvalidOptionError, RateLimitedError } from '../errors.js';
 import { describe } from '../event.js';
-import { positiveInteger } from '../option-checks.js';
+import { checkSignal, checkTime, positiveInteger } from '../option-checks.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type OnLimit = 'drop' | 'delay' | 'throw';
@@ -129,6 +129,9 @@ export class RateLimiter implements RateLimiterLike {
     } = checkBucketOptions(options));
     this.#maxKeys = positiveInteger('maxKeys', options.maxKeys, RATE_LIMIT_DEFAULTS.maxKeys);
     this.#maxWaiting = positiveInteger('maxWaiting', options.maxWaiting, RATE_LIMIT_DEFAULTS.maxWaiting);
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new InvalidOptionError(`Expected \`clock\` to be a function, got ${describe(options.clock)}`);
+    }
     this.#clock = options.clock ?? Date.now;
     this.#tokensPerMs = this.rate / this.intervalMs;
   }
@@ -139,6 +142,7 @@ export class RateLimiter implements RateLimiterLike {
    */
   tryTake(key: string, n = 1, now: number = this.#clock()): boolean {
     this.#checkCount(n);
+    checkTime('now', now);
     const refused = this.#takeNow(key, n, now);
     if (refused === undefined) return true;
     if (refused === 'no-room') this.#keysRefused++;
@@ -155,6 +159,7 @@ export class RateLimiter implements RateLimiterLike {
    */
   take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
     this.#checkCount(n);
+    checkSignal(signal);
     if (signal?.aborted) return Promise.reject(signal.reason);
     const bucket = this.#takeNow(key, n, this.#clock());
     if (bucket === undefined) return Promise.resolve();
@@ -199,6 +204,8 @@ export class RateLimiter implements RateLimiterLike {
   }
 
   stats(top = 10): RateLimiterStats {
+    if (typeof top !== 'number')
+      throw new InvalidOptionError(`Expected \`top\` to be a number of keys, got ${describe(top)}`);
     const busiest = [...this.#buckets]
       .sort((a, b) => b[1].allowed + b[1].limited - (a[1].allowed + a[1].limited))
       .slice(0, top)

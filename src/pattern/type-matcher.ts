@@ -1,3 +1,5 @@
+import { InvalidEventError } from '../errors.js';
+import { describe } from '../event.js';
 import { SEPARATOR } from './limits.js';
 import { type ParsedPattern, parsePatterns } from './parse.js';
 import { segmentsMatch } from './segments-match.js';
@@ -18,9 +20,12 @@ export class TypeMatcher {
     this.patterns = parsePatterns(patterns);
   }
 
+  /** @throws InvalidEventError when `type` is not a string */
   matches(type: string): boolean {
     const cached = this.#verdicts.get(type);
     if (cached !== undefined) return cached;
+    if (typeof type !== 'string')
+      throw new InvalidEventError(`Expected the event type to be a string, got ${describe(type)}`);
     const segments = type.split(SEPARATOR);
     const verdict = this.patterns.some((p) => segmentsMatch(p.segments, segments));
     if (this.#verdicts.size >= VERDICT_CACHE_SIZE) this.#verdicts.clear();

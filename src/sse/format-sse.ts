@@ -1,5 +1,6 @@
 import { EventTooLargeError, InvalidEventError } from '../errors.js';
-import { type StoredEvent, toStoredEvent } from '../event.js';
+import { describe, type StoredEvent, toStoredEvent } from '../event.js';
+import { optionsObject, positiveInteger } from '../option-checks.js';
 
 /** Names of the SSE events the helpers send besides bus events (listen with `addEventListener`). */
 export const SSE_EVENTS = {
@@ -46,13 +47,29 @@ export interface SSEEventPayload {
  * rejected rather than stripped: a silently altered cursor would resume at the wrong place.
  * @throws InvalidEventError when the cursor or type holds CR, LF or NUL
  */
-export function formatSSE(event: StoredEvent, options: FormatSSEOptions = {}): string {
+export function formatSSE(event: StoredEvent, options?: FormatSSEOptions): string {
+  if (event === null || typeof event !== 'object')
+    throw new InvalidEventError(`Expected an event to frame as SSE, got ${describe(event)}`);
   checkField('cursor', event.cursor);
-  const named = options.named ?? true;
+  const { named: givenNamed, maxEventBytes } = optionsObject('formatSSE', options);
+  const named = givenNamed ?? true;
   if (named) checkField('type', event.type);
   const payload: SSEEventPayload = toStoredEvent(event, event.cursor);
-  const data = JSON.stringify(payload);
-  const max = options.maxEventBytes;
+  let data: string;
+  try {
+    data = JSON.stringify(payload);
+  } catch (error) {
+    // A BigInt, a cycle or a throwing toJSON put into the event after it was published.
+    throw new InvalidEventError(
+      `Expected the event (id, stream, time, data, meta) to be JSON-serializable to frame it as SSE: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  // Checked: a limit below 1 would refuse every event with an error that does not name it.
+  const max =
+    maxEventBytes === undefined || maxEventBytes === Number.POSITIVE_INFINITY
+      ? maxEventBytes
+      : positiveInteger('maxEventBytes', maxEventBytes, 0);
   // Each UTF-16 code unit is at most 3 UTF-8 bytes: only a frame near the limit is counted.
   if (max !== undefined && data.length * 3 > max && utf8Length(data) > max) throw new EventTooLargeError(max);
   return formatMessage({ id: event.cursor, event: named ? event.type : undefined, data });

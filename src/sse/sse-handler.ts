@@ -6,7 +6,13 @@ import { describe, type StoredEvent } from '../event.js';
 import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { pumpToResponse } from './response-pump.js';
-import { resolveSSESettings, SSE_DEFAULTS, type SSEStreamOptions, sseStream } from './sse-stream.js';
+import {
+  checkBus,
+  resolveSSESettings,
+  SSE_DEFAULTS,
+  type SSEStreamOptions,
+  sseStream,
+} from './sse-stream.js';
 
 export interface SSEHandlerOptions
   extends Pick<SSEStreamOptions, 'heartbeatMs' | 'drainTimeoutMs' | 'retryMs' | 'bufferSize' | 'named'> {
@@ -64,6 +70,7 @@ export function createSSEHandler<Events extends EventMap>(
   bus: EventBus<Events>,
   options: SSEHandlerOptions,
 ): SSEHandler {
+  checkBus(bus);
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(
       `Expected createSSEHandler options to be an object, got ${describe(options)}`,

@@ -67,6 +67,7 @@ export function sseStream<Events extends EventMap>(
   bus: EventBus<Events>,
   options: SSEStreamOptions,
 ): ReadableStream<Uint8Array> {
+  checkBus(bus);
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(`Expected sseStream options to be an object, got ${describe(options)}`);
   }
@@ -108,6 +109,13 @@ export function resolveSSESettings(
     named: checkNamed(options.named),
     maxChunkChars: SSE_DEFAULTS.maxChunkChars,
   };
+}
+
+/** Something a subscription can be made on (the SSE helpers take a bus of any entry's build). */
+export function checkBus(bus: unknown): void {
+  if (bus === null || typeof bus !== 'object' || typeof (bus as Partial<EventBus>).subscribe !== 'function') {
+    throw new InvalidOptionError(`Expected \`bus\` to be an EventBus, got ${describe(bus)}`);
+  }
 }
 
 /** setTimeout's ceiling (2^31 - 1 ms); a longer delay would fire at once. */

@@ -98,6 +98,8 @@ export interface EventStore {
   /**
    * Live feed of events appended by any process, strictly after `after`. Optional: only
    * stores shared between processes need it (the bus then dispatches remote events locally).
+   * Ending with a CLOSED error says the store cannot serve again (it, or the connection it was
+   * given, was closed): the bus's feed then reports it once and stops instead of retrying.
    */
   tail?(after: string | 'start' | 'now', signal: AbortSignal): AsyncIterable<StoredEvent>;
   /** Applies retention as of `now` (epoch ms); returns how many events were removed. Optional. */

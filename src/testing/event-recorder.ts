@@ -1,6 +1,8 @@
 import type { EventBus } from '../bus/event-bus.js';
 import type { EventMap, EventMatching, PatternOf } from '../bus/typed-events.js';
-import { TimeoutError } from '../errors.js';
+import { InvalidOptionError, TimeoutError } from '../errors.js';
+import { describe } from '../event.js';
+import { optionsObject, positiveInteger } from '../option-checks.js';
 import type { OnOptions } from '../subscription/subscribe-options.js';
 
 /** Events recorded by `recordEvents`, with a way to wait for deliveries without sleeping. */
@@ -26,6 +28,8 @@ export function recordEvents<Events extends EventMap, P extends PatternOf<Events
   pattern: P | readonly P[],
   options?: OnOptions<EventMatching<Events, P>>,
 ): EventRecorder<EventMatching<Events, P>> {
+  if (bus === null || typeof bus !== 'object' || typeof (bus as Partial<EventBus>).on !== 'function')
+    throw new InvalidOptionError(`Expected \`bus\` to be an EventBus, got ${describe(bus)}`);
   const events: EventMatching<Events, P>[] = [];
   const waiters = new Set<{ count: number; resolve: () => void }>();
   const stop = bus.on(
@@ -39,7 +43,10 @@ export function recordEvents<Events extends EventMap, P extends PatternOf<Events
   return {
     events,
     stop,
-    waitFor(count, { timeoutMs = 5000 } = {}) {
+    waitFor(count, options) {
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+        throw new InvalidOptionError(`Expected \`count\` to be an integer ≥ 0, got ${describe(count)}`);
+      const timeoutMs = positiveInteger('timeoutMs', optionsObject('waitFor', options).timeoutMs, 5000);
       if (events.length >= count) return Promise.resolve(events);
       return new Promise((resolve, reject) => {
         const waiter = {

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BuslineError,
+  type BuslineError,
   Deduplicator,
   EventBus,
   MemoryEventStore,
@@ -11,49 +11,7 @@ import {
   RateLimiter,
 } from '../../src/index.js';
 import { formatSSE } from '../../src/sse/index.js';
-
-/** Strings of every kind: random code units (lone surrogates, controls), keys that pollute, huge ones. */
-const hostileString = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.constantFrom(
-    '__proto__',
-    'constructor',
-    'prototype',
-    '',
-    '.',
-    '..',
-    '*',
-    '**',
-    '#',
-    '>',
-    'a..b',
-    'task*',
-  ),
-  fc.nat({ max: 400 }).map((n) => 'x'.repeat(n)),
-);
-/** Any value a JSON body or a query string could turn into. */
-const hostileValue = fc.oneof(
-  hostileString,
-  fc.double(),
-  fc.integer(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.array(hostileString, { maxLength: 4 }),
-  fc.object({ maxDepth: 2 }),
-);
-
-/** Runs `act`; passes if it returns (or resolves), or throws (rejects) a BuslineError. */
-async function typedOrFine(act: () => unknown): Promise<void> {
-  try {
-    await act();
-  } catch (error) {
-    if (!(error instanceof BuslineError))
-      throw new Error(`untyped failure: ${String(error)}`, { cause: error });
-    expect(error.code).toMatch(/^[A-Z_]+$/);
-  }
-}
+import { hostileString, hostileValue, typedOrFine } from './hostile.js';
 
 const RUNS = { numRuns: 300 };
 

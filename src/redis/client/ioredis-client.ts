@@ -10,6 +10,12 @@ import {
 /** ioredis's rejection of a command it did not write or queue (`enableOfflineQueue: false`). */
 const OFFLINE = "Stream isn't writeable and enableOfflineQueue options is false";
 
+/** Why a command was not sent when the caller's client is closed. */
+const CALLER_CLOSED =
+  "The ioredis client is closed (status 'end'): call `await redis.connect()` before busline uses it, and close the bus and the store before the client";
+/** The same for a connection the store opened itself (`duplicate()`), which only the store closes. */
+const COPY_CLOSED = "The store's own ioredis connection is closed";
+
 /** The part of an ioredis (v5+) `Redis` instance the adapter uses; busline never imports `ioredis`. */
 export interface IoRedisClientLike {
   call(command: string, ...args: string[]): Promise<unknown>;
@@ -51,14 +57,24 @@ export function ioredisClient(client: IoRedisClientLike): RedisConnection {
   if (!isIoRedisClient(client)) {
     throw new InvalidOptionError('Expected an ioredis client (new Redis() of the `ioredis` package)');
   }
-  return new IoRedisConnection(client);
+  // A client that is not closed connects by itself (also with `lazyConnect`, on its first
+  // command); one that was closed fails every command until someone calls connect().
+  if (client.status === 'end') {
+    throw new InvalidOptionError(
+      "Expected an ioredis client that is not closed, got one whose status is 'end' (after quit() or disconnect()): call `await redis.connect()` before passing it to busline",
+    );
+  }
+  return new IoRedisConnection(client, CALLER_CLOSED);
 }
 
 class IoRedisConnection implements RedisConnection {
   readonly #client: IoRedisClientLike;
+  /** What a command fails with once the client is closed: the caller's client and the store's copies differ. */
+  readonly #closedMessage: string;
 
-  constructor(client: IoRedisClientLike) {
+  constructor(client: IoRedisClientLike, closedMessage: string) {
     this.#client = client;
+    this.#closedMessage = closedMessage;
   }
 
   get isOpen(): boolean {
@@ -67,7 +83,7 @@ class IoRedisConnection implements RedisConnection {
 
   async send(args: readonly string[]): Promise<RedisReply> {
     // Checked here: ioredis's own "Connection is closed." also fails commands already written.
-    if (this.#client.status === 'end') throw new CommandNotSentError('The ioredis client is closed');
+    if (this.#client.status === 'end') throw new CommandNotSentError(this.#closedMessage);
     const [command, ...rest] = args;
     let reply: unknown;
     try {
@@ -91,7 +107,7 @@ class IoRedisConnection implements RedisConnection {
       copy.disconnect();
       throw error;
     }
-    return new IoRedisConnection(copy);
+    return new IoRedisConnection(copy, COPY_CLOSED);
   }
 
   destroy(): void {

@@ -49,14 +49,24 @@ export function nodeRedisClient(client: NodeRedisClientLike): RedisConnection {
   if (!isNodeRedisClient(client)) {
     throw new InvalidOptionError('Expected a node-redis client (from createClient() of the `redis` package)');
   }
-  return new NodeRedisConnection(client);
+  // node-redis refuses every command of a client that is not open, and the bus would retry
+  // them until its feed timeout: say what is wrong where the client is handed over.
+  if (!client.isOpen) {
+    throw new InvalidOptionError(
+      'Expected a connected node-redis client, got one that is not open (never connected, or closed): call `await client.connect()` before passing it to busline',
+    );
+  }
+  return new NodeRedisConnection(client, CALLER_CLOSED);
 }
 
 class NodeRedisConnection implements RedisConnection {
   readonly #client: NodeRedisClientLike;
+  /** What a command fails with once the client is closed: the caller's client and the store's copies differ. */
+  readonly #closedMessage: string;
 
-  constructor(client: NodeRedisClientLike) {
+  constructor(client: NodeRedisClientLike, closedMessage: string) {
     this.#client = client;
+    this.#closedMessage = closedMessage;
   }
 
   get isOpen(): boolean {
@@ -73,7 +83,10 @@ class NodeRedisConnection implements RedisConnection {
     try {
       reply = await this.#client.sendCommand(args, { abortSignal: options.signal, timeout: 0 });
     } catch (error) {
-      throw isUnsent(error) ? new CommandNotSentError(error.message, { cause: error }) : error;
+      if (!isUnsent(error)) throw error;
+      // node-redis's own "The client is closed" says neither whose client nor what to do.
+      const message = error.message === 'The client is closed' ? this.#closedMessage : error.message;
+      throw new CommandNotSentError(message, { cause: error });
     }
     return normalizeReply(reply);
   }
@@ -95,13 +108,19 @@ class NodeRedisConnection implements RedisConnection {
       );
       throw error;
     }
-    return new NodeRedisConnection(copy);
+    return new NodeRedisConnection(copy, COPY_CLOSED);
   }
 
   destroy(): void {
     destroyQuietly(this.#client);
   }
 }
+
+/** Why a command was not sent when the caller's client is closed: it was closed, or never connected. */
+const CALLER_CLOSED =
+  'The node-redis client is closed: call `await client.connect()` before busline uses it, and close the bus and the store before the client';
+/** The same for a connection the store opened itself (`duplicate()`), which only the store closes. */
+const COPY_CLOSED = "The store's own node-redis connection is closed";
 
 /**
  * node-redis's rejections of a command it never wrote (its own `isPreEnqueueError` set): the

@@ -7,8 +7,9 @@ import {
   type RateLimiterLike,
   type RateLimiterStats,
 } from '../../limit/rate-limiter.js';
-import { positiveInteger } from '../../option-checks.js';
-import { isNodeRedisClient, type NodeRedisClientLike, nodeRedisClient } from '../client/node-redis-client.js';
+import { checkSignal, positiveInteger } from '../../option-checks.js';
+import { toRedisConnection } from '../client/client-connection.js';
+import type { NodeRedisClientLike } from '../client/node-redis-client.js';
 import { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
 import { encodeStreamName, prefixProblem } from '../store/redis-keys.js';
@@ -67,17 +68,18 @@ export class RedisRateLimiter implements RateLimiterLike {
   #waitsRefused = 0;
 
   constructor(options: RedisRateLimiterOptions) {
-    const prefix = options.prefix ?? 'busline';
-    const problem = prefixProblem(prefix);
-    if (problem) throw new InvalidOptionError(problem);
+    // First: it also checks that `options` is an object.
     ({
       rate: this.rate,
       intervalMs: this.intervalMs,
       burst: this.burst,
       onLimit: this.onLimit,
     } = checkBucketOptions(options));
+    const prefix = options.prefix ?? 'busline';
+    const problem = prefixProblem(prefix);
+    if (problem) throw new InvalidOptionError(problem);
     this.#maxWaiting = positiveInteger('maxWaiting', options.maxWaiting, RATE_LIMIT_DEFAULTS.maxWaiting);
-    this.#connection = isNodeRedisClient(options.client) ? nodeRedisClient(options.client) : options.client;
+    this.#connection = toRedisConnection(options.client);
     this.#calls = new RedisCalls(positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 2000));
     this.#base = `{${prefix}}:rl:`;
     this.#tokensPerMs = this.rate / this.intervalMs;
@@ -89,7 +91,7 @@ export class RedisRateLimiter implements RateLimiterLike {
    * Rejects with StoreUnavailableError if Redis does not answer.
    */
   async tryTake(key: string, n = 1): Promise<boolean> {
-    this.#checkCount(n);
+    this.#checkCount(n, key);
     if ((this.#queues.get(key)?.waiters.length ?? 0) === 0) {
       const { served } = await this.#takeInOrder(key, [n]);
       if (served === 1) {
@@ -110,7 +112,8 @@ export class RedisRateLimiter implements RateLimiterLike {
    */
   take(key: string, n = 1, signal?: AbortSignal): Promise<void> {
     try {
-      this.#checkCount(n);
+      this.#checkCount(n, key);
+      checkSignal(signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -220,7 +223,10 @@ export class RedisRateLimiter implements RateLimiterLike {
     return tokensLeft(reply);
   }
 
-  #checkCount(n: number): void {
+  #checkCount(n: number, key: string): void {
+    // The key becomes part of a Redis key (encodeStreamName would throw a TypeError on a non-string).
+    if (typeof key !== 'string')
+      throw new InvalidOptionError(`Expected \`key\` to be a string, got ${describe(key)}`);
     if (typeof n !== 'number' || !(n > 0) || n > this.burst) {
       throw new InvalidOptionError(`Expected n to be > 0 and ≤ burst (${this.burst}), got ${describe(n)}`);
     }

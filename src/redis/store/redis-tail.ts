@@ -1,5 +1,6 @@
 import { ClosedError, HistoryTruncatedError, InvalidOptionError } from '../../errors.js';
-import type { StoredEvent } from '../../event.js';
+import { describe, type StoredEvent } from '../../event.js';
+import { checkSignal } from '../../option-checks.js';
 import type { BlockingConnection } from '../client/blocking-connection.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
@@ -40,8 +41,10 @@ export const TAIL_BACKOFF = { firstMs: 50, maxMs: 2000 } as const;
  *   not have read (it fell behind `maxEvents` / `retentionMs`): HistoryTruncatedError too.
  *
  * A connection error is retried with backoff, from the last id seen; aborting `signal` (or
- * closing the store) ends the iteration at once. An entry that is not an event is reported and
- * skipped, never thrown: a tail restarted from the last id seen would meet it again, forever.
+ * closing the store) ends the iteration at once. The caller's client closed for good (`isOpen`
+ * false) ends it with ClosedError: nothing can be positioned or written through it again. An
+ * entry that is not an event is reported and skipped, never thrown: a tail restarted from the
+ * last id seen would meet it again, forever.
  */
 export async function* tailLog(
   ctx: TailContext,
@@ -49,12 +52,16 @@ export async function* tailLog(
   signal: AbortSignal,
 ): AsyncGenerator<StoredEvent, void, undefined> {
   if (ctx.closed.aborted) throw new ClosedError('The Redis event store is closed');
-  const cursor = after === 'start' || after === 'now' ? undefined : parseCursor(after);
+  // A non-string would throw a TypeError in the regex (a Symbol) or in JSON.stringify (a BigInt).
+  const cursor =
+    after === 'start' || after === 'now' || typeof after !== 'string' ? undefined : parseCursor(after);
   if (after !== 'start' && after !== 'now' && cursor === undefined) {
     throw new InvalidOptionError(
-      `Expected \`after\` to be 'start', 'now' or a cursor of this store, got ${JSON.stringify(after)}`,
+      `Expected \`after\` to be 'start', 'now' or a cursor of this store, got ${typeof after === 'string' ? JSON.stringify(after) : describe(after)}`,
     );
   }
+  if (checkSignal(signal) === undefined)
+    throw new InvalidOptionError('Expected `signal` to be an AbortSignal (the tail runs until it aborts)');
   const stop = linkedAbort(signal, ctx.closed);
   ctx.blocking.retain();
   try {
@@ -65,6 +72,7 @@ export async function* tailLog(
         start = await readLogHead(ctx.calls, ctx.connection, ctx.keys, stop.signal);
       } catch (error) {
         if (stop.signal.aborted) return;
+        if (isClosedForGood(ctx.connection)) throw clientClosed(error);
         ctx.onRetry(error);
         await sleep(backoff(++failures), stop.signal);
       }
@@ -85,6 +93,9 @@ export async function* tailLog(
     const batchSize = String(ctx.batchSize);
     const blockMs = String(ctx.blockMs);
     while (!stop.signal.aborted) {
+      // The blocking connection works on after the caller's client is closed, and would keep the
+      // process alive: a closed client ends the tail (within one blockMs), which releases it.
+      if (isClosedForGood(ctx.connection)) throw clientClosed();
       let reply: RedisReply;
       let marks: RedisReply;
       let connection: RedisConnection | undefined;
@@ -129,6 +140,18 @@ export async function* tailLog(
     stop.dispose();
     ctx.blocking.release();
   }
+}
+
+/** `isOpen === false` only: a RedisConnection of one's own that does not say counts as open. */
+function isClosedForGood(connection: RedisConnection): boolean {
+  return connection.isOpen === false;
+}
+
+function clientClosed(cause?: unknown): ClosedError {
+  return new ClosedError(
+    'The Redis client given to the store was closed (quit(), close() or destroy(), or it stopped reconnecting): the tail ended and closed its blocking connection. Close the bus and the store before the client',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function truncated(reason: string): HistoryTruncatedError {

@@ -1,6 +1,6 @@
 import { ClosedError, InvalidOptionError } from '../../errors.js';
-import { type BusEvent, type StoredEvent, toStoredEvent } from '../../event.js';
-import { positiveInteger } from '../../option-checks.js';
+import { type BusEvent, describe, type StoredEvent, toStoredEvent } from '../../event.js';
+import { checkTime, optionsObject, positiveInteger } from '../../option-checks.js';
 import { checkAppendInput } from '../append-input.js';
 import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '../event-store.js';
 import { type CheckedReadQuery, checkReadQuery } from '../read-query.js';
@@ -71,7 +71,8 @@ export class MemoryEventStore implements EventStore {
   #mru: StreamState | null = null;
   #closed = false;
 
-  constructor(options: MemoryEventStoreOptions = {}) {
+  constructor(given?: MemoryEventStoreOptions) {
+    const options = optionsObject('MemoryEventStore', given);
     this.#maxPerStream = positiveInteger(
       'maxEventsPerStream',
       options.maxEventsPerStream,
@@ -81,6 +82,9 @@ export class MemoryEventStore implements EventStore {
     this.#maxEvents = positiveInteger('maxEvents', options.maxEvents, MEMORY_STORE_DEFAULTS.maxEvents);
     this.#retentionMs =
       options.retentionMs === undefined ? undefined : positiveInteger('retentionMs', options.retentionMs, 0);
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new InvalidOptionError(`Expected \`clock\` to be a function, got ${describe(options.clock)}`);
+    }
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -169,11 +173,14 @@ export class MemoryEventStore implements EventStore {
 
   async has(id: string): Promise<boolean> {
     this.#assertOpen();
+    if (typeof id !== 'string')
+      throw new InvalidOptionError(`Expected an event id string, got ${describe(id)}`);
     return this.#ids.get(id) !== undefined;
   }
 
   async cleanup(now: number): Promise<number> {
     this.#assertOpen();
+    checkTime('now', now);
     return this.#retentionMs === undefined ? 0 : this.#expire(now);
   }
 
