@@ -61,6 +61,7 @@ export {
   type ReadPage,
   type ReadQuery,
   type StoreStats,
+  type TailOptions,
 } from './store/event-store.js';
 export {
   MEMORY_STORE_DEFAULTS,

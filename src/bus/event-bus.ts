@@ -161,6 +161,7 @@ export class EventBus<Events extends EventMap = EventMap> {
             dispatch: (event) => this.#deliverLocally(event),
             report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
             lostHistory: () => this.#resyncAfterLoss(),
+            wanted: (type) => (this.#index.lookup(type)?.members.length ?? 0) > 0,
           });
     this.#gate = new PublishGate({
       dedup,

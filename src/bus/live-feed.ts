@@ -19,6 +19,8 @@ export interface LiveFeedOptions {
    * it may have missed after it.
    */
   lostHistory(error: unknown): (position: string) => void;
+  /** Whether an event of this type would reach anyone here (a subscriber, a group's watcher). */
+  wanted(type: string): boolean;
   /** Wait before restarting a tail that failed. @default 250 */
   retryMs?: number;
 }
@@ -40,6 +42,13 @@ export interface LiveFeedOptions {
  */
 export class LiveFeed {
   readonly #options: LiveFeedOptions;
+  /**
+   * What the store need not decode: an event no one here subscribes to and no publisher here
+   * waits for. Leaving it out only keeps the feed's last cursor further back, so a restarted
+   * tail reads it again (and leaves it out again).
+   */
+  readonly #skip = (id: string, type: string): boolean =>
+    !this.#waiting.has(id) && !this.#options.wanted(type);
   readonly #abort = new AbortController();
   /** Publishers waiting for their own events, by event id (rarely two for one id: a list). */
   readonly #waiting = new Map<string, PublishWait | PublishWait[]>();
@@ -130,7 +139,7 @@ export class LiveFeed {
           lost.placed(lost.position);
           lost = undefined;
         }
-        const feed = store.tail(this.#last, signal);
+        const feed = store.tail(this.#last, signal, { skip: this.#skip });
         this.#positioned();
         this.#lastError = undefined;
         for await (const event of feed) this.#deliver(event);

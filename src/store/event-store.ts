@@ -58,6 +58,16 @@ export interface ReadPage {
   head?: string;
 }
 
+/** Hints a `tail` may use; a store that ignores them is correct, only slower. */
+export interface TailOptions {
+  /**
+   * Events the caller has no use for (no local subscriber for the type, no publisher waiting
+   * for the id): a store may leave out an event for which it returns true, before decoding it.
+   * The bus uses it so a process does not decode other processes' events it never delivers.
+   */
+  skip?(id: string, type: string): boolean;
+}
+
 export interface StoreStats {
   /** Events currently retained. */
   events: number;
@@ -101,7 +111,11 @@ export interface EventStore {
    * Ending with a CLOSED error says the store cannot serve again (it, or the connection it was
    * given, was closed): the bus's feed then reports it once and stops instead of retrying.
    */
-  tail?(after: string | 'start' | 'now', signal: AbortSignal): AsyncIterable<StoredEvent>;
+  tail?(
+    after: string | 'start' | 'now',
+    signal: AbortSignal,
+    options?: TailOptions,
+  ): AsyncIterable<StoredEvent>;
   /** Applies retention as of `now` (epoch ms); returns how many events were removed. Optional. */
   cleanup?(now: number): Promise<number>;
   stats(): Promise<StoreStats>;

@@ -9,6 +9,7 @@ import {
   type StoredEvent,
   type StoreStats,
   StoreUnavailableError,
+  type TailOptions,
 } from './lib.js';
 import { matchesAny } from './patterns.js';
 import type { Prng } from './prng.js';
@@ -164,7 +165,21 @@ export class SimStore implements EventStore {
   }
 
   /** `owner`: the bus whose feed reads it (StoreView passes it), for the hand-over records. */
-  tail(after: string | 'start' | 'now', signal: AbortSignal, owner?: number): AsyncIterable<StoredEvent> {
+  tail(
+    after: string | 'start' | 'now',
+    signal: AbortSignal,
+    options?: TailOptions,
+  ): AsyncIterable<StoredEvent> {
+    return this.openTail(after, signal, undefined, options?.skip);
+  }
+
+  /** A tail read by bus `owner`'s feed (for the hand-over records), leaving out what `skip` says. */
+  openTail(
+    after: string | 'start' | 'now',
+    signal: AbortSignal,
+    owner: number | undefined,
+    skip: ((id: string, type: string) => boolean) | undefined,
+  ): AsyncIterable<StoredEvent> {
     const id = ++this.#calls;
     let position: number;
     let failure: Error | undefined;
@@ -181,6 +196,7 @@ export class SimStore implements EventStore {
     if (this.#outage !== undefined) failure ??= new Error('simulated: store unreachable (outage)');
     const connection = new TailConnection(this, this.#sched, this.#rng, this.#faults, id, position, signal);
     connection.owner = owner;
+    connection.skip = skip;
     this.#sched.log(
       `store.tail#${id} opened after ${after} (seq ${position})${failure ? ` failing: ${failure.message}` : ''}`,
     );

@@ -2,7 +2,14 @@ import { ClosedError, EventTooLargeError, InvalidOptionError, StoreUnavailableEr
 import { type BusEvent, describe, type StoredEvent } from '../../event.js';
 import { GROUP_BACKEND, type GroupBackend, type GroupBackendContext } from '../../groups/group-backend.js';
 import { checkAppendInput } from '../../store/append-input.js';
-import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '../../store/event-store.js';
+import type {
+  AppendResult,
+  EventStore,
+  ReadPage,
+  ReadQuery,
+  StoreStats,
+  TailOptions,
+} from '../../store/event-store.js';
 import { checkReadQuery } from '../../store/read-query.js';
 import { BlockingConnection } from '../client/blocking-connection.js';
 import { RedisCalls } from '../client/redis-calls.js';
@@ -166,7 +173,11 @@ export class RedisEventStore implements EventStore {
    * without a gap (see docs/redis.md, "tail"); connection errors are retried, not thrown, and
    * entries that are not events are skipped (reported to `onInvalidEntry`).
    */
-  tail(after: string | 'start' | 'now', signal: AbortSignal): AsyncIterable<StoredEvent> {
+  tail(
+    after: string | 'start' | 'now',
+    signal: AbortSignal,
+    options?: TailOptions,
+  ): AsyncIterable<StoredEvent> {
     return tailLog(
       {
         connection: this.#o.connection,
@@ -179,6 +190,7 @@ export class RedisEventStore implements EventStore {
         closed: this.#closed.signal,
         onRetry: () => this.#tailRetries++,
         invalid: this.#invalid,
+        skip: typeof options?.skip === 'function' ? options.skip : undefined,
       },
       after,
       signal,

@@ -8,7 +8,7 @@ import type { InvalidEntries } from './invalid-entries.js';
 import { type LogHead, readLogHead } from './log-head.js';
 import { compareIds, maxId, parseCursor, type RedisId } from './redis-cursor.js';
 import type { RedisKeys } from './redis-keys.js';
-import { decodeEntry, parseXRead, UndecodableEntry } from './redis-replies.js';
+import { decodeEntry, field, parseXRead, type StreamEntry, UndecodableEntry } from './redis-replies.js';
 
 export interface TailContext {
   /** The caller's connection, for the one non-blocking call that positions the tail. */
@@ -25,6 +25,8 @@ export interface TailContext {
   onRetry(error: unknown): void;
   /** Where entries that are not events are reported (and skipped). */
   invalid: InvalidEntries;
+  /** Entries the caller has no use for, by id and type (TailOptions.skip): left out undecoded. */
+  skip: ((id: string, type: string) => boolean) | undefined;
 }
 
 /** Waits between retries after a failed read: doubling from `first` up to `max`, with jitter. */
@@ -125,8 +127,11 @@ export async function* tailLog(
           `the tail fell behind retention: events after ${last} were removed before it read them`,
         );
       }
+      const { skip } = ctx;
       for (const entry of parseXRead(reply)) {
         last = entry.id;
+        // The id and type are fields of their own: an event nobody here wants is not decoded.
+        if (skip !== undefined && isSkipped(entry, skip)) continue;
         const event = decodeEntry(entry, epoch);
         if (event instanceof UndecodableEntry) {
           ctx.invalid.report(ctx.keys.log, entry.id, event.reason, event.cause);
@@ -152,6 +157,12 @@ function clientClosed(cause?: unknown): ClosedError {
     'The Redis client given to the store was closed (quit(), close() or destroy(), or it stopped reconnecting): the tail ended and closed its blocking connection. Close the bus and the store before the client',
     cause === undefined ? undefined : { cause },
   );
+}
+
+function isSkipped(entry: StreamEntry, skip: (id: string, type: string) => boolean): boolean {
+  const id = field(entry, 'i');
+  const type = field(entry, 't');
+  return id !== undefined && type !== undefined && skip(id, type);
 }
 
 function truncated(reason: string): HistoryTruncatedError {

@@ -83,6 +83,24 @@ describe('an entry that is not an event', () => {
     expect(invalid[0]!.error.cause).toBeInstanceOf(SyntaxError);
   });
 
+  it('is not even decoded by a bus with no subscriber for its type (the feed skips it by its t field)', async () => {
+    // #18 item 3: a bus does not decode events it has no use for. An undecodable entry of a type
+    // nobody here wants shows it: it is never reported, while one of a wanted type is.
+    const { store, keys, invalid, xadd } = await setup();
+    const bus = new EventBus({ store, onError: () => {} });
+    cleanups.unshift(() => bus.close());
+    const got: unknown[] = [];
+    bus.on('ok.*', (e) => void got.push(e.data));
+    await bus.ready();
+    await xadd(keys.log, { i: 'x', s: 'eA', t: 'other.thing', e: '{not json' });
+    const wanted = await xadd(keys.log, { i: 'y', s: 'eA', t: 'ok.bad', e: '{not json' });
+    const own = await bus.publish({ type: 'elsewhere.own', data: 0 }); // no subscriber, but awaited
+    expect(own).toMatchObject({ status: 'delivered', deliveredTo: 0 });
+    expect((await bus.publish({ type: 'ok.good', data: 1 })).deliveredTo).toBe(1);
+    expect(got).toEqual([1]);
+    expect(invalid.map((entry) => entry.id)).toEqual([wanted]);
+  });
+
   it('is skipped by reads of the log, of a type and of a stream, and reported once however often it is read', async () => {
     const { client, store, keys, invalid, xadd } = await setup();
     const [a] = await store.append([event({ stream: 'a', type: 'a.one' })]);
