@@ -691,6 +691,12 @@ export class EventBus<Events extends EventMap = EventMap> {
     if (this.#closing === undefined) {
       const timeoutMs = positiveInteger('timeoutMs', options?.timeoutMs, CLOSE_TIMEOUT_MS);
       this.#closing = this.#shutdown(timeoutMs);
+      // After #closing is set: a publish the abort wakes must find the bus closed.
+      this.#gate.close(
+        new ClosedError(
+          'The bus closed while this publish waited to be admitted (a delay rate limit, or another publish of its id); nothing was published',
+        ),
+      );
     }
     return this.#closing;
   }

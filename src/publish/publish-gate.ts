@@ -4,6 +4,7 @@ import { BuslineError, RateLimitedError, StoreUnavailableError } from '../errors
 import type { BusEvent } from '../event.js';
 import { RateLimiter, type RateLimiterLike } from '../limit/rate-limiter.js';
 import type { EventStore } from '../store/event-store.js';
+import { ClosableWaits } from './closable-waits.js';
 import { IdLocks } from './id-locks.js';
 
 /** What the gate decided for one event. */
@@ -44,6 +45,8 @@ export class PublishGate {
   readonly #localLimiter: RateLimiter | null;
   /** Given ids whose publish waits between its check and its outcome: another publish of one waits for it. */
   readonly #locks = new IdLocks();
+  /** Waits to be admitted (a `delay` rate limit, another publish's id lock): `close` ends them. */
+  readonly #waits = new ClosableWaits();
 
   constructor(options: GateOptions) {
     this.#options = options;
@@ -75,9 +78,9 @@ export class PublishGate {
   ): Admission | Promise<Admission> {
     if (!generated && this.#locks.size > 0 && this.#locks.isHeldByOther(event.id, owner)) {
       // Another publish of this id is under way: wait for its outcome (or the signal), then judge this one.
-      return this.#locks
-        .acquire(event.id, owner, signal)!
-        .then(() => this.#judge(event, batchIds, undefined, signal));
+      return this.#acquire(event.id, owner, signal)!.then(() =>
+        this.#judge(event, batchIds, undefined, signal),
+      );
     }
     const verdict = this.#judge(event, batchIds, now, signal, generated);
     // Waiting from here on: hold the id until the bus has stored it or given up (`release`).
@@ -90,7 +93,14 @@ export class PublishGate {
    * the publish holding it is done. A batch without a store holds all its ids this way.
    */
   hold(id: string, owner: object, signal?: AbortSignal): Promise<void> | undefined {
-    return this.#locks.acquire(id, owner, signal);
+    return this.#acquire(id, owner, signal);
+  }
+
+  /** Takes `id`'s lock for `owner`; a wait for it ends on `signal` or when the bus closes. */
+  #acquire(id: string, owner: object, signal: AbortSignal | undefined): Promise<void> | undefined {
+    if (!this.#locks.isHeldByOther(id, owner)) return this.#locks.acquire(id, owner);
+    const wait = this.#waits.start(signal);
+    return this.#locks.acquire(id, owner, wait.signal)!.finally(wait.dispose);
   }
 
   /**
@@ -135,6 +145,14 @@ export class PublishGate {
       return confirmed.then((seen) => (seen ? 'duplicate' : this.#limit(event, batchIds, undefined, signal)));
     }
     return confirmed ? 'duplicate' : this.#limit(event, batchIds, now, signal);
+  }
+
+  /**
+   * The bus closed: a publish still waiting to be admitted (for a `delay` rate limit, or behind
+   * another publish of its id) rejects with `reason` and publishes nothing; so does a later wait.
+   */
+  close(reason: Error): void {
+    this.#waits.close(reason);
   }
 
   /** The event with this id was stored (without a store: delivered): from now on it is a duplicate. */
@@ -192,14 +210,20 @@ export class PublishGate {
         throw new RateLimitedError(
           `Rate limit of ${limiter.rate} per ${limiter.intervalMs} ms reached for key "${this.#options.limitKey(event)}"`,
         );
-      case 'delay':
-        return limiter.take(this.#options.limitKey(event), 1, signal).then(
-          () => this.#admitted(event, batchIds, undefined),
+      case 'delay': {
+        const wait = this.#waits.start(signal);
+        return limiter.take(this.#options.limitKey(event), 1, wait.signal).then(
+          () => {
+            wait.dispose();
+            return this.#admitted(event, batchIds, undefined);
+          },
           (error: unknown) => {
+            wait.dispose();
             if (error instanceof RateLimitedError) this.#options.limited();
             throw error;
           },
         );
+      }
     }
   }
 

@@ -95,6 +95,33 @@ describe('every wait is bounded and cancellable', () => {
     expect(bus.stats().pendingHandlers).toBe(1);
   });
 
+  it("close() ends a publish still waiting for a 'delay' rate limit: ClosedError, nothing stored", async () => {
+    // Found by the simulation (seed 44493): the waiting publish stored its events after close().
+    const clock = createFakeClock();
+    const store = new MemoryEventStore();
+    const bus = new EventBus({ store, clock: clock.now, rateLimit: { rate: 1, burst: 1, onLimit: 'delay' } });
+    await bus.publish({ type: 't', data: 0 }); // takes the only token
+    const waiting = bus.publish({ type: 't', data: 1 }).catch((error: unknown) => error);
+    const batch = bus.publishBatch([{ id: 'b1', type: 't', data: 2 }]).catch((error: unknown) => error);
+    await bus.close();
+    expect(await waiting).toMatchObject({ code: 'CLOSED' });
+    expect(await batch).toMatchObject({ code: 'CLOSED' });
+    clock.advance(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await store.read({})).events.map((e) => e.data)).toEqual([0]);
+    expect(bus.stats().rateLimit?.waiting ?? 0).toBe(0);
+  });
+
+  it('close() ends a publish waiting behind another publish of its id (no store)', async () => {
+    const bus = new EventBus({ store: null, rateLimit: { rate: 1, burst: 1, onLimit: 'delay' } });
+    await bus.publish({ type: 't', data: 0 }); // the only token: the next publish of 'x' waits for one
+    const first = bus.publish({ id: 'x', type: 't', data: 1 }).catch((error: unknown) => error);
+    const second = bus.publish({ id: 'x', type: 't', data: 1 }).catch((error: unknown) => error);
+    await bus.close();
+    expect(await first).toMatchObject({ code: 'CLOSED' });
+    expect(await second).toMatchObject({ code: 'CLOSED' });
+  });
+
   it('close({ timeoutMs }) is one budget for consumer-group handlers and on() handlers alike', async () => {
     // Found by the simulation (seed 22649 of 40,000): a consumer's handler in flight held the
     // close until its ackTimeoutMs, and only then did the close's own timeout start.
