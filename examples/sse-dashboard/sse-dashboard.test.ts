@@ -1,16 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium } from '../../test/support/runtimes.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'busline-sse-dashboard-'));
 const storeFile = join(dir, 'events.jsonl');
 const WAIT_MS = 10_000;
@@ -86,26 +86,8 @@ let context: BrowserContext | undefined;
 let server: Server | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `Chromium not found at ${chromiumPath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    );
-  }
-  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // DNS rebinding, simulated: a foreign name that resolves to the dashboard's address.
-      '--host-resolver-rules=MAP rebind.test 127.0.0.1',
-    ],
-  });
+  // DNS rebinding, simulated: a foreign name that resolves to the dashboard's address.
+  context = await launchChromium(join(dir, 'profile'), ['--host-resolver-rules=MAP rebind.test 127.0.0.1']);
 });
 
 afterAll(async () => {
