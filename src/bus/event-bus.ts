@@ -150,6 +150,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#dispatcher = new Dispatcher(this.#options.onError);
     this.#stamper = new EventStamper({
       ...this.#options,
+      clock: this.#options.stampClock,
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
     });
     const { dedup, limiter, limitKey, store, dedupOnBusClock, limiterOnBusClock } = this.#options;
@@ -259,7 +260,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       options === undefined ? undefined : checkSignal(optionsObject('publishBatch', options).signal);
     signal?.throwIfAborted();
     // One clock read for the batch: its events are published at once.
-    const now = this.#options.clock();
+    const now = this.#options.stampClock();
     const stamped = events.map((event, index) => this.#stamper.stamp(event as EventInput, index, now));
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)

@@ -4,6 +4,7 @@ import { type BusEvent, EVENT_DEFAULTS } from '../event.js';
 import { RateLimiter, type RateLimiterLike, type RateLimiterOptions } from '../limit/rate-limiter.js';
 import { optionsObject, positiveInteger } from '../option-checks.js';
 import { DEFAULT_MATCH_CACHE_SIZE } from '../pattern/subscription-index.js';
+import { tickClock } from '../publish/tick-clock.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import type { EventStore } from '../store/event-store.js';
 import { MemoryEventStore } from '../store/memory/memory-event-store.js';
@@ -100,6 +101,8 @@ export interface ResolvedBusOptions {
   maxEventBytes: number;
   onError: (error: unknown, context: ErrorContext) => void;
   clock: () => number;
+  /** What stamps `event.time`: `clock`, or with the default clock one reading per few stamps (see tickClock). */
+  stampClock: () => number;
   matchCacheSize: number;
   maxConcurrentReads: number;
 }
@@ -161,6 +164,7 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, BUS_DEFAULTS.maxEventBytes),
     onError: options.onError ?? createErrorLogger(),
     clock,
+    stampClock: options.clock ?? tickClock(clock),
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
     maxConcurrentReads: positiveInteger(
       'maxConcurrentReads',
