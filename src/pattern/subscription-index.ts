@@ -16,7 +16,9 @@ export interface IndexedMember extends TrieMember {
 
 /** The subscribers of one event type, in delivery order. */
 export interface MatchEntry<M> {
-  readonly segments: readonly string[];
+  readonly type: string;
+  /** `type` split at its dots, made on first need (a subscribe checking the cached types). */
+  segments: readonly string[] | undefined;
   /**
    * Appended to in place (a dispatch in progress reads only up to the length it started with),
    * replaced on removal (so that dispatch keeps its snapshot).
@@ -113,8 +115,7 @@ export class SubscriptionIndex<M extends IndexedMember> {
       return cached;
     }
     if (eventTypeProblem(type) !== undefined) return undefined;
-    const segments = type.split(SEPARATOR);
-    const entry: MatchEntry<M> = { segments, members: this.#trie.match(segments) };
+    const entry: MatchEntry<M> = { type, segments: undefined, members: this.#trie.matchType(type) };
     if (this.#cache.size >= this.#maxCached) {
       // Oldest inserted goes first: a cheap approximation of LRU that never reorders the Map.
       this.#cache.delete(this.#cache.keys().next().value as string);
@@ -137,6 +138,7 @@ function isLiteralOnly(member: IndexedMember): boolean {
 }
 
 function matchesAny(member: IndexedMember, entry: MatchEntry<unknown>): boolean {
+  entry.segments ??= entry.type.split(SEPARATOR);
   for (const pattern of member.patterns) if (segmentsMatch(pattern.segments, entry.segments)) return true;
   return false;
 }

@@ -1,4 +1,4 @@
-import { GLOBSTAR, STAR } from './limits.js';
+import { GLOBSTAR, SEPARATOR, STAR } from './limits.js';
 import type { ParsedPattern } from './parse.js';
 
 /** What the trie stores: anything with a creation sequence number (delivery order). */
@@ -11,8 +11,14 @@ export interface TrieMember {
 /** Where a (pattern, member) pair is stored: opaque, returned by `add`, taken by `removeAt`. */
 export type TrieSlot = object & { readonly __trieSlot?: never };
 
+/** Up to this many literal children a node is searched by comparing characters in place (no substring). */
+const SCANNED_CHILDREN = 8;
+
 class TrieNode<M extends TrieMember> {
   children: Map<string, TrieNode<M>> | null = null;
+  /** The same children as `children`, as parallel arrays while there are few (see SCANNED_CHILDREN). */
+  childWords: string[] = [];
+  childNodes: TrieNode<M>[] = [];
   star: TrieNode<M> | null = null;
   globstar: TrieNode<M> | null = null;
   members: M[] = [];
@@ -57,6 +63,11 @@ export class PatternTrie<M extends TrieMember> {
   #size = 0;
   /** (node, position) pairs seen during one match below a `**`; reused to spare an allocation. */
   #visited = new Set<number>();
+  /**
+   * Where each segment of the type being matched starts, plus one past the end: segment i is
+   * type[starts[i], starts[i + 1] - 1). Reused by every `matchType`.
+   */
+  #starts = new Int32Array(STARTS_CAPACITY);
 
   constructor() {
     this.#root = new TrieNode<M>(0, false);
@@ -130,6 +141,28 @@ export class PatternTrie<M extends TrieMember> {
     return out;
   }
 
+  /**
+   * `match(type.split('.'))` without the split: the walk reads the type's segments in place,
+   * comparing characters, so a match allocates nothing but its result.
+   */
+  matchType(type: string): M[] {
+    const starts = this.#starts;
+    let count = 0;
+    starts[0] = 0;
+    for (let i = type.indexOf(SEPARATOR); i !== -1; i = type.indexOf(SEPARATOR, i + 1)) {
+      // More segments than any valid type has (32): the plain walk takes it.
+      if (++count >= STARTS_CAPACITY - 1) return this.match(type.split(SEPARATOR));
+      starts[count] = i + 1;
+    }
+    starts[++count] = type.length + 1;
+    const out: M[] = [];
+    const stamp = ++this.#stamp;
+    if (this.#visited.size > 0) this.#visited.clear();
+    this.#visitType(this.#root, type, count, 0, out, stamp);
+    if (out.length > 1) out.sort(bySeq);
+    return out;
+  }
+
   /** Calls `fn` once per stored (pattern, member) pair; for stats, not the hot path. */
   forEach(fn: (member: M) => void): void {
     const stack = [this.#root];
@@ -159,9 +192,34 @@ export class PatternTrie<M extends TrieMember> {
     const child = node.children?.get(type[i]!);
     if (child) this.#visit(child, type, i + 1, out, stamp, visited);
     if (node.star) this.#visit(node.star, type, i + 1, out, stamp, visited);
-    if (node.globstar) {
+    const globstar = node.globstar;
+    if (globstar) {
+      // A trailing `**` (nothing below it) matches whatever is left: no need to try each split.
+      if (isLeaf(globstar)) collect(globstar.members, out, stamp);
       // `**` consumes type[i..j-1] for every j, zero segments included.
-      for (let j = i; j <= type.length; j++) this.#visit(node.globstar, type, j, out, stamp, visited);
+      else for (let j = i; j <= type.length; j++) this.#visit(globstar, type, j, out, stamp, visited);
+    }
+  }
+
+  /** `#visit` for `matchType`: segment i of `type` is located by `#starts`. */
+  #visitType(node: TrieNode<M>, type: string, count: number, i: number, out: M[], stamp: number) {
+    if (node.belowGlobstar && this.#visitedBefore(node, i, count, stamp, this.#visited)) return;
+    if (i === count) {
+      collect(node.members, out, stamp);
+      if (node.globstar) this.#visitType(node.globstar, type, count, i, out, stamp);
+      return;
+    }
+    if (node.children !== null) {
+      const start = this.#starts[i]!;
+      const end = this.#starts[i + 1]! - 1;
+      const child = childAt(node, type, start, end);
+      if (child !== undefined) this.#visitType(child, type, count, i + 1, out, stamp);
+    }
+    if (node.star) this.#visitType(node.star, type, count, i + 1, out, stamp);
+    const globstar = node.globstar;
+    if (globstar) {
+      if (isLeaf(globstar)) collect(globstar.members, out, stamp);
+      else for (let j = i; j <= count; j++) this.#visitType(globstar, type, count, j, out, stamp);
     }
   }
 
@@ -202,6 +260,8 @@ export class PatternTrie<M extends TrieMember> {
     if (!child) {
       child = this.#newNode(node.belowGlobstar);
       node.children.set(segment, child);
+      node.childWords.push(segment);
+      node.childNodes.push(child);
     }
     return child;
   }
@@ -222,10 +282,16 @@ export class PatternTrie<M extends TrieMember> {
     node.emptied = false; // the sweep restarts the count
     let kept = 0;
     if (node.children) {
+      node.childWords = [];
+      node.childNodes = [];
       for (const [segment, child] of node.children) {
         const below = this.#prune(child);
         if (child.isEmpty()) node.children.delete(segment);
-        else kept += 1 + below;
+        else {
+          kept += 1 + below;
+          node.childWords.push(segment);
+          node.childNodes.push(child);
+        }
       }
       if (node.children.size === 0) node.children = null;
     }
@@ -241,6 +307,32 @@ export class PatternTrie<M extends TrieMember> {
     }
     return kept;
   }
+}
+
+/** One past the most segment starts `matchType` records: a valid type has at most 32 segments. */
+const STARTS_CAPACITY = 66;
+
+/** The literal child of `node` for the word type[start, end), found without cutting it out while the node has few. */
+function childAt<M extends TrieMember>(
+  node: TrieNode<M>,
+  type: string,
+  start: number,
+  end: number,
+): TrieNode<M> | undefined {
+  const words = node.childWords;
+  if (words.length > SCANNED_CHILDREN) return node.children!.get(type.slice(start, end));
+  const length = end - start;
+  next: for (let w = 0; w < words.length; w++) {
+    const word = words[w]!;
+    if (word.length !== length) continue;
+    for (let k = 0; k < length; k++) if (word.charCodeAt(k) !== type.charCodeAt(start + k)) continue next;
+    return node.childNodes[w];
+  }
+  return undefined;
+}
+
+function isLeaf<M extends TrieMember>(node: TrieNode<M>): boolean {
+  return node.children === null && node.star === null && node.globstar === null;
 }
 
 function collect<M extends TrieMember>(members: readonly M[], out: M[], stamp: number): void {

@@ -76,8 +76,13 @@ describe('SubscriptionIndex', () => {
   it('returns the same entry object for a cached type', () => {
     const index = new SubscriptionIndex<Sub>();
     const entry = index.lookup('task.created');
-    expect(entry?.segments).toEqual(['task', 'created']);
+    expect(entry?.type).toBe('task.created');
     expect(index.lookup('task.created')).toBe(entry);
+    // Split only once a subscriber arriving later has to be checked against the cached type.
+    expect(entry?.segments).toBeUndefined();
+    index.add(sub('task.*'));
+    expect(entry?.segments).toEqual(['task', 'created']);
+    expect(entry?.members).toHaveLength(1);
   });
 
   it('patches a cached entry in place when a literal or a wildcard subscriber arrives', () => {

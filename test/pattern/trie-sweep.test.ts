@@ -61,6 +61,9 @@ describe('PatternTrie node sweep', () => {
     const keep = { seq: 0, matchStamp: 0 };
     trie.add(parsePattern('task.*'), keep);
     trie.add(parsePattern('task.7.**'), keep);
+    // A literal that outlives the sweeps among thousands of siblings that come and go.
+    const literal = { seq: 1_000_000, matchStamp: 0 };
+    trie.add(parsePattern('task.123'), literal);
     for (let i = 0; i < 5_000; i++) {
       const member = { seq: i + 1, matchStamp: 0 };
       trie.add(parsePattern(`task.${i}`), member);
@@ -69,6 +72,11 @@ describe('PatternTrie node sweep', () => {
     expect(trie.nodeCount).toBeLessThan(BOUND);
     expect(trie.match(['task', '7'])).toEqual([keep]);
     expect(trie.match(['task', '7', 'x', 'y'])).toEqual([keep]);
+    // matchType reads the children the sweep rebuilt (a few now: scanned in place).
+    expect(trie.matchType('task.7')).toEqual([keep]);
+    expect(trie.matchType('task.7.x.y')).toEqual([keep]);
+    expect(trie.matchType('task.123')).toEqual([keep, literal]);
+    expect(trie.matchType('task.1234')).toEqual([keep]);
   });
 
   // Regression: with the first sweep threshold (emptied > nodes / 2) a pattern that adds two or

@@ -12,18 +12,29 @@ interface Member {
 
 const member = (seq: number, name = `m${seq}`): Member => ({ seq, matchStamp: 0, name });
 const names = (members: readonly Member[]) => members.map((m) => m.name);
-const matchNames = (trie: PatternTrie<Member>, type: string) => names(trie.match(type.split('.')));
+/** Both ways to match: on split segments and on the type string (matchType); they must agree. */
+const matchBoth = (trie: PatternTrie<Member>, type: string): Member[] => {
+  const bySegments = trie.match(type.split('.'));
+  expect(trie.matchType(type), `matchType(${JSON.stringify(type)})`).toEqual(bySegments);
+  return bySegments;
+};
+const matchNames = (trie: PatternTrie<Member>, type: string) => names(matchBoth(trie, type));
 
 // Small alphabets, so that random patterns and types match each other often.
-const word = fc.constantFrom('a', 'b', 'c');
-const typeArb = (max: number) => fc.array(word, { minLength: 1, maxLength: max }).map((s) => s.join('.'));
-const patternSegment = fc.oneof(
-  { arbitrary: word, weight: 3 },
-  { arbitrary: fc.constant('*'), weight: 1 },
-  { arbitrary: fc.constant('**'), weight: 2 },
-);
-const patternArb = (max: number) =>
-  fc.array(patternSegment, { minLength: 1, maxLength: max }).map((s) => s.join('.'));
+const word: fc.Arbitrary<string> = fc.constantFrom('a', 'b', 'c');
+// A wider one: words of several lengths sharing prefixes, and more of them than a node
+// scans in place, so matchType also takes its Map path.
+const wideWord = fc.constantFrom('a', 'ab', 'abc', 'b', 'ba', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k');
+const typeArb = (max: number, words = word) =>
+  fc.array(words, { minLength: 1, maxLength: max }).map((s) => s.join('.'));
+const patternSegment = (words: fc.Arbitrary<string>) =>
+  fc.oneof(
+    { arbitrary: words, weight: 3 },
+    { arbitrary: fc.constant('*'), weight: 1 },
+    { arbitrary: fc.constant('**'), weight: 2 },
+  );
+const patternArb = (max: number, words = word) =>
+  fc.array(patternSegment(words), { minLength: 1, maxLength: max }).map((s) => s.join('.'));
 
 describe('the reference matcher and the trie agree with the spec examples', () => {
   it.each([
@@ -50,16 +61,19 @@ describe('the reference matcher and the trie agree with the spec examples', () =
   });
 });
 
-describe('PatternTrie.match against the reference matcher (property)', () => {
+describe.each([
+  ['a, b, c', word, 10],
+  ['words of several lengths, more than a node scans', wideWord, 40],
+])('PatternTrie.match and matchType against the reference matcher (property; words %s)', (_, words, most) => {
   // Members listen on 1–3 patterns, are added in a random order, then a random subset leaves.
   const scenario = fc
-    .array(fc.array(patternArb(5), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 10 })
+    .array(fc.array(patternArb(5, words), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: most })
     .chain((patterns) =>
       fc.record({
         patterns: fc.constant(patterns),
         order: fc.shuffledSubarray([...patterns.keys()], { minLength: patterns.length }),
         leaving: fc.array(fc.boolean(), { minLength: patterns.length, maxLength: patterns.length }),
-        types: fc.array(typeArb(5), { minLength: 1, maxLength: 10 }),
+        types: fc.array(typeArb(5, words), { minLength: 1, maxLength: 10 }),
       }),
     );
 
@@ -69,8 +83,7 @@ describe('PatternTrie.match against the reference matcher (property)', () => {
         const members = patterns.map((sources, seq) => ({ ...member(seq), sources }));
         const expected = (live: typeof members, type: string) =>
           live.filter((m) => m.sources.some((p) => referenceMatches(p, type))).map((m) => m.seq);
-        const seqs = (trie: PatternTrie<Member>, type: string) =>
-          trie.match(type.split('.')).map((m) => m.seq);
+        const seqs = (trie: PatternTrie<Member>, type: string) => matchBoth(trie, type).map((m) => m.seq);
 
         const trie = new PatternTrie<Member>();
         for (const i of order) for (const p of members[i]!.sources) trie.add(parsePattern(p), members[i]!);
@@ -123,6 +136,7 @@ describe('PatternTrie details', () => {
     trie.add(parsePattern('**.a.**'), member(2));
     const type = [...Array.from({ length: 31 }, () => 'a'), 'x'];
     expect(names(trie.match(type))).toEqual(['m1', 'm2']);
+    expect(names(trie.matchType(type.join('.')))).toEqual(['m1', 'm2']);
   });
 
   // Regression: the visited key was node.id * 64 + position, which collided past 64 segments
@@ -133,5 +147,7 @@ describe('PatternTrie details', () => {
     trie.add(parsePattern('**.a.**'), member(2));
     const type = [...Array.from({ length: 64 }, () => 'a'), 'x'];
     expect(names(trie.match(type))).toEqual(['m1', 'm2']);
+    // Past the 64 segment starts matchType records, it falls back to the split walk.
+    expect(names(trie.matchType(type.join('.')))).toEqual(['m1', 'm2']);
   });
 });
