@@ -21,6 +21,7 @@ const SCENARIOS = [
   'dedup',
   'limiter',
   'memory',
+  'bundle-size',
   'sse-fanout',
   'redis',
   'redis-groups',

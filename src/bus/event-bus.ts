@@ -10,8 +10,9 @@ import {
 import type { EventInput, StoredEvent } from '../event.js';
 import type { Consumer } from '../groups/consumer.js';
 import type { ConsumeOptions, ConsumerHandler } from '../groups/consumer-group-options.js';
-import { ConsumerGroups } from '../groups/consumer-groups.js';
+import type { ConsumerGroups } from '../groups/consumer-groups.js';
 import type { DeadLetters } from '../groups/dead-letters.js';
+import { checkGroupName, groupsNeedAStore } from '../groups/group-name.js';
 import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { checkSignal, optionsObject, positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
@@ -138,8 +139,13 @@ export class EventBus<Events extends EventMap = EventMap> {
   #rateLimited = 0;
   #dropped = 0;
   #closing: Promise<void> | undefined;
-  /** `consume` and `deadLetters`, created on first use (see src/groups). */
-  #groups: ConsumerGroups | undefined;
+  /**
+   * `consume` and `deadLetters`, loaded and created on first use (see src/groups): through a
+   * dynamic import, so a bundle of a bus that never uses groups can leave their code out.
+   */
+  #groups: Promise<ConsumerGroups> | undefined;
+  /** `#groups` once loaded: calls then go straight through, with no extra turn of waiting. */
+  #loadedGroups: ConsumerGroups | undefined;
 
   constructor(options: EventBusOptions<Events> = {}) {
     this.#options = resolveBusOptions(options as unknown as EventBusOptions<EventMap>);
@@ -581,23 +587,43 @@ export class EventBus<Events extends EventMap = EventMap> {
     options: ConsumeOptions,
   ): Promise<Consumer> {
     this.#assertOpen();
-    return this.#consumerGroups().consume(pattern, handler as ConsumerHandler, options);
+    // Closed while the groups loaded: ConsumerGroups is closed too, and refuses with ClosedError.
+    const groups = this.#loadedGroups ?? (await this.#consumerGroups());
+    return groups.consume(pattern, handler as ConsumerHandler, options);
   }
 
   /** The dead letters of a consumer group: `list()` and `redrive(ids?)`. */
   deadLetters(group: string): DeadLetters {
     this.#assertOpen();
-    return this.#consumerGroups().deadLetters(group);
+    // What can be checked now throws now; the list itself lives with the groups, loaded on first use.
+    const name = checkGroupName(group);
+    if (this.#store === null) throw groupsNeedAStore('deadLetters');
+    const letters = (): DeadLetters | Promise<DeadLetters> =>
+      this.#loadedGroups?.deadLetters(name) ??
+      this.#consumerGroups().then((groups) => groups.deadLetters(name));
+    return {
+      list: () => {
+        const loaded = letters();
+        return loaded instanceof Promise ? loaded.then((l) => l.list()) : loaded.list();
+      },
+      redrive: (ids?: readonly string[]) => {
+        const loaded = letters();
+        return loaded instanceof Promise ? loaded.then((l) => l.redrive(ids)) : loaded.redrive(ids);
+      },
+    };
   }
 
-  #consumerGroups(): ConsumerGroups {
-    this.#groups ??= new ConsumerGroups({
-      store: this.#store,
-      clock: this.#options.clock,
-      report: (error, context) => this.#dispatcher.report(error, context),
-      watch: (patterns, wake) => this.#watch(patterns, wake),
-      // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
-      ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned(undefined)),
+  #consumerGroups(): Promise<ConsumerGroups> {
+    this.#groups ??= import('../groups/consumer-groups.js').then(({ ConsumerGroups }) => {
+      this.#loadedGroups = new ConsumerGroups({
+        store: this.#store,
+        clock: this.#options.clock,
+        report: (error, context) => this.#dispatcher.report(error, context),
+        watch: (patterns, wake) => this.#watch(patterns, wake),
+        // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
+        ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned(undefined)),
+      });
+      return this.#loadedGroups;
     });
     return this.#groups;
   }
@@ -711,7 +737,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     try {
-      if (this.#groups !== undefined) await Promise.race([this.#groups.close(timeoutMs), expired]);
+      if (this.#groups !== undefined)
+        await Promise.race([this.#groups.then((groups) => groups.close(timeoutMs)), expired]);
       await this.#feed?.close();
       for (const close of [...this.#closers]) close();
       this.#index.forEach((s) => {

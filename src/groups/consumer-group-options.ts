@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
-import { describe, EVENT_DEFAULTS, type StoredEvent } from '../event.js';
-import { hasControlCharacter } from '../pattern/limits.js';
+import { describe, type StoredEvent } from '../event.js';
+import { checkGroupName } from './group-name.js';
 
 /** What a consumer-group handler gets besides the event. See docs/consumer-groups.md. */
 export interface ConsumerContext {
@@ -122,17 +122,6 @@ export function resolveConsumeOptions(options: unknown): ResolvedConsumeOptions 
 }
 
 /** A group name follows the rules of a stream name: 1–256 characters, no control characters. */
-export function checkGroupName(group: unknown): string {
-  const max = EVENT_DEFAULTS.maxNameLength;
-  if (typeof group !== 'string' || group.length === 0 || group.length > max) {
-    throw new InvalidOptionError(
-      `Expected \`group\` to be a string of 1 to ${max} characters, got ${describe(group)}`,
-    );
-  }
-  if (hasControlCharacter(group)) throw new InvalidOptionError('Expected `group` without control characters');
-  return group;
-}
-
 /** `consumer.close({ timeoutMs })`: `undefined` waits for every in-flight handler (each bounded by ackTimeoutMs). */
 export function checkCloseTimeout(timeoutMs: unknown): number | undefined {
   return timeoutMs === undefined ? undefined : integer('timeoutMs', timeoutMs, 0, 0);

@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import type { ErrorContext } from '../bus/options.js';
 import { ClosedError, InvalidOptionError } from '../errors.js';
 import { parsePatterns } from '../pattern/parse.js';
+import { randomHex } from '../random-hex.js';
 import type { EventStore } from '../store/event-store.js';
 import { type Consumer, GroupConsumer } from './consumer.js';
-import { type ConsumerHandler, checkGroupName, resolveConsumeOptions } from './consumer-group-options.js';
+import { type ConsumerHandler, resolveConsumeOptions } from './consumer-group-options.js';
 import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
 import { GROUP_BACKEND, type GroupBackend, providesGroupBackend } from './group-backend.js';
+import { checkGroupName, groupsNeedAStore } from './group-name.js';
 import { MemoryGroupBackend } from './memory-group-backend.js';
 
 export interface ConsumerGroupsOptions {
@@ -37,7 +38,8 @@ export class ConsumerGroups {
   readonly #local = new Map<string, LocalGroup>();
   /** Consumers joining or running; `close()` waits for them. */
   readonly #consumers = new Set<GroupConsumer>();
-  readonly #instance = randomBytes(4).toString('hex');
+  /** Drawn on the first consume, not at construction: Workers refuse random values in the global scope. */
+  #instance: string | undefined;
   #backend: GroupBackend | undefined;
   #consumerSeq = 0;
   #closed = false;
@@ -60,7 +62,7 @@ export class ConsumerGroups {
     await this.#options.ready();
     const member = await backend.join({
       group,
-      consumer: `${group}:${this.#instance}:${++this.#consumerSeq}`,
+      consumer: `${group}:${(this.#instance ??= randomHex(4))}:${++this.#consumerSeq}`,
       types,
       from: resolved.from,
       ackTimeoutMs: resolved.ackTimeoutMs,
@@ -97,11 +99,7 @@ export class ConsumerGroups {
 
   #backendFor(method: string): GroupBackend {
     const { store } = this.#options;
-    if (store === null) {
-      throw new InvalidOptionError(
-        `bus.${method}() needs a store: consumer groups read events from it (the bus has \`store: null\`)`,
-      );
-    }
+    if (store === null) throw groupsNeedAStore(method);
     if (this.#closed) throw new ClosedError('The bus is closed');
     if (this.#backend === undefined) {
       const context = {

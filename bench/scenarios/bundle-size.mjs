@@ -1,0 +1,136 @@
+// Bundle size: what an app that uses EventBus with the memory store, dedup and a rate limiter
+// ships to a browser. esbuild bundles the built package (dist/, what npm users get), minified
+// for the browser; sizes are of the output, raw and gzipped (level 9). Two builds: with code
+// splitting (what Vite, Rollup and webpack do by default: code behind a dynamic import(), such
+// as the consumer groups, goes to a chunk loaded on first use) and without (one file).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { formatBytes, target } from '../report.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TARGET_KIB = 16;
+
+/** The app: every feature the target names is used, so none of it may be shaken out. */
+const APP = (from) => `
+import { EventBus } from ${JSON.stringify(from)};
+const bus = new EventBus({
+  dedup: { windowMs: 60_000 },
+  rateLimit: { rate: 100, intervalMs: 1000 },
+});
+bus.on('task.*', (event) => console.log(event.type));
+await bus.publish({ type: 'task.created', data: { id: 1 } });
+for await (const event of bus.subscribe('task.**', { from: 'start' })) {
+  console.log(event.data);
+  break;
+}
+`;
+
+async function bundle(entry, splitting, outdir) {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    splitting,
+    outdir,
+    write: false,
+    metafile: true,
+    logLevel: 'error',
+  });
+  // A dynamically imported module is an entry point of its own in the metafile: match the app's.
+  const entryOut = Object.entries(result.metafile.outputs).find(
+    ([, o]) => o.entryPoint && join(ROOT, o.entryPoint) === entry,
+  )[0];
+  const files = result.outputFiles.filter((f) => f.path.endsWith('.js'));
+  const byPath = new Map(files.map((f) => [relative(ROOT, f.path), f.contents]));
+  // Loaded at start: the entry and the chunks it imports statically; the rest waits for an import().
+  const atStart = new Set();
+  const visit = (path) => {
+    if (atStart.has(path)) return;
+    atStart.add(path);
+    for (const imp of result.metafile.outputs[path].imports)
+      if (imp.kind === 'import-statement') visit(imp.path);
+  };
+  visit(entryOut);
+  const size = (paths) => {
+    const code = Buffer.concat(paths.map((p) => byPath.get(p)));
+    return { min: code.length, gz: gzipSync(code, { level: 9 }).length };
+  };
+  const lazy = [...byPath.keys()].filter((p) => !atStart.has(p));
+  return {
+    start: size([...atStart]),
+    lazy: lazy.length > 0 ? size(lazy) : undefined,
+    metafile: result.metafile,
+    atStart,
+  };
+}
+
+/** Bytes each source file contributes to the minified bundle, largest first (bundled from src/). */
+async function breakdown(dir) {
+  const entry = join(dir, 'src-app.mjs');
+  writeFileSync(entry, APP(join(ROOT, 'src/index.ts')));
+  const { metafile, atStart } = await bundle(entry, true, join(dir, 'out-src'));
+  const inputs = new Map();
+  for (const path of atStart) {
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[path].inputs))
+      inputs.set(input, bytesInOutput);
+  }
+  return [...inputs].filter(([path]) => path.includes('src/')).sort((a, b) => b[1] - a[1]);
+}
+
+export async function run() {
+  const dir = mkdtempSync(join(tmpdir(), 'busline-bundle-'));
+  try {
+    const entry = join(dir, 'app.mjs');
+    writeFileSync(entry, APP(join(ROOT, 'dist/index.js')));
+    const split = await bundle(entry, true, join(dir, 'out-split'));
+    const single = await bundle(entry, false, join(dir, 'out-single'));
+    const files = await breakdown(dir);
+    const kib = (bytes) => bytes / 1024;
+    const table = [
+      '| build | loaded at start: minified | gzipped | loaded on first use (consumer groups): minified | gzipped |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      `| code splitting (Vite, Rollup, webpack) | ${formatBytes(split.start.min)} | ${formatBytes(split.start.gz)} | ${split.lazy ? formatBytes(split.lazy.min) : '—'} | ${split.lazy ? formatBytes(split.lazy.gz) : '—'} |`,
+      `| one file (esbuild without splitting) | ${formatBytes(single.start.min)} | ${formatBytes(single.start.gz)} | — | — |`,
+    ].join('\n');
+    const top = files
+      .slice(0, 12)
+      .map(([path, bytes]) => `${path.replace(/^.*src\//, '')} ${formatBytes(bytes)}`)
+      .join(', ');
+    const total = files.reduce((n, [, bytes]) => n + bytes, 0);
+    return {
+      title: 'Bundle size',
+      summary: `EventBus with the memory store, dedup and a rate limiter, bundled by esbuild for the browser from dist/ (minified; gzip -9).`,
+      description: [
+        'An app that constructs `new EventBus({ dedup, rateLimit })` (the default memory store), subscribes with `on`',
+        'and with `subscribe(…, { from })` (replay), and publishes, is bundled from the built package by esbuild',
+        '(`--bundle --minify --platform=browser --format=esm`). "Loaded at start" is the entry file and the chunks',
+        'it imports statically; the consumer groups sit behind a dynamic `import()` in `bus.consume` and',
+        '`bus.deadLetters`, so with code splitting they load on first use only.',
+      ].join(' '),
+      tables: [],
+      extra: [table],
+      targets: [
+        target(
+          `loaded at start, gzipped, ≤ ${TARGET_KIB} KiB (code splitting)`,
+          kib(split.start.gz),
+          '<=',
+          TARGET_KIB,
+          `${formatBytes(split.start.gz)} gzipped (${formatBytes(split.start.min)} minified). ` +
+            `Where the ${formatBytes(total)} of minified source at start come from (bundled from src/): ${top}. ` +
+            'Each is a feature the app uses (publish and its checks, the trie, the store and replay, dedup, the limiter, ' +
+            'bounded subscriptions) or the error messages that name the option and the value.',
+          ' KiB',
+        ),
+      ],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
