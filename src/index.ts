@@ -84,3 +84,12 @@ export type {
   StartFrom,
   SubscribeOptions,
 } from './subscription/subscribe-options.js';
+export type {
+  BusTelemetry,
+  ProcessOutcome,
+  ProcessScope,
+  ProcessStart,
+  PublishOutcome,
+  PublishScope,
+  TelemetrySource,
+} from './telemetry/bus-telemetry.js';

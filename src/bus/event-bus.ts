@@ -15,7 +15,7 @@ import type { DeadLetters } from '../groups/dead-letters.js';
 import { checkGroupName, groupsNeedAStore } from '../groups/group-name.js';
 import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { checkSignal, optionsObject, positiveInteger } from '../option-checks.js';
-import { parsePatterns } from '../pattern/parse.js';
+import { type ParsedPattern, parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
 import { EventStamper } from '../publish/event-stamper.js';
 import { type Admission, PublishGate } from '../publish/publish-gate.js';
@@ -46,6 +46,8 @@ import {
   type QueueOptions,
   Subscriber,
 } from '../subscription/subscriber.js';
+import type { BusTelemetry, PublishScope } from '../telemetry/bus-telemetry.js';
+import { endPublish, startPublish, traceCalls } from '../telemetry/traced-calls.js';
 import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from './bus-symbols.js';
 import { LiveFeed } from './live-feed.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
@@ -134,6 +136,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #readRetries: number;
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
+  /** The `telemetry` option; undefined: nothing is traced, measured or added to events. */
+  readonly #telemetry: BusTelemetry | undefined;
   #published = 0;
   #duplicates = 0;
   #rateLimited = 0;
@@ -154,9 +158,11 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#readRetries = Math.ceil(this.#options.feedTimeoutMs / CATCH_UP_RETRY_MS);
     this.#index = new SubscriptionIndex(this.#options.matchCacheSize);
     this.#dispatcher = new Dispatcher(this.#options.onError);
+    this.#telemetry = this.#options.telemetry;
     this.#stamper = new EventStamper({
       ...this.#options,
       clock: this.#options.stampClock,
+      report: this.#reportTelemetry,
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
     });
     const { dedup, limiter, limitKey, store, dedupOnBusClock, limiterOnBusClock } = this.#options;
@@ -182,6 +188,11 @@ export class EventBus<Events extends EventMap = EventMap> {
         this.#rateLimited++;
       },
     });
+    try {
+      this.#telemetry?.attach?.({ stats: () => this.stats() });
+    } catch (error) {
+      this.#reportTelemetry(error);
+    }
   }
 
   /**
@@ -189,17 +200,28 @@ export class EventBus<Events extends EventMap = EventMap> {
    * error and publishes nothing; an id the store already holds resolves with `status: 'duplicate'`.
    * `signal` ends its waits (see PublishOptions).
    */
-  async publish<K extends keyof Events & string>(
+  publish<K extends keyof Events & string>(
     event: PublishInput<Events, K>,
     options?: PublishOptions,
+  ): Promise<PublishResult> {
+    if (this.#telemetry === undefined) return this.#publish(event as EventInput, options, undefined);
+    const scope = startPublish(this.#telemetry, false, 1, this.#reportTelemetry);
+    const publishing = this.#publish(event as EventInput, options, scope);
+    return scope === undefined ? publishing : endPublish(scope, publishing, this.#reportTelemetry);
+  }
+
+  async #publish(
+    event: EventInput,
+    options: PublishOptions | undefined,
+    scope: PublishScope | undefined,
   ): Promise<PublishResult> {
     this.#assertOpen();
     const signal = options === undefined ? undefined : checkSignal(optionsObject('publish', options).signal);
     signal?.throwIfAborted();
-    const stamped = this.#stamper.stamp(event as EventInput, undefined);
+    const stamped = this.#stamper.stamp(event, undefined, undefined, scope);
     const ready = stamped instanceof Promise ? await stamped : stamped;
     // The input had no id: the bus made a fresh one (see the gate and the append below).
-    const generated = (event as EventInput).id === undefined;
+    const generated = event.id === undefined;
     let waited = false;
     if (!this.#gate.isOpen) {
       // Stamped synchronously: the clock was read just now, the gate's components need not read it again.
@@ -255,9 +277,22 @@ export class EventBus<Events extends EventMap = EventMap> {
    * Publishes several events with one store round trip; if any is invalid the call rejects
    * (naming its index) and none is published.
    */
-  async publishBatch<K extends keyof Events & string>(
+  publishBatch<K extends keyof Events & string>(
     events: readonly PublishInput<Events, K>[],
     options?: PublishOptions,
+  ): Promise<PublishResult[]> {
+    const inputs = events as readonly EventInput[];
+    if (this.#telemetry === undefined || !Array.isArray(events))
+      return this.#publishBatch(inputs, options, undefined);
+    const scope = startPublish(this.#telemetry, true, events.length, this.#reportTelemetry);
+    const publishing = this.#publishBatch(inputs, options, scope);
+    return scope === undefined ? publishing : endPublish(scope, publishing, this.#reportTelemetry);
+  }
+
+  async #publishBatch(
+    events: readonly EventInput[],
+    options: PublishOptions | undefined,
+    scope: PublishScope | undefined,
   ): Promise<PublishResult[]> {
     this.#assertOpen();
     if (!Array.isArray(events))
@@ -267,7 +302,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     signal?.throwIfAborted();
     // One clock read for the batch: its events are published at once.
     const now = this.#options.stampClock();
-    const stamped = events.map((event, index) => this.#stamper.stamp(event as EventInput, index, now));
+    const stamped = events.map((event, index) => this.#stamper.stamp(event, index, now, scope));
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);
@@ -279,7 +314,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       // (two batches then never wait for each other in a circle). Free ones are taken at once.
       let waited = ready !== stamped;
       if (this.#store === null && !this.#gate.isOpen) {
-        const holding = this.#holdBatchIds(events as readonly EventInput[], held, signal);
+        const holding = this.#holdBatchIds(events, held, signal);
         if (holding !== undefined) {
           await holding;
           waited = true;
@@ -288,9 +323,9 @@ export class EventBus<Events extends EventMap = EventMap> {
       // After a wait the gate's components read their clocks again.
       const admitting = this.#gate.isOpen
         ? undefined
-        : this.#admitBatch(events as readonly EventInput[], ready, waited ? undefined : now, signal, held);
+        : this.#admitBatch(events, ready, waited ? undefined : now, signal, held);
       const verdicts = admitting instanceof Promise ? await admitting : admitting;
-      const published = this.#publishAdmitted(events as readonly EventInput[], ready, verdicts, signal);
+      const published = this.#publishAdmitted(events, ready, verdicts, signal);
       return held.length === 0 ? published : await published;
     } finally {
       for (const id of held) this.#gate.release(id, held);
@@ -361,11 +396,12 @@ export class EventBus<Events extends EventMap = EventMap> {
             concurrency: positiveInteger('concurrency', options.concurrency, SUBSCRIBE_DEFAULTS.concurrency),
             maxPending: positiveInteger('maxPending', options.maxPending, SUBSCRIBE_DEFAULTS.maxPending),
           };
+    const patterns = parsePatterns(pattern);
     const subscriber = new Subscriber(
-      parsePatterns(pattern),
+      patterns,
       options.stream,
       options.filter as EventFilter | undefined,
-      handler as EventHandler,
+      this.#traceHandler(handler as EventHandler, patterns),
       undefined,
       this.#makeHandlerSink,
       queueOptions,
@@ -617,6 +653,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#groups ??= import('../groups/consumer-groups.js').then(({ ConsumerGroups }) => {
       this.#loadedGroups = new ConsumerGroups({
         store: this.#store,
+        telemetry: this.#telemetry,
+        reportTelemetry: this.#reportTelemetry,
         clock: this.#options.clock,
         report: (error, context) => this.#dispatcher.report(error, context),
         watch: (patterns, wake) => this.#watch(patterns, wake),
@@ -750,6 +788,22 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     if (this.#options.ownsStore) await this.#store?.close();
   }
+
+  /** An `on()` handler whose calls run in process scopes of the telemetry (the handler itself without one). */
+  #traceHandler(handler: EventHandler, patterns: readonly ParsedPattern[]): EventHandler {
+    if (this.#telemetry?.process === undefined) return handler;
+    const sources = patterns.map((p) => p.source);
+    return traceCalls(
+      this.#telemetry,
+      handler,
+      (event) => ({ event, kind: 'handler', patterns: sources }),
+      (error) => ({ status: 'error', error }),
+      this.#reportTelemetry,
+    );
+  }
+
+  readonly #reportTelemetry = (error: unknown): void =>
+    this.#dispatcher.report(error, { source: 'telemetry', patterns: [] });
 
   #assertOpen(): void {
     if (this.#closing) throw new ClosedError('The bus is closed');

@@ -8,6 +8,7 @@ import { tickClock } from '../publish/tick-clock.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import type { EventStore } from '../store/event-store.js';
 import { MemoryEventStore } from '../store/memory/memory-event-store.js';
+import type { BusTelemetry } from '../telemetry/bus-telemetry.js';
 import { createErrorLogger } from './error-logger.js';
 import type { AnyEventOf, EventMap } from './typed-events.js';
 
@@ -16,9 +17,10 @@ export interface ErrorContext<Events extends EventMap = EventMap> {
   /**
    * `handler`: an `on()` handler threw or rejected; `filter`: a filter threw; `subscription`:
    * an iterator failed (overflow, replay); `feed`: the shared store's live feed failed and is
-   * being restarted.
+   * being restarted; `telemetry`: a hook of the `telemetry` option threw (the publish or the
+   * delivery went on).
    */
-  source: 'handler' | 'filter' | 'subscription' | 'feed';
+  source: 'handler' | 'filter' | 'subscription' | 'feed' | 'telemetry';
   /** The patterns of the subscription involved. */
   patterns: readonly string[];
   /**
@@ -69,6 +71,11 @@ export interface EventBusOptions<Events extends EventMap = EventMap> {
   onError?: (error: unknown, context: ErrorContext<NoInfer<Events>>) => void;
   /** Time source for `event.time` and ids; inject a fake clock in tests. @default Date.now */
   clock?: () => number;
+  /**
+   * Traces and measures publishes and deliveries: `openTelemetry()` from `busline/otel`, or any
+   * `BusTelemetry`. Without it nothing is traced, measured or added to events. See docs/observability.md.
+   */
+  telemetry?: BusTelemetry;
   /** Event types whose subscriber lists are cached. @default 1024 */
   matchCacheSize?: number;
   /**
@@ -101,6 +108,7 @@ export interface ResolvedBusOptions {
   maxEventBytes: number;
   onError: (error: unknown, context: ErrorContext) => void;
   clock: () => number;
+  telemetry: BusTelemetry | undefined;
   /** What stamps `event.time`: `clock`, or with the default clock one reading per few stamps (see tickClock). */
   stampClock: () => number;
   matchCacheSize: number;
@@ -165,6 +173,7 @@ export function resolveBusOptions(options: EventBusOptions<EventMap>): ResolvedB
     onError: options.onError ?? createErrorLogger(),
     clock,
     stampClock: options.clock ?? tickClock(clock),
+    telemetry: resolveTelemetry(options.telemetry),
     matchCacheSize: positiveInteger('matchCacheSize', options.matchCacheSize, BUS_DEFAULTS.matchCacheSize),
     maxConcurrentReads: positiveInteger(
       'maxConcurrentReads',
@@ -183,6 +192,18 @@ function optionsWithoutClock(options: unknown): boolean {
 
 function streamOf(event: BusEvent): string {
   return event.stream;
+}
+
+function resolveTelemetry(telemetry: unknown): BusTelemetry | undefined {
+  if (telemetry === undefined) return undefined;
+  optionsObject('telemetry', telemetry as object);
+  for (const hook of ['publish', 'process', 'attach'] as const) {
+    const fn = (telemetry as Record<string, unknown>)[hook];
+    if (fn !== undefined && typeof fn !== 'function') {
+      throw new InvalidOptionError(`Expected \`telemetry.${hook}\` to be a function, got ${typeof fn}`);
+    }
+  }
+  return telemetry as BusTelemetry;
 }
 
 /** Dedup is on unless `false`; the bus clock drives it unless the options bring their own. */

@@ -3,6 +3,8 @@ import { ClosedError, InvalidOptionError } from '../errors.js';
 import { parsePatterns } from '../pattern/parse.js';
 import { randomHex } from '../random-hex.js';
 import type { EventStore } from '../store/event-store.js';
+import type { BusTelemetry } from '../telemetry/bus-telemetry.js';
+import { type ReportTelemetryError, traceCalls } from '../telemetry/traced-calls.js';
 import { type Consumer, GroupConsumer } from './consumer.js';
 import { type ConsumerHandler, resolveConsumeOptions } from './consumer-group-options.js';
 import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
@@ -12,6 +14,9 @@ import { MemoryGroupBackend } from './memory-group-backend.js';
 
 export interface ConsumerGroupsOptions {
   store: EventStore | null;
+  /** Deliveries run in its process scopes (see traceCalls). */
+  telemetry: BusTelemetry | undefined;
+  reportTelemetry: ReportTelemetryError;
   clock: () => number;
   report: (error: unknown, context: ErrorContext) => void;
   /**
@@ -54,7 +59,19 @@ export class ConsumerGroups {
     const resolved = resolveConsumeOptions(options);
     const types = parsePatterns(pattern).map((p) => p.source);
     const { group } = resolved;
-    const consumer = new GroupConsumer(handler, resolved, {
+    const traced = traceCalls(
+      this.#options.telemetry,
+      handler,
+      (event, context) => ({ event, kind: 'group', patterns: types, group, deliveries: context.deliveries }),
+      // The consumer dead-letters a failed delivery that was the event's last (see GroupConsumer).
+      (error, _event, context) => ({
+        status: 'error',
+        error,
+        disposition: context.deliveries >= resolved.maxDeliveries ? 'dead_letter' : 'retry',
+      }),
+      this.#options.reportTelemetry,
+    );
+    const consumer = new GroupConsumer(traced, resolved, {
       report: (error, event) =>
         this.#options.report(error, event ? { source: 'handler', patterns: types, event } : this.#at(types)),
       closed: (closed) => this.#forget(group, closed),

@@ -11,6 +11,8 @@ import { NotSerializableError } from '../json-size.js';
 import { eventTypeProblem } from '../pattern/event-type.js';
 import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import { validateData } from '../schema/validate-data.js';
+import type { PublishScope } from '../telemetry/bus-telemetry.js';
+import { injectInto, type ReportTelemetryError } from '../telemetry/traced-calls.js';
 
 /** What the stamper needs from the bus. */
 export interface StamperOptions {
@@ -19,6 +21,8 @@ export interface StamperOptions {
   clock: () => number;
   /** True when `type` is known valid (cached by the subscription index), to skip re-checking it. */
   isKnownType: (type: string) => boolean;
+  /** Where a failing telemetry hook is reported. */
+  report: ReportTelemetryError;
 }
 
 /**
@@ -38,22 +42,28 @@ export class EventStamper {
   /**
    * @param index position in a batch, for error messages
    * @param now the clock's time, read once for a whole batch; read here when omitted
+   * @param scope the publish's telemetry scope: it may add meta keys (trace context), sized with the rest
    * @returns the event, or a promise of it when a schema validates asynchronously
    * @throws InvalidEventError, SchemaMismatchError, EventTooLargeError
    */
-  stamp(input: EventInput, index: number | undefined, now?: number): StoredEvent | Promise<StoredEvent> {
+  stamp(
+    input: EventInput,
+    index: number | undefined,
+    now?: number,
+    scope?: PublishScope,
+  ): StoredEvent | Promise<StoredEvent> {
     const problem =
       envelopeProblem(input) ??
       (this.#options.isKnownType(input.type) ? undefined : eventTypeProblem(input.type));
     if (problem !== undefined) throw new InvalidEventError(problem, { index });
     const { schemas } = this.#options;
     const schema = schemas.size > 0 ? schemas.get(input.type) : undefined;
-    if (schema === undefined) return this.#complete(input, input.data, index, now);
+    if (schema === undefined) return this.#complete(input, input.data, index, now, scope);
     const data = validateData(schema, input.type, input.data, index);
     // An asynchronous validation completes later: the clock is read then.
     return data instanceof Promise
-      ? data.then((valid) => this.#complete(input, valid, index, undefined))
-      : this.#complete(input, data, index, now);
+      ? data.then((valid) => this.#complete(input, valid, index, undefined, scope))
+      : this.#complete(input, data, index, now, scope);
   }
 
   #complete(
@@ -61,6 +71,7 @@ export class EventStamper {
     data: unknown,
     index: number | undefined,
     at: number | undefined,
+    scope: PublishScope | undefined,
   ): StoredEvent {
     const now = at ?? this.#options.clock();
     this.now = now;
@@ -75,6 +86,8 @@ export class EventStamper {
       meta: input.meta,
       cursor: id,
     };
+    // Before the size bound: the trace context it adds is stored with the event, so it counts.
+    if (scope !== undefined) injectInto(scope, event, this.#options.report);
     const limit = this.#options.maxEventBytes;
     let fits: boolean;
     try {
