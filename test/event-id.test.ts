@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../src/errors.js';
 import { createEventId, eventIdTime } from '../src/event-id.js';
 
 /** RFC 9562 UUIDv7: 48-bit ms, version 7, 12 bits, variant 10xx, 62 bits. Lowercase hex. */
@@ -88,5 +89,57 @@ describe('createEventId', () => {
     const ms = freshMs();
     const tails = Array.from({ length: 1_000 }, () => createEventId(ms).slice(20));
     expect(new Set(tails).size).toBe(1_000);
+  });
+
+  it('uses every hex digit in every random position, and all four variant digits, across pool refills', () => {
+    const ms = freshMs();
+    // 10,000 ids span several blocks of pooled randomness; a position stuck on one value (a
+    // mis-written or never-refilled block) fails here, which uniqueness alone would not catch.
+    const tails = Array.from({ length: 10_000 }, () => createEventId(ms).slice(19));
+    const valuesAt = (position: number) => new Set(tails.map((tail) => tail[position])).size;
+    expect(valuesAt(0)).toBe(4); // the variant digit: 8, 9, a or b
+    for (const position of [1, 2, 3, ...Array.from({ length: 12 }, (_, i) => 5 + i)]) {
+      expect(valuesAt(position), `position ${position}`).toBe(16);
+    }
+  });
+
+  it('stays strictly increasing and valid for any clock sequence: stalls, steps back, jumps, fractions', () => {
+    const step = fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: -5_000, max: 5_000 }),
+      fc.double({ min: -3, max: 3, noNaN: true }),
+      fc.integer({ min: 1, max: 10_000_000 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(step, fc.integer({ min: 1, max: 30 })), { minLength: 1, maxLength: 60 }),
+        (steps) => {
+          let now = freshMs();
+          let latest = -Infinity;
+          const ids: string[] = [];
+          for (const [delta, repeat] of steps) {
+            now += delta;
+            for (let r = 0; r < repeat; r++) {
+              const previous = ids.at(-1);
+              const id = createEventId(now);
+              latest = Math.max(latest, Math.floor(now));
+              expect(id).toMatch(UUID_V7);
+              // Never earlier than the latest reading; exactly the reading when the clock moved past the last id.
+              expect(eventIdTime(id)).toBeGreaterThanOrEqual(latest);
+              if (previous === undefined || Math.floor(now) > eventIdTime(previous))
+                expect(eventIdTime(id)).toBe(Math.floor(now));
+              ids.push(id);
+            }
+          }
+          expectStrictlyIncreasing(ids);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects a time that is not a number, or NaN, with a typed error', () => {
+    expect(() => createEventId(Number.NaN)).toThrow(InvalidOptionError);
+    expect(() => createEventId('1' as unknown as number)).toThrow(/nowMs/);
   });
 });

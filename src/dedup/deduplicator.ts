@@ -1,7 +1,8 @@
 import { InvalidEventError, InvalidOptionError } from '../errors.js';
 import { describe } from '../event.js';
 import { checkTime, optionsObject, positiveInteger } from '../option-checks.js';
-import { BitSet, optimalFilterSize, optimalHashes } from './bloom-parts.js';
+import { BitArray } from './bit-array.js';
+import { optimalFilterSize, optimalHashes } from './bloom-size.js';
 import { DoubleHash } from './double-hash.js';
 
 export interface DeduplicatorOptions {
@@ -51,7 +52,7 @@ const SPANS = 4;
 const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 
 interface Generation {
-  bits: BitSet;
+  bits: BitArray;
   count: number;
 }
 
@@ -109,7 +110,7 @@ export class Deduplicator {
     }
     this.#hashCount = optimalHashes(this.#bitCount, this.#capacity);
     this.#hash = new DoubleHash(this.#bitCount, this.#hashCount);
-    for (let i = 0; i <= SPANS; i++) this.#generations.push({ bits: new BitSet(this.#bitCount), count: 0 });
+    for (let i = 0; i <= SPANS; i++) this.#generations.push({ bits: new BitArray(this.#bitCount), count: 0 });
     this.#currentStart = this.#clock();
   }
 
@@ -184,8 +185,8 @@ export class Deduplicator {
   #seen(indexes: Uint32Array): boolean {
     for (const generation of this.#generations) {
       if (generation.count === 0) continue;
-      // BitSet.has inlined: bit i lives in byte i >> 3 at position i & 7.
-      const bytes = generation.bits.array;
+      // BitArray.has inlined: bit i lives in byte i >> 3 at position i & 7.
+      const bytes = generation.bits.bytes;
       let all = true;
       for (let i = 0; i < indexes.length; i++) {
         const bit = indexes[i]!;
@@ -207,7 +208,7 @@ export class Deduplicator {
       this.#currentStart = now;
       current = this.#generations[0]!;
     }
-    const bytes = current.bits.array;
+    const bytes = current.bits.bytes;
     for (let i = 0; i < indexes.length; i++) {
       const bit = indexes[i]!;
       bytes[bit >>> 3]! |= 1 << (bit & 7);
@@ -229,7 +230,7 @@ export class Deduplicator {
   #rotate(times: number): void {
     for (let i = 0; i < times; i++) {
       const oldest = this.#generations.pop()!;
-      oldest.bits.array.fill(0);
+      oldest.bits.clear();
       oldest.count = 0;
       this.#generations.unshift(oldest);
     }

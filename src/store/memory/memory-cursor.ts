@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../random-hex.js';
 
 /** Fixed width, so cursors of one store sort as strings in append order. */
 const SEQ_DIGITS = 16;
@@ -9,20 +9,17 @@ const SEQ_DIGITS = 16;
  * earlier store (history it cannot resume) instead of pointing at an unrelated event.
  */
 export class MemoryCursor {
-  readonly epoch: string;
-  readonly #prefix: string;
+  #epoch: string | undefined;
+  #prefix = '';
   /** `#heads[n]`: the prefix and the zeros that pad n digits to SEQ_DIGITS (no padStart per cursor). */
-  readonly #heads: string[];
+  #heads: string[] = [];
 
-  constructor() {
-    // Assigned here, not as field initializers: the CJS build's class-field lowering does
-    // not keep a private field initialized after the public one it reads.
-    this.epoch = randomBytes(5).toString('hex');
-    this.#prefix = `${this.epoch}-`;
-    this.#heads = Array.from({ length: SEQ_DIGITS + 1 }, (_, n) => this.#prefix + '0'.repeat(SEQ_DIGITS - n));
+  get epoch(): string {
+    return this.#epoch ?? this.#start();
   }
 
   format(seq: number): string {
+    if (this.#epoch === undefined) this.#start();
     const digits = String(seq);
     return this.#heads[digits.length]! + digits;
   }
@@ -35,6 +32,19 @@ export class MemoryCursor {
     const dash = cursor.indexOf('-');
     const digits = cursor.slice(dash + 1);
     if (dash < 1 || digits.length !== SEQ_DIGITS || !/^\d+$/.test(digits)) return undefined;
+    if (this.#epoch === undefined) this.#start();
     return cursor.startsWith(this.#prefix) ? Number(digits) : -1;
+  }
+
+  /**
+   * Draws the epoch on first use, not in the constructor: a bus (and its store) built in a
+   * Worker's global scope must not make random values there, which Workers refuse.
+   */
+  #start(): string {
+    const epoch = randomHex(5);
+    this.#epoch = epoch;
+    this.#prefix = `${epoch}-`;
+    this.#heads = Array.from({ length: SEQ_DIGITS + 1 }, (_, n) => this.#prefix + '0'.repeat(SEQ_DIGITS - n));
+    return epoch;
   }
 }
