@@ -198,17 +198,17 @@ export class CatchUp {
       }
       after = page.next ?? this.#readUpTo ?? after;
       if (page.next !== undefined) continue;
-      if (await this.#handOverPending()) {
-        this.#live = true;
-        return;
-      }
+      // Live from inside the hand-over, in the same turn that found nothing more held: awaited
+      // here, an event dispatched during the await's turn would be held and never handed over.
+      if (await this.#handOverPending()) return;
       after = this.#readUpTo ?? after;
     }
   }
 
   /**
-   * Gives the held live events not read already, waiting for room like read ones. Returns
-   * false when the held list overflowed meanwhile (the caller then reads the rest from the store).
+   * Gives the held live events not read already, waiting for room like read ones, and turns
+   * the subscription live once none is left. Returns false when the held list overflowed
+   * meanwhile (the caller then reads the rest from the store).
    */
   async #handOverPending(): Promise<boolean> {
     const inbox = this.#inbox;
@@ -219,12 +219,18 @@ export class CatchUp {
         return false;
       }
       const held = this.#pending;
-      if (held.length === 0) return true;
+      if (held.length === 0) {
+        this.#live = true;
+        return true;
+      }
       this.#pending = [];
       for (const event of held) {
         if (this.#readUpTo !== undefined && event.cursor <= this.#readUpTo) continue;
         if (!inbox.hasRoom()) await inbox.whenRoom();
-        if (!inbox.isOpen) return true;
+        if (!inbox.isOpen) {
+          this.#live = true;
+          return true;
+        }
         this.#readUpTo = event.cursor;
         this.#position = event.cursor;
         inbox.accept(event);

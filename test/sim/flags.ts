@@ -23,6 +23,11 @@ export interface FaultFlags {
   readRaces: boolean;
   /** Windows in which the store is unreachable: calls fail fast, or hang until the window ends. */
   outages: boolean;
+  /**
+   * Some appends and reads are answered in the turn they are made, as an in-process store
+   * answers: no timer between a publish and the next, or between a read and what follows it.
+   */
+  instantReplies: boolean;
 }
 
 /** What the actors do besides the plain cases. */
@@ -54,6 +59,12 @@ export interface ActorFlags {
   bursts: boolean;
   /** On a bus without a store: over 1,000 events across over 1,000 streams, fired at a stalled reader. */
   floods: boolean;
+  /**
+   * Publishers that publish again as soon as their last publish settled, in the same turn (a
+   * loop of awaited publishes: no timer between them). Found a replay losing an event at its
+   * hand-over to live, which timer-spaced publishes never staged.
+   */
+  backToBack: boolean;
 }
 
 export const INVARIANTS = [
@@ -162,6 +173,7 @@ export const ALL_FAULTS: FaultFlags = {
   retentionTrims: true,
   readRaces: true,
   outages: true,
+  instantReplies: true,
 };
 
 export const NO_FAULTS: FaultFlags = Object.fromEntries(
@@ -185,6 +197,7 @@ export const ALL_ACTORS: ActorFlags = {
   consumerGroups: true,
   bursts: true,
   floods: true,
+  backToBack: true,
 };
 
 export function defaultConfig(overrides: Partial<SimConfig> = {}): SimConfig {

@@ -66,7 +66,11 @@ export async function publisher(world: World, record: BusRecord, p: number, rng:
       for (let k = rng.int(1, 2); k > 0; k--)
         void publish(world, record, `${name}(again)`, events, batch, rng, 0);
     }
-    if (rng.chance(0.7)) await sending; // else fire and forget: publishes overlap
+    if (rng.chance(0.7)) {
+      await sending;
+      // In the same turn as the settlement: a loop of awaited publishes.
+      if (config.actors.backToBack && rng.chance(0.3)) continue;
+    } // else fire and forget: publishes overlap
     await sched.sleep(rng.int(5, 250), `${name} next publish`);
   }
 }

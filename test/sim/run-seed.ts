@@ -1,3 +1,7 @@
+// Loaded up front: a bus loads its consumer groups on first use, and a dynamic import under
+// tsx or vitest takes a real turn of the event loop, which virtual time cannot order. Once
+// loaded, every bus gets them at once (see src/groups/load-consumer-groups.ts).
+import '../../src/groups/consumer-groups.js';
 import { startBus } from './actors.js';
 import { checkBounds } from './bounds.js';
 import { checkBusiestStream, checkSubscriptionCount } from './check-counts.js';

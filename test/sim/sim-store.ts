@@ -92,6 +92,12 @@ export class SimStore implements EventStore {
     this.appends.push(record);
     const name = `store.append#${call}`;
     this.#sched.log(`${name} called [${batch.map((e) => e.id).join(',')}] fault=${fault}`);
+    if (fault === 'ok' && this.#instant()) {
+      const results = this.#apply(batch, call);
+      record.applied = true;
+      this.#sched.log(`${name} answered at once`);
+      return Promise.resolve(results);
+    }
     return new Promise((resolve, reject) => {
       this.#sched.schedule(this.#latency(), `${name} reaches the store`, () => {
         if (this.#unreachable(name, reject)) return;
@@ -133,6 +139,17 @@ export class SimStore implements EventStore {
     const call = ++this.#calls;
     const name = `store.read#${call}`;
     this.#sched.log(`${name} called ${JSON.stringify(query)}`);
+    if (this.#instant()) {
+      try {
+        const page = this.#page(query);
+        this.#sched.log(
+          `${name} answered at once: ${page.events.map((e) => e.cursor).join(',') || '(none)'}`,
+        );
+        return Promise.resolve(page);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return new Promise((resolve, reject) => {
       // With read races the snapshot and the reply are separate tasks: appends land in between.
       const race = this.#faults.readRaces;
@@ -296,6 +313,11 @@ export class SimStore implements EventStore {
     return new Promise((resolve) =>
       this.#sched.schedule(this.#latency(), `${name}#${call}`, () => resolve(answer())),
     );
+  }
+
+  /** An in-process answer (see FaultFlags.instantReplies): never during an outage. */
+  #instant(): boolean {
+    return this.#faults.instantReplies && this.#outage === undefined && this.#rng.chance(0.3);
   }
 
   #latency(): number {
