@@ -1,3 +1,4 @@
+export type { BusHealth, GroupHealth, HealthError } from './bus/bus-health.js';
 export { type BusCloseOptions, type BusStats, EventBus, type PublishResult } from './bus/event-bus.js';
 export type { ErrorContext, EventBusOptions, EventSchemas } from './bus/options.js';
 export type {

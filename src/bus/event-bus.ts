@@ -13,6 +13,7 @@ import type { ConsumeOptions, ConsumerHandler } from '../groups/consumer-group-o
 import type { ConsumerGroups } from '../groups/consumer-groups.js';
 import type { DeadLetters } from '../groups/dead-letters.js';
 import { checkGroupName, groupsNeedAStore } from '../groups/group-name.js';
+import { loadConsumerGroups } from '../groups/load-consumer-groups.js';
 import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { checkSignal, optionsObject, positiveInteger } from '../option-checks.js';
 import { type ParsedPattern, parsePatterns } from '../pattern/parse.js';
@@ -48,6 +49,7 @@ import {
 } from '../subscription/subscriber.js';
 import type { BusTelemetry, PublishScope } from '../telemetry/bus-telemetry.js';
 import { endPublish, startPublish, traceCalls } from '../telemetry/traced-calls.js';
+import { type BusHealth, type HealthError, healthError } from './bus-health.js';
 import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from './bus-symbols.js';
 import { LiveFeed } from './live-feed.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
@@ -111,6 +113,8 @@ const DEFAULT_QUEUE: QueueOptions = Object.freeze({
   concurrency: SUBSCRIBE_DEFAULTS.concurrency,
   maxPending: SUBSCRIBE_DEFAULTS.maxPending,
 });
+/** How long `health()` waits for the store's answer by default. */
+const HEALTH_TIMEOUT_MS = 2000;
 /** How long `close()` waits for handler calls by default. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -136,6 +140,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #readRetries: number;
   /** What `close()` must end: pending `once` promises and open iterators. */
   readonly #closers = new Set<() => void>();
+  /** The store's last failure, for `health()`. */
+  #lastStoreError: HealthError | undefined;
   /** The `telemetry` option; undefined: nothing is traced, measured or added to events. */
   readonly #telemetry: BusTelemetry | undefined;
   #published = 0;
@@ -144,12 +150,12 @@ export class EventBus<Events extends EventMap = EventMap> {
   #dropped = 0;
   #closing: Promise<void> | undefined;
   /**
-   * `consume` and `deadLetters`, loaded and created on first use (see src/groups): through a
-   * dynamic import, so a bundle of a bus that never uses groups can leave their code out.
+   * `consume` and `deadLetters`, created on first use, their code loaded then too (see
+   * loadConsumerGroups): a bundle of a bus that never uses groups can leave it out.
    */
-  #groups: Promise<ConsumerGroups> | undefined;
-  /** `#groups` once loaded: calls then go straight through, with no extra turn of waiting. */
-  #loadedGroups: ConsumerGroups | undefined;
+  #groups: ConsumerGroups | undefined;
+  /** The groups while their code loads, the first time any bus uses them. */
+  #loadingGroups: Promise<ConsumerGroups> | undefined;
 
   constructor(options: EventBusOptions<Events> = {}) {
     this.#options = resolveBusOptions(options as unknown as EventBusOptions<EventMap>);
@@ -175,6 +181,7 @@ export class EventBus<Events extends EventMap = EventMap> {
             report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
             lostHistory: () => this.#resyncAfterLoss(),
             wanted: (type) => (this.#index.lookup(type)?.members.length ?? 0) > 0,
+            clock: this.#options.clock,
           });
     this.#gate = new PublishGate({
       dedup,
@@ -624,8 +631,12 @@ export class EventBus<Events extends EventMap = EventMap> {
   ): Promise<Consumer> {
     this.#assertOpen();
     // Closed while the groups loaded: ConsumerGroups is closed too, and refuses with ClosedError.
-    const groups = this.#loadedGroups ?? (await this.#consumerGroups());
-    return groups.consume(pattern, handler as ConsumerHandler, options);
+    const groups = this.#consumerGroups();
+    return (groups instanceof Promise ? await groups : groups).consume(
+      pattern,
+      handler as ConsumerHandler,
+      options,
+    );
   }
 
   /** The dead letters of a consumer group: `list()` and `redrive(ids?)`. */
@@ -634,9 +645,10 @@ export class EventBus<Events extends EventMap = EventMap> {
     // What can be checked now throws now; the list itself lives with the groups, loaded on first use.
     const name = checkGroupName(group);
     if (this.#store === null) throw groupsNeedAStore('deadLetters');
-    const letters = (): DeadLetters | Promise<DeadLetters> =>
-      this.#loadedGroups?.deadLetters(name) ??
-      this.#consumerGroups().then((groups) => groups.deadLetters(name));
+    const letters = (): DeadLetters | Promise<DeadLetters> => {
+      const groups = this.#consumerGroups();
+      return groups instanceof Promise ? groups.then((g) => g.deadLetters(name)) : groups.deadLetters(name);
+    };
     return {
       list: () => {
         const loaded = letters();
@@ -649,19 +661,25 @@ export class EventBus<Events extends EventMap = EventMap> {
     };
   }
 
-  #consumerGroups(): Promise<ConsumerGroups> {
-    this.#groups ??= import('../groups/consumer-groups.js').then(({ ConsumerGroups }) => {
-      this.#loadedGroups = new ConsumerGroups({
-        store: this.#store,
-        telemetry: this.#telemetry,
-        reportTelemetry: this.#reportTelemetry,
-        clock: this.#options.clock,
-        report: (error, context) => this.#dispatcher.report(error, context),
-        watch: (patterns, wake) => this.#watch(patterns, wake),
-        // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
-        ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned(undefined)),
-      });
-      return this.#loadedGroups;
+  /** The bus's consumer groups, made on first use; a promise only while their code loads. */
+  #consumerGroups(): ConsumerGroups | Promise<ConsumerGroups> {
+    if (this.#groups !== undefined) return this.#groups;
+    const loading = loadConsumerGroups();
+    if (!(loading instanceof Promise)) return this.#makeGroups(loading);
+    this.#loadingGroups ??= loading.then((groups) => this.#groups ?? this.#makeGroups(groups));
+    return this.#loadingGroups;
+  }
+
+  #makeGroups(Groups: typeof ConsumerGroups): ConsumerGroups {
+    this.#groups = new Groups({
+      store: this.#store,
+      telemetry: this.#telemetry,
+      reportTelemetry: this.#reportTelemetry,
+      clock: this.#options.clock,
+      report: (error, context) => this.#dispatcher.report(error, context),
+      watch: (patterns, wake) => this.#watch(patterns, wake),
+      // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
+      ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned(undefined)),
     });
     return this.#groups;
   }
@@ -742,6 +760,60 @@ export class EventBus<Events extends EventMap = EventMap> {
     };
   }
 
+  /**
+   * A snapshot for a readiness probe: is the store reachable (it is asked for its `stats()`,
+   * at most `timeoutMs`, default 2000), is the live feed of a shared store positioned and how
+   * far behind, and each consumer group's pending and dead-letter counts. See docs/observability.md.
+   */
+  async health(options: { timeoutMs?: number } = {}): Promise<BusHealth> {
+    const timeoutMs = positiveInteger(
+      'timeoutMs',
+      optionsObject('health', options).timeoutMs,
+      HEALTH_TIMEOUT_MS,
+    );
+    const closed = this.#closing !== undefined;
+    const feed = this.#feed;
+    const [reachable, groups] = await Promise.all([
+      this.#store === null || closed ? Promise.resolve(!closed) : this.#probeStore(timeoutMs),
+      this.#groups === undefined || closed ? Promise.resolve([]) : this.#groups.health(timeoutMs),
+    ]);
+    const feedError = feed?.lastError;
+    if (feedError !== undefined && this.#lastStoreError?.message !== (feedError as Error)?.message) {
+      this.#lastStoreError = healthError(feedError, this.#options.clock());
+    }
+    const lastError = this.#lastStoreError;
+    return {
+      ok: !closed && reachable && (feed === undefined || feed.isReady),
+      closed,
+      store: this.#store === null ? null : { reachable, ...(lastError === undefined ? {} : { lastError }) },
+      feed:
+        feed === undefined
+          ? null
+          : { positioned: feed.isReady, ...(feed.lagMs === undefined ? {} : { lagMs: feed.lagMs }) },
+      groups,
+    };
+  }
+
+  /** Whether the store answers `stats()` within `timeoutMs`; a failure becomes the last error. */
+  async #probeStore(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new TimeoutError(`The store did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#store!.stats(), timedOut]);
+      return true;
+    } catch (error) {
+      this.#lastStoreError = healthError(error, this.#options.clock());
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Resolves when every handler call and handler catch-up started or queued so far has settled (for tests). */
   drain(): Promise<void> {
     return this.#pending.whenIdle();
@@ -775,8 +847,9 @@ export class EventBus<Events extends EventMap = EventMap> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     try {
-      if (this.#groups !== undefined)
-        await Promise.race([this.#groups.then((groups) => groups.close(timeoutMs)), expired]);
+      const groups = this.#groups ?? this.#loadingGroups;
+      if (groups !== undefined)
+        await Promise.race([Promise.resolve(groups).then((g) => g.close(timeoutMs)), expired]);
       await this.#feed?.close();
       for (const close of [...this.#closers]) close();
       this.#index.forEach((s) => {
@@ -983,6 +1056,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     try {
       return await this.#store!.append(events);
     } catch (error) {
+      this.#lastStoreError = healthError(error, this.#options.clock());
       if (error instanceof BuslineError) throw error;
       throw new StoreUnavailableError(
         'The event store rejected the append. If it applied it anyway (a timeout), publishing the same event with the same id again is a safe duplicate',

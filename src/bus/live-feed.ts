@@ -23,6 +23,8 @@ export interface LiveFeedOptions {
   wanted(type: string): boolean;
   /** Wait before restarting a tail that failed. @default 250 */
   retryMs?: number;
+  /** The bus clock: the feed's lag is this clock's time at delivery minus the event's `time`. */
+  clock(): number;
 }
 
 /**
@@ -57,6 +59,8 @@ export class LiveFeed {
   #isReady = false;
   /** The last failure of the feed (a read or the tail), cleared when it delivers again. */
   #lastError: unknown;
+  /** Delivery time minus `time` of the last event it delivered (includes clock skew between processes). */
+  #lagMs: number | undefined;
   #ready!: Promise<void>;
   #resolveReady!: () => void;
 
@@ -107,6 +111,11 @@ export class LiveFeed {
   /** Why the feed is not running, if it failed since it last delivered (for `ready()` errors). */
   get lastError(): unknown {
     return this.#lastError;
+  }
+
+  /** How long after its `time` the last delivered event arrived; undefined before the first. */
+  get lagMs(): number | undefined {
+    return this.#lagMs;
   }
 
   /** True once the feed has been positioned (checked without awaiting `ready`). */
@@ -173,6 +182,7 @@ export class LiveFeed {
 
   #deliver(event: StoredEvent): void {
     this.#last = event.cursor;
+    this.#lagMs = this.#options.clock() - event.time;
     const deliveredTo = this.#options.dispatch(event);
     const waits = this.#waiting.get(event.id);
     if (waits !== undefined) {

@@ -10,6 +10,7 @@ import { type ConsumerHandler, resolveConsumeOptions } from './consumer-group-op
 import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
 import { GROUP_BACKEND, type GroupBackend, providesGroupBackend } from './group-backend.js';
 import { checkGroupName, groupsNeedAStore } from './group-name.js';
+import { registerConsumerGroups } from './load-consumer-groups.js';
 import { MemoryGroupBackend } from './memory-group-backend.js';
 
 export interface ConsumerGroupsOptions {
@@ -26,6 +27,38 @@ export interface ConsumerGroupsOptions {
   watch: (patterns: readonly string[], wake: () => void) => () => void;
   /** `bus.ready()`: with a shared store, wake-ups for other processes' events flow only once it resolved. */
   ready: () => Promise<void>;
+}
+
+/** `bus.health().groups`: one entry per group with a consumer in this bus. */
+export interface GroupHealth {
+  group: string;
+  /** Consumers of the group in this bus. */
+  consumers: number;
+  /** The group's unacknowledged events: being handled, waiting for a retry or for a consumer. */
+  pending: number;
+  /** Events the group gave up on, waiting in its dead letters; absent when the store did not say in time. */
+  deadLetters?: number;
+}
+
+/** `{ deadLetters }`, or nothing when the backend fails or takes longer than `timeoutMs` to count. */
+async function countWithin(
+  backend: GroupBackend | undefined,
+  group: string,
+  timeoutMs: number,
+): Promise<{ deadLetters?: number }> {
+  if (backend === undefined) return { deadLetters: 0 };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    const count = await Promise.race([backend.countDeadLetters(group), late]);
+    return count === undefined ? {} : { deadLetters: count };
+  } catch {
+    return {};
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A group's consumers in this bus, and the bus subscription that wakes them. */
@@ -107,6 +140,29 @@ export class ConsumerGroups {
     };
   }
 
+  /**
+   * Each group with a consumer in this bus: its consumers here, its pending events (as the
+   * last of them saw it) and its dead letters (counted by the backend).
+   */
+  async health(timeoutMs: number): Promise<GroupHealth[]> {
+    const groups = new Map<string, GroupConsumer[]>();
+    for (const consumer of this.#consumers) {
+      const group = consumer.stats().group;
+      const list = groups.get(group);
+      if (list === undefined) groups.set(group, [consumer]);
+      else list.push(consumer);
+    }
+    const backend = this.#backend;
+    return Promise.all(
+      [...groups].map(async ([group, consumers]) => ({
+        group,
+        consumers: consumers.length,
+        pending: Math.max(...consumers.map((consumer) => consumer.stats().pending)),
+        ...(await countWithin(backend, group, timeoutMs)),
+      })),
+    );
+  }
+
   /** Closes every consumer (each waits up to `timeoutMs` for its in-flight handlers), then the backend. */
   async close(timeoutMs?: number): Promise<void> {
     this.#closed = true;
@@ -157,6 +213,8 @@ export class ConsumerGroups {
     local.unwatch();
   }
 }
+
+registerConsumerGroups(ConsumerGroups);
 
 /**
  * One new event needs one consumer: wake the first idle one, in turn (it stops being idle at

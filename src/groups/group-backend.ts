@@ -23,6 +23,8 @@ export interface GroupBackend {
   join(request: JoinRequest): Promise<GroupMember>;
   /** The group's dead letters, oldest first; `[]` for a group that does not exist. */
   listDeadLetters(group: string): Promise<DeadLetter[]>;
+  /** How many dead letters the group holds, without reading them (for `bus.health()`). */
+  countDeadLetters(group: string): Promise<number>;
   /** Puts dead letters back as pending with a fresh delivery count; resolves with how many. */
   redrive(group: string, ids: readonly string[] | undefined): Promise<number>;
   /** Stops timers and rejects further calls with ClosedError. Members have left before. */

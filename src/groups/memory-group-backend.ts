@@ -51,6 +51,12 @@ export class MemoryGroupBackend implements GroupBackend {
     return group?.dead.list() ?? [];
   }
 
+  async countDeadLetters(name: string): Promise<number> {
+    this.#assertOpen();
+    const group = await this.#groups.get(name)?.catch(() => undefined);
+    return group?.dead.size ?? 0;
+  }
+
   async redrive(name: string, ids: readonly string[] | undefined): Promise<number> {
     this.#assertOpen();
     const group = await this.#groups.get(name)?.catch(() => undefined);

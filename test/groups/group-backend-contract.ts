@@ -179,13 +179,16 @@ export function describeGroupBackend(name: string, setup: () => Promise<GroupBac
         },
         expect.objectContaining({ event: expect.objectContaining({ data: 2 }) }),
       ]);
+      expect(await backend.countDeadLetters('g')).toBe(2);
       expect(await backend.redrive('g', [letters[1]!.event.id, 'unknown'])).toBe(1);
       expect(dataOf(await backend.listDeadLetters('g'))).toEqual([1]);
+      expect(await backend.countDeadLetters('g')).toBe(1);
       expect(await member.claim(10)).toEqual([
         expect.objectContaining({ deliveries: 1, event: letters[1]!.event }),
       ]);
       expect(await backend.redrive('g', undefined)).toBe(1);
       expect(await backend.listDeadLetters('other')).toEqual([]);
+      expect(await backend.countDeadLetters('other')).toBe(0);
       expect(await backend.redrive('other', undefined)).toBe(0);
     });
 

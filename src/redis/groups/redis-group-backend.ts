@@ -121,6 +121,12 @@ export class RedisGroupBackend implements GroupBackend {
     );
   }
 
+  async countDeadLetters(group: string): Promise<number> {
+    this.#assertOpen();
+    const keys = new RedisGroupKeys(this.#store.keys, group);
+    return Number(await this.#store.calls.send(this.#store.connection, ['XLEN', keys.dead]));
+  }
+
   async redrive(group: string, ids: readonly string[] | undefined): Promise<number> {
     this.#assertOpen();
     const keys = new RedisGroupKeys(this.#store.keys, group);
