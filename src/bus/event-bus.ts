@@ -43,6 +43,7 @@ import {
 import {
   type EventFilter,
   type EventHandler,
+  type EventSink,
   type HandlerSink,
   type QueueOptions,
   Subscriber,
@@ -82,6 +83,13 @@ export interface BusStats {
   pendingHandlers: number;
   /** User subscriptions (`on`, `once`, `subscribe`); the bus's own watchers are not counted. */
   subscriptions: number;
+  /**
+   * Events waiting in iterator buffers and `on()` handler queues for their reader or handler,
+   * and live events held by subscriptions reading the store (each bounded; see docs/guarantees.md).
+   */
+  buffered: number;
+  /** Subscriptions reading the store now: replaying (`from`) or catching up after falling behind. */
+  catchingUp: number;
   /** Subscribers per pattern, most subscribed first. */
   patterns: { pattern: string; subscribers: number }[];
   /** Publish counts of the busiest streams (at most 100), busiest first. */
@@ -737,9 +745,18 @@ export class EventBus<Events extends EventMap = EventMap> {
   stats(): BusStats {
     const patterns = new Map<string, number>();
     let subscriptions = 0;
+    let buffered = 0;
+    let catchingUp = 0;
+    const sinks = new Set<EventSink>();
     this.#index.forEach((s) => {
       if (s.weight === 0) return;
       subscriptions++;
+      // A subscription with several patterns is visited once per pattern: count its sink once.
+      if (s.sink !== undefined && !sinks.has(s.sink)) {
+        sinks.add(s.sink);
+        buffered += s.sink.held;
+        if (s.sink.catchingUp === true) catchingUp++;
+      }
       for (const p of s.patterns) patterns.set(p.source, (patterns.get(p.source) ?? 0) + 1);
     });
     return {
@@ -751,6 +768,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       handlerErrors: this.#dispatcher.handlerErrors,
       pendingHandlers: this.#pending.size,
       subscriptions,
+      buffered,
+      catchingUp,
       patterns: [...patterns]
         .sort((a, b) => b[1] - a[1])
         .map(([pattern, subscribers]) => ({ pattern, subscribers })),

@@ -217,6 +217,10 @@ export class BufferedSubscription<E> implements Subscription<E>, Inbox<E> {
     return this.#buffer.length > 0 ? this.#shiftBuffered() : undefined;
   }
 
+  get held(): number {
+    return this.#buffer.length + this.#blocked.length;
+  }
+
   #shiftBuffered(): E {
     const value = this.#buffer.shift() as E;
     this.#admitBlocked();

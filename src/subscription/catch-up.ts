@@ -83,6 +83,15 @@ export class CatchUp {
     this.#position = after;
   }
 
+  /** Events waiting for the reader or the handler, and live ones held while the store is read. */
+  get held(): number {
+    return this.#inbox.held + this.#pending.length;
+  }
+
+  get catchingUp(): boolean {
+    return !this.#live;
+  }
+
   /** Starts the replay (`from`); a live-only subscription needs nothing. */
   start(): void {
     const { start } = this.#options;

@@ -61,6 +61,10 @@ export class HandlerQueue implements Inbox<StoredEvent> {
     return this.#open;
   }
 
+  get held(): number {
+    return this.#queue.length + this.#blocked.length;
+  }
+
   hasRoom(): boolean {
     return this.#open && this.#blocked.length === 0 && this.#queue.length < this.#queue.capacity;
   }

@@ -6,6 +6,8 @@
 export interface Inbox<E> {
   /** False once the subscription stopped taking events (closed, failed, unsubscribed). */
   readonly isOpen: boolean;
+  /** Events given to it and not yet taken by the reader or the handler (for `bus.stats()`). */
+  readonly held: number;
   /** True when `accept` can take one more event without passing the bound. */
   hasRoom(): boolean;
   /** Takes an event; the caller checked `hasRoom()` first. */

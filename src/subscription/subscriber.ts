@@ -11,6 +11,10 @@ export type EventHandler = (event: StoredEvent) => unknown;
 export interface EventSink {
   /** Returns a promise only when the sink applies backpressure (`block`, no store). */
   push(event: StoredEvent): Promise<void> | undefined;
+  /** Events waiting in it for the reader or the handler (for `bus.stats()`). */
+  readonly held: number;
+  /** True while it reads the store (a replay, or a catch-up after falling behind). */
+  readonly catchingUp?: boolean;
 }
 
 /** The size of an `on()` subscription's queue of async calls. */

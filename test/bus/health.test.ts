@@ -130,3 +130,30 @@ describe('bus.health() on Redis', async () => {
     await Promise.all([bus.close(), other.close()]);
   });
 });
+
+describe('bus.stats(): buffered and catchingUp', () => {
+  it('counts events waiting in buffers and queues, and subscriptions reading the store', async () => {
+    const { store, state } = switchableStore();
+    const bus = new EventBus({ store });
+    // An iterator nobody reads, with two patterns (counted once), and a handler that holds its calls.
+    const unread = bus.subscribe(['a', 'b'], { bufferSize: 10 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    bus.on('a', () => held);
+    for (let n = 0; n < 3; n++) await bus.publish({ type: 'a', data: n });
+    // Iterator: 3 buffered. Handler: the first call runs, 2 wait in its queue.
+    expect(bus.stats()).toMatchObject({ buffered: 5, catchingUp: 0 });
+    // A replay whose store reads hang: reading the store, and the live events it holds meanwhile.
+    state.mode = 'hang';
+    const replaying = bus.subscribe('a', { from: 'start' });
+    await turn();
+    expect(bus.stats()).toMatchObject({ catchingUp: 1 });
+    state.mode = 'ok';
+    release();
+    await unread.return();
+    await replaying.return();
+    await bus.close({ timeoutMs: 100 });
+  });
+});
