@@ -15,7 +15,8 @@ export type BuslineErrorCode =
   | 'HISTORY_TRUNCATED'
   | 'STORE_UNAVAILABLE'
   | 'TIMEOUT'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'UNEXPECTED_RESPONSE';
 
 export interface BuslineErrorOptions {
   cause?: unknown;
@@ -148,4 +149,25 @@ export class TimeoutError extends BuslineError {
 /** The bus (or subscription) was closed. */
 export class ClosedError extends BuslineError {
   readonly code = 'CLOSED';
+}
+
+/**
+ * A server answered an event-stream request with something that is not one: a status other
+ * than 2xx (503 and 429 are waited out instead), `204 No Content`, or a body that is not
+ * `text/event-stream`. Retrying would get the same answer, so `sseEvents` ends with it.
+ */
+export class UnexpectedResponseError extends BuslineError {
+  readonly code = 'UNEXPECTED_RESPONSE';
+  /** The HTTP status the server answered with. */
+  readonly status: number | undefined;
+  /** Its `content-type` header, null when it sent none. */
+  readonly contentType: string | null | undefined;
+  constructor(
+    message: string,
+    options?: BuslineErrorOptions & { status?: number; contentType?: string | null },
+  ) {
+    super(message, options);
+    this.status = options?.status;
+    this.contentType = options?.contentType;
+  }
 }

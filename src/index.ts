@@ -30,6 +30,7 @@ export {
   SchemaMismatchError,
   StoreUnavailableError,
   TimeoutError,
+  UnexpectedResponseError,
 } from './errors.js';
 export { type BusEvent, EVENT_DEFAULTS, type EventInput, type EventMeta, type StoredEvent } from './event.js';
 export { createEventId } from './event-id.js';

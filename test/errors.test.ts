@@ -38,6 +38,7 @@ describe('errors', () => {
       'SCHEMA_MISMATCH',
       'STORE_UNAVAILABLE',
       'TIMEOUT',
+      'UNEXPECTED_RESPONSE',
     ]);
   });
 

@@ -31,7 +31,11 @@ const bus = new EventBus({ store });
 const page = readFileSync(join(import.meta.dirname, 'index.html'));
 
 const events = createSSEHandler(bus, {
-  pattern: (req) => queryOf(req).get('pattern') || '**',
+  // One `pattern` parameter per pattern (what sseEvents sends for an array); none: everything.
+  pattern: (req) => {
+    const patterns = queryOf(req).getAll('pattern').filter(Boolean);
+    return patterns.length === 0 ? '**' : patterns;
+  },
   // No `event:` line: EventSource has no wildcard listener, so every bus event comes to `onmessage`.
   named: false,
   retryMs: 500,
@@ -104,7 +108,7 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function queryOf(req: IncomingMessage): URLSearchParams {
+function queryOf(req: { url?: string | undefined }): URLSearchParams {
   const at = (req.url ?? '').indexOf('?');
   return new URLSearchParams(at === -1 ? '' : req.url!.slice(at + 1));
 }

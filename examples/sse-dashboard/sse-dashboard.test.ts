@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium } from '../../test/support/runtimes.js';
@@ -223,4 +224,107 @@ it('refuses cross-site writes (403), foreign Hosts on every route (DNS rebinding
     guarded.child.kill('SIGTERM');
     await guarded.exited;
   }
+}, 30_000);
+
+/**
+ * busline/sse's client bundled for a page: platform 'browser' fails on any Node built-in, so
+ * this also proves sseEvents (and what it imports) needs nothing of Node's.
+ */
+async function clientBundle(): Promise<string> {
+  const result = await build({
+    stdin: { contents: "export { sseEvents } from 'busline/sse';", resolveDir: root, loader: 'ts' },
+    bundle: true,
+    format: 'iife',
+    globalName: 'buslineSse',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+it('sseEvents in the page survives a SIGKILLed server too: every event once, in order, over fetch', async () => {
+  const file = join(dir, 'client.jsonl');
+  server = await startServer(0, file);
+  const port = server.port;
+  const page = await context!.newPage();
+  // Any page of the dashboard's origin will do: the client fetches /events same-origin.
+  await page.goto(`http://127.0.0.1:${port}/client`);
+  await page.addScriptTag({ content: await clientBundle() });
+  await page.evaluate(() => {
+    const w = window as unknown as {
+      buslineSse: {
+        sseEvents: (
+          url: string,
+          options: object,
+        ) => AsyncIterable<{ data: { n: number }; cursor: string; type: string }>;
+      };
+      received: { n: number; cursor: string; type: string }[];
+      failure: string | null;
+    };
+    w.received = [];
+    w.failure = null;
+    void (async () => {
+      try {
+        for await (const e of w.buslineSse.sseEvents('/events', { pattern: 'task.*' }))
+          w.received.push({ n: e.data.n, cursor: e.cursor, type: e.type });
+      } catch (error) {
+        w.failure = String(error);
+      }
+    })();
+  });
+  const received = () =>
+    page.evaluate(
+      () => (window as unknown as { received: { n: number; cursor: string; type: string }[] }).received,
+    );
+  const waitForReceived = (count: number) =>
+    page.waitForFunction((n) => (window as unknown as { received: unknown[] }).received.length >= n, count, {
+      timeout: WAIT_MS,
+    });
+  const connected = (log: Record<string, unknown>[]) =>
+    expect
+      .poll(() => log.filter((entry) => entry.connect !== undefined).length, { timeout: WAIT_MS })
+      .toBe(1);
+
+  // 1. Live.
+  await connected(server.log);
+  await post(port, numbered(1, 10));
+  await waitForReceived(10);
+  const beforeKill = (await received()).at(-1)!.cursor;
+
+  // 2. Stored right before the server dies; 3. published while it is down, into its store file.
+  await post(port, numbered(11, 15));
+  server.child.kill('SIGKILL');
+  await server.exited;
+  const args = numbered(16, 20).flatMap((e) => [e.type, JSON.stringify(e.data)]);
+  await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'examples/sse-dashboard/publish.ts', file, ...args],
+    {
+      cwd: root,
+    },
+  );
+
+  // 4. Back on the same port, events at once (likely before the client is back), then live.
+  server = await startServer(port, file);
+  await post(port, numbered(21, 25));
+  await waitForReceived(25);
+  await post(port, numbered(26, 30));
+  await waitForReceived(30);
+
+  const final = await received();
+  expect(final.map((e) => e.n)).toEqual(range(1, 30));
+  expect(final.every((e) => e.type === 'task.updated')).toBe(true);
+  const cursors = final.map((e) => e.cursor);
+  expect(new Set(cursors).size).toBe(30);
+  expect([...cursors].sort()).toEqual(cursors);
+  expect(await page.evaluate(() => (window as unknown as { failure: string | null }).failure)).toBeNull();
+  // The client resumed by itself, with the header (fetch can send it), after a cursor it had.
+  const resume = server.log.find((entry) => entry.connect !== undefined);
+  expect(resume).toMatchObject({ connect: 'task.*', via: 'header' });
+  expect(cursors).toContain(resume!.lastEventId);
+  expect((resume!.lastEventId as string) >= beforeKill).toBe(true);
+  await page.waitForTimeout(300);
+  expect((await received()).map((e) => e.n)).toEqual(range(1, 30));
 }, 30_000);

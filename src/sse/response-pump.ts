@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { SSEServerResponse } from './node-http-types.js';
 
 /** How a pump ended: the stream finished or the client left (`ended`), or the client stopped reading (`stalled`). */
 export type PumpOutcome = 'ended' | 'stalled';
@@ -12,7 +12,7 @@ export type PumpOutcome = 'ended' | 'stalled';
  */
 export async function pumpToResponse(
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  res: ServerResponse,
+  res: SSEServerResponse,
   drainTimeoutMs: number,
 ): Promise<PumpOutcome> {
   try {
@@ -31,7 +31,7 @@ export async function pumpToResponse(
 }
 
 /** Waits for `event` or `'close'`: true when one came, false when neither did within `ms` (0: no limit). */
-function flushed(res: ServerResponse, event: 'drain' | 'finish', ms: number): Promise<boolean> {
+function flushed(res: SSEServerResponse, event: 'drain' | 'finish', ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;

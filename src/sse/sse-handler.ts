@@ -1,10 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../bus/event-bus.js';
 import type { EventMap } from '../bus/typed-events.js';
 import { InvalidOptionError } from '../errors.js';
 import { describe, type StoredEvent } from '../event.js';
 import { positiveInteger } from '../option-checks.js';
 import { parsePatterns } from '../pattern/parse.js';
+import type { SSEIncomingRequest, SSEServerResponse } from './node-http-types.js';
 import { pumpToResponse } from './response-pump.js';
 import {
   checkBus,
@@ -14,12 +14,19 @@ import {
   sseStream,
 } from './sse-stream.js';
 
+/**
+ * Both functions get the request the handler was called with. Its type names only what the
+ * handler reads (`url`, `headers`), so these declarations need no @types/node; declare the
+ * parameter as node:http's `IncomingMessage` (or Express's `Request`) to use the rest:
+ * `filter: (event, req: IncomingMessage) => …`. The functions are checked as methods (their
+ * parameter bivariantly), which is what lets that narrower declaration through.
+ */
 export interface SSEHandlerOptions
   extends Pick<SSEStreamOptions, 'heartbeatMs' | 'drainTimeoutMs' | 'retryMs' | 'bufferSize' | 'named'> {
   /** What to stream, fixed or per request (e.g. from the query string). A bad pattern answers 400. */
-  pattern: string | readonly string[] | ((req: IncomingMessage) => string | readonly string[]);
+  pattern: string | readonly string[] | SSERequestPattern;
   /** Only events for which this returns true; gets the request for per-user checks. */
-  filter?: (event: StoredEvent, req: IncomingMessage) => boolean;
+  filter?(event: StoredEvent, req: SSEIncomingRequest): boolean;
   /**
    * Event streams this handler keeps open at once. Past it a request gets `503` with
    * `Retry-After` and subscribes nothing; a slot frees when its connection closes, whatever
@@ -39,9 +46,12 @@ export interface SSEHandlerStats {
   drainTimeouts: number;
 }
 
+/** The pattern of one request (a method's type, so its parameter may be declared as `IncomingMessage`). */
+export type SSERequestPattern = { pattern(req: SSEIncomingRequest): string | readonly string[] }['pattern'];
+
 /** A node:http request handler, `(req, res) => void`, with its counters. */
 export interface SSEHandler {
-  (req: IncomingMessage, res: ServerResponse): void;
+  (req: SSEIncomingRequest, res: SSEServerResponse): void;
   stats(): SSEHandlerStats;
 }
 
@@ -85,7 +95,7 @@ export function createSSEHandler<Events extends EventMap>(
   const maxConnections = checkMaxConnections(options.maxConnections);
   if (typeof pattern !== 'function') parsePatterns(pattern);
   const counts = { connections: 0, refused: 0, drainTimeouts: 0 };
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handler = (req: SSEIncomingRequest, res: SSEServerResponse): void => {
     // The client left before the handler ran (say, after an async auth check): 'close' has
     // fired already and would never release a subscription made now.
     if (res.destroyed || res.closed) return;
@@ -141,7 +151,7 @@ function checkMaxConnections(value: unknown): number {
   return positiveInteger('maxConnections', value, SSE_DEFAULTS.maxConnections);
 }
 
-function lastEventIdOf(req: IncomingMessage): string | undefined {
+function lastEventIdOf(req: SSEIncomingRequest): string | undefined {
   const header = req.headers['last-event-id'];
   if (typeof header === 'string' && header.length > 0) return header;
   const query = (req.url ?? '').indexOf('?');

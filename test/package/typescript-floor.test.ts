@@ -11,7 +11,8 @@
 //   `for await` over a subscription → TS2504. 5.6.3 passes.
 // - 5.4.5 fails the same way; 5.3.3 also lacks `NoInfer` (TS2304, `EventBusOptions.onError`).
 // - Without @types/node a consumer needs `"lib": ["esnext.disposable"]` for
-//   `Symbol.asyncDispose`, and busline/sse's declarations still import `node:http` types.
+//   `Symbol.asyncDispose`; no declaration names a `node:` module (busline/sse's node:http
+//   handler is typed structurally, see test/sse/browser-types.test.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import ts from 'typescript-5.6';

@@ -5,7 +5,7 @@ import { Subscriber } from '../../src/subscription/subscriber.js';
 const subscriberOf = (handler: ((event: never) => unknown) | undefined) =>
   new Subscriber(parsePatterns('a'), undefined, undefined, handler as never, undefined, () => ({
     queue: {} as never,
-    sink: { push: () => undefined },
+    sink: { push: () => undefined, held: 0 },
   }));
 
 describe('Subscriber', () => {

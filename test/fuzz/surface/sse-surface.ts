@@ -1,11 +1,19 @@
-// `busline/sse`: formatSSE, sseStream and the node:http handler, every argument and option fuzzed.
+// `busline/sse`: formatSSE, sseStream, the node:http handler and the sseEvents client, every
+// argument and option fuzzed.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { EventBus } from '../../../src/index.js';
 import type * as sse from '../../../src/sse/index.js';
-import { createSSEHandler, formatSSE, type SSEHandler, sseStream } from '../../../src/sse/index.js';
+import {
+  createSSEHandler,
+  formatSSE,
+  type SSEHandler,
+  sseEvents,
+  sseStream,
+  UnexpectedResponseError,
+} from '../../../src/sse/index.js';
 import { anyValue, hostileString, soon } from '../hostile.js';
 import { fuzzInputs, type SurfaceCase } from './input-fuzz.js';
 
@@ -96,6 +104,78 @@ async function fuzzHandlerRequests(): Promise<void> {
   }
 }
 
+const CLIENT_OPTIONS = [
+  'pattern',
+  'lastEventId',
+  'signal',
+  'headers',
+  'fetch',
+  'retryMs',
+  'maxRetryMs',
+  'onTruncated',
+];
+/** Nothing listens there: the options are checked at the call, before any request. */
+const NOWHERE = 'http://127.0.0.1:9/events';
+
+/** Creates the client and ends it before its first step: only the call's checks run. */
+async function createAndEnd(url: unknown, options: unknown): Promise<void> {
+  await sseEvents(url as never, options as never).return!(undefined);
+}
+
+/**
+ * Any body a server may send as `text/event-stream` (hostile text, or frames with hostile
+ * fields): the client yields events or fails with a BuslineError, never a TypeError. The body
+ * comes from the `fetch` option, as a real Response; the next attempt aborts the iteration.
+ */
+async function fuzzStreamBodies(): Promise<void> {
+  const field = fc.constantFrom('data', 'id', 'event', 'retry', ':', 'data:{"type":"a","cursor":"c"}', '');
+  const frames = fc
+    .array(fc.tuple(field, hostileString, fc.constantFrom('\n', '\r', '\r\n', '\n\n')), { maxLength: 8 })
+    .map((lines) => lines.map(([name, value, end]) => `${name}:${value}${end}`).join(''));
+  await fuzzInputs({
+    inputs: ['body', 'onTruncated'],
+    arbitraries: {
+      body: fc.oneof(hostileString, frames),
+      onTruncated: fc.constantFrom(undefined, 'throw', 'signal'),
+    },
+    call: async (v) => {
+      const abort = new AbortController();
+      let calls = 0;
+      const fetch = async (): Promise<Response> => {
+        if (calls++ > 0) abort.abort();
+        return new Response(String(v.body), { headers: { 'content-type': 'text/event-stream' } });
+      };
+      const iterator = sseEvents('http://x.test/events', {
+        fetch,
+        signal: abort.signal,
+        retryMs: 0,
+        onTruncated: v.onTruncated as 'throw',
+      });
+      for await (const _ of iterator);
+    },
+  });
+}
+
+/** Error classes: constructed with any message and options, they keep their code and name. */
+const errorConstructor = (make: (message: unknown, options: unknown) => Error) => () =>
+  fuzzInputs({
+    inputs: ['message', 'options'],
+    arbitraries: {
+      message: hostileString,
+      options: fc.oneof(
+        hostileString,
+        fc.record(
+          { cause: anyValue, status: fc.integer(), contentType: fc.option(hostileString) },
+          { requiredKeys: [] },
+        ),
+      ),
+    },
+    call: (v) => {
+      const error = make(v.message, v.options);
+      if (error.name !== error.constructor.name) throw new Error(`${error.name} lost its class`);
+    },
+  });
+
 export const sseSurface: Record<keyof typeof sse, SurfaceCase> = {
   formatSSE: {
     fuzz: {
@@ -164,6 +244,29 @@ export const sseSurface: Record<keyof typeof sse, SurfaceCase> = {
       requests: fuzzHandlerRequests,
     },
   },
+  sseEvents: {
+    fuzz: {
+      call: async () => {
+        await fuzzInputs({
+          inputs: ['url', 'options'],
+          valid: { url: NOWHERE },
+          aliases: { options: CLIENT_OPTIONS },
+          call: (v) => createAndEnd(v.url, v.options),
+        });
+        await fuzzInputs({
+          inputs: CLIENT_OPTIONS,
+          arbitraries: { pattern: fc.oneof(anyValue, fc.array(hostileString, { maxLength: 3 })) },
+          patternInputs: ['pattern'],
+          call: (v) => createAndEnd(NOWHERE, v),
+        });
+      },
+      stream: fuzzStreamBodies,
+    },
+  },
+  UnexpectedResponseError: {
+    fuzz: { constructor: errorConstructor((m, o) => new UnexpectedResponseError(m as never, o as never)) },
+  },
+  SSE_CLIENT_DEFAULTS: { notCallable: 'constant' },
   SSE_DEFAULTS: { notCallable: 'constant' },
   SSE_EVENTS: { notCallable: 'constant' },
   SSE_HEADERS: { notCallable: 'constant' },
