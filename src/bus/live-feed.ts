@@ -1,3 +1,4 @@
+import { abortableSleep } from '../abortable-sleep.js';
 import type { StoredEvent } from '../event.js';
 import { PublishWait } from '../publish/publish-wait.js';
 import type { EventStore } from '../store/event-store.js';
@@ -173,7 +174,7 @@ export class LiveFeed {
           this.#last = undefined;
         }
         report(error);
-        await pause(this.#options.retryMs ?? 250, signal);
+        await abortableSleep(this.#options.retryMs ?? 250, signal);
       }
     }
     // A bus closed before positioning must not leave `ready` hanging; `isReady` stays false.
@@ -224,17 +225,5 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
   });
 }

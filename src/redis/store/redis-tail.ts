@@ -1,3 +1,4 @@
+import { abortableSleep } from '../../abortable-sleep.js';
 import { ClosedError, HistoryTruncatedError, InvalidOptionError } from '../../errors.js';
 import { describe, type StoredEvent } from '../../event.js';
 import { checkSignal } from '../../option-checks.js';
@@ -76,7 +77,7 @@ export async function* tailLog(
         if (stop.signal.aborted) return;
         if (isClosedForGood(ctx.connection)) throw clientClosed(error);
         ctx.onRetry(error);
-        await sleep(backoff(++failures), stop.signal);
+        await abortableSleep(backoff(++failures), stop.signal);
       }
     }
     const { epoch, newest, mark } = start;
@@ -115,7 +116,7 @@ export async function* tailLog(
         if (stop.signal.aborted) return;
         ctx.onRetry(error);
         if (connection !== undefined) ctx.blocking.discard(connection);
-        await sleep(backoff(++failures), stop.signal);
+        await abortableSleep(backoff(++failures), stop.signal);
         continue;
       }
       failures = 0;
@@ -188,17 +189,4 @@ function linkedAbort(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dis
       b.removeEventListener('abort', onAbort);
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { abortableSleep } from '../../abortable-sleep.js';
 import type { EventMap, EventMatching } from '../../bus/typed-events.js';
 import { HistoryTruncatedError, UnexpectedResponseError } from '../../errors.js';
 import type { StoredEvent } from '../../event.js';
@@ -63,7 +64,7 @@ async function* streamEvents(settings: SSEClientSettings): AsyncGenerator<Stored
     while (!controller.signal.aborted) {
       const opened = await openEventStream(settings, parser.lastEventId, controller.signal);
       if (opened.kind === 'retry') {
-        await sleep(opened.afterMs ?? delay.next(parser.retryMs), controller.signal);
+        await abortableSleep(opened.afterMs ?? delay.next(parser.retryMs), controller.signal);
         continue;
       }
       delay.opened();
@@ -87,7 +88,7 @@ async function* streamEvents(settings: SSEClientSettings): AsyncGenerator<Stored
       } finally {
         reader.cancel().catch(() => {});
       }
-      await sleep(delay.next(parser.retryMs), controller.signal);
+      await abortableSleep(delay.next(parser.retryMs), controller.signal);
     }
   } finally {
     signal?.removeEventListener('abort', abort);
@@ -170,18 +171,4 @@ function noticeBody(message: SSEMessage): Record<string, unknown> {
 
 function stringOr<T>(value: unknown, fallback: T): string | T {
   return typeof value === 'string' ? value : fallback;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the loop then ends). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
