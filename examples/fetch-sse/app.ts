@@ -5,6 +5,7 @@
 //                                              after Last-Event-ID (header, or ?lastEventId=), then live
 //   POST /publish                              one event or an array of them (JSON), published as one batch
 //   GET  /stats                                { subscriptions }: the streams open now
+//   GET  /healthz                              bus.health(): 200 when ok, else 503 (a readiness probe)
 //
 // Web APIs only: no node: import, no Buffer, no process.
 import type { BusEvent, EventBus } from 'busline';
@@ -27,6 +28,11 @@ export function createApp(bus: EventBus, options: AppOptions = {}): (request: Re
     if (request.method === 'POST' && url.pathname === '/publish') return publish(bus, request);
     if (request.method === 'GET' && url.pathname === '/stats')
       return json(200, { subscriptions: bus.stats().subscriptions });
+    if (request.method === 'GET' && url.pathname === '/healthz') {
+      // Not ready (503) while the store does not answer or the shared feed is not positioned.
+      const health = await bus.health({ timeoutMs: 1000 });
+      return json(health.ok ? 200 : 503, health);
+    }
     return json(404, { error: `No route for ${request.method} ${url.pathname}` });
   };
 }

@@ -176,6 +176,17 @@ describe.each(RUNTIMES)('examples/fetch-sse on %s', (_name, start, releasesAtOnc
       const bad = await fetch(`${base}/events?pattern=task*`);
       expect(bad.status).toBe(400);
       expect(await bad.json()).toMatchObject({ code: 'INVALID_PATTERN' });
+
+      // 5. The readiness probe: the memory store answers, no shared feed, no consumer group.
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({
+        ok: true,
+        closed: false,
+        store: { reachable: true },
+        feed: null,
+        groups: [],
+      });
     } finally {
       await server.stop();
     }
