@@ -5,6 +5,7 @@ const entry = {
   redis: 'src/redis/index.ts',
   testing: 'src/testing/index.ts',
   sse: 'src/sse/index.ts',
+  otel: 'src/otel/index.ts',
 };
 
 export default defineConfig([
@@ -20,7 +21,7 @@ export default defineConfig([
   {
     entry,
     format: ['cjs'],
-    // Shared chunks, as in the ESM build: busline/redis, /sse and /testing then use the same
+    // Shared chunks, as in the ESM build: busline/redis, /sse, /otel and /testing then use the same
     // error classes as busline, so `instanceof StoreUnavailableError` works across entries.
     splitting: true,
     dts: true,

@@ -129,11 +129,14 @@ describe('doc code blocks that run', () => {
     if (typeof module === 'string') throw new Error(module);
     const file = join(dir, basename(module.fileName));
     writeFileSync(file, runnableText(module, setup));
+    // console.dir too: OpenTelemetry's console exporters print with it (docs/observability.md).
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const inspect = vi.spyOn(console, 'dir').mockImplementation(() => {});
     try {
       await import(pathToFileURL(file).href);
     } finally {
       log.mockRestore();
+      inspect.mockRestore();
     }
   }
 

@@ -6,11 +6,13 @@
 // public-surface-redis.test.ts.
 import { describe, expect, it } from 'vitest';
 import * as core from '../../src/index.js';
+import * as otel from '../../src/otel/index.js';
 import * as redis from '../../src/redis/index.js';
 import * as sse from '../../src/sse/index.js';
 import * as testing from '../../src/testing/index.js';
 import { coreSurface } from './surface/core-surface.js';
 import type { SurfaceCase } from './surface/input-fuzz.js';
+import { otelSurface } from './surface/otel-surface.js';
 import { redisSurface } from './surface/redis-surface.js';
 import { sseSurface } from './surface/sse-surface.js';
 import { testingSurface } from './surface/testing-surface.js';
@@ -25,6 +27,7 @@ const ENTRIES: [string, Record<string, unknown>, Record<string, SurfaceCase>][] 
   ['busline/sse', sse, sseSurface],
   ['busline/redis', redis, redisSurface(noRedis)],
   ['busline/testing', testing, testingSurface],
+  ['busline/otel', otel, otelSurface],
 ];
 
 describe('every runtime export of every entry point has a fuzz case (or a reason it has none)', () => {

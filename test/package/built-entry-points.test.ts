@@ -47,6 +47,32 @@ describe('the built package', () => {
     expect(JSON.parse(cjs)).toEqual({ sameClass: true });
   });
 
+  it('busline/otel traces a bus of busline, in ESM and in CJS', () => {
+    const traced = `
+      const tracerProvider = new BasicTracerProvider();
+      const bus = new EventBus({ store: null, telemetry: openTelemetry({ tracerProvider }) });
+      let meta;
+      bus.on('a', (event) => { meta = event.meta; });
+      await bus.publish({ type: 'a', data: 1 });
+      console.log(JSON.stringify(meta));
+    `;
+    const esm = run([
+      '--input-type=module',
+      '-e',
+      `import { EventBus } from 'busline'; import { openTelemetry } from 'busline/otel';
+       import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'; ${traced}`,
+    ]);
+    const cjs = run([
+      '-e',
+      `const { EventBus } = require('busline'); const { openTelemetry } = require('busline/otel');
+       const { BasicTracerProvider } = require('@opentelemetry/sdk-trace-base'); (async () => { ${traced} })();`,
+    ]);
+    for (const out of [esm, cjs])
+      expect(JSON.parse(out)).toEqual({
+        traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
+      });
+  });
+
   it('has been built (npm test builds before it runs vitest)', () => {
     expect(existsSync(resolve(root, 'dist/index.js')), 'run `npm run build` first').toBe(true);
     expect(existsSync(resolve(root, 'dist/index.cjs')), 'run `npm run build` first').toBe(true);

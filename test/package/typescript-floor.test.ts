@@ -29,11 +29,13 @@ import { EventBus, type StandardSchemaV1, type StoredEvent, type Subscription } 
 import { ioredisClient, RedisEventStore } from 'busline/redis';
 import { createSSEHandler, formatSSE, sseStream } from 'busline/sse';
 import { createFakeClock, describeEventStore, recordEvents } from 'busline/testing';
+import { openTelemetry } from 'busline/otel';
 
 type Events = { 'task.created': { id: string; title: string }; 'task.done': { id: string } };
 const clock = createFakeClock();
 const bus = new EventBus<Events>({
   clock: clock.now,
+  telemetry: openTelemetry(),
   onError: (_error, context) => context.event?.type satisfies keyof Events | undefined,
 });
 bus.on('task.*', (event) => event.data.id.toUpperCase());
@@ -73,7 +75,7 @@ interface Case {
   entries: string[];
 }
 
-const ENTRIES = ['index', 'redis', 'sse', 'testing'];
+const ENTRIES = ['index', 'redis', 'sse', 'testing', 'otel'];
 
 const strict: ts.CompilerOptions = {
   strict: true,

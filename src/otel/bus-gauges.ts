@@ -1,0 +1,137 @@
+/**
+ * busline's own metrics, `busline.*`: observable instruments read from `bus.stats()` when the
+ * meter collects, never on the publish path. Several buses attached to one `openTelemetry()`
+ * are summed (the numbers describe the process). A bus stays observed once attached: the port
+ * does not say when a bus closes, and a closed bus's cumulative counters stay true.
+ */
+import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import type { BusStats } from '../bus/event-bus.js';
+import type { TelemetrySource } from '../telemetry/bus-telemetry.js';
+
+interface Gauge {
+  name: string;
+  /** `counter`: only grows (cumulative); `updown`: a current level. */
+  kind: 'counter' | 'updown';
+  unit: string;
+  description: string;
+  read: (stats: BusStats) => number;
+}
+
+export const BUS_GAUGES: readonly Gauge[] = [
+  {
+    name: 'busline.events.published',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Events published (stored and delivered).',
+    read: (s) => s.published,
+  },
+  {
+    name: 'busline.deliveries',
+    kind: 'counter',
+    unit: '{delivery}',
+    description: 'Deliveries: one per event and subscription it reached.',
+    read: (s) => s.delivered,
+  },
+  {
+    name: 'busline.events.duplicate',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Publishes refused as duplicates of an id already published.',
+    read: (s) => s.duplicates,
+  },
+  {
+    name: 'busline.events.rate_limited',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Publishes refused by the rate limiter.',
+    read: (s) => s.rateLimited,
+  },
+  {
+    name: 'busline.events.dropped',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Events discarded by subscription overflow policies.',
+    read: (s) => s.dropped,
+  },
+  {
+    name: 'busline.handler.errors',
+    kind: 'counter',
+    unit: '{error}',
+    description: 'Handler and filter failures reported to onError.',
+    read: (s) => s.handlerErrors,
+  },
+  {
+    name: 'busline.handler.pending',
+    kind: 'updown',
+    unit: '{call}',
+    description: 'Async handler calls running or queued, and handler catch-ups reading the store.',
+    read: (s) => s.pendingHandlers,
+  },
+  {
+    name: 'busline.subscription.count',
+    kind: 'updown',
+    unit: '{subscription}',
+    description: 'User subscriptions (on, once, subscribe).',
+    read: (s) => s.subscriptions,
+  },
+  {
+    name: 'busline.subscription.buffered',
+    kind: 'updown',
+    unit: '{event}',
+    description:
+      'Events waiting in subscription buffers and handler queues, and live events held during catch-ups.',
+    read: (s) => s.buffered,
+  },
+  {
+    name: 'busline.subscription.catching_up',
+    kind: 'updown',
+    unit: '{subscription}',
+    description: 'Subscriptions reading the store: replaying, or catching up after falling behind.',
+    read: (s) => s.catchingUp,
+  },
+];
+
+export class BusGauges {
+  readonly #meter: Meter;
+  readonly #sources = new Set<TelemetrySource>();
+  #observing = false;
+
+  constructor(meter: Meter) {
+    this.#meter = meter;
+  }
+
+  attach(source: TelemetrySource): void {
+    this.#sources.add(source);
+    if (!this.#observing) this.#observe();
+    this.#observing = true;
+  }
+
+  #observe(): void {
+    const meter = this.#meter;
+    const instruments: [Gauge, Observable][] = BUS_GAUGES.map((gauge) => {
+      const options = { unit: gauge.unit, description: gauge.description };
+      return [
+        gauge,
+        gauge.kind === 'counter'
+          ? meter.createObservableCounter(gauge.name, options)
+          : meter.createObservableUpDownCounter(gauge.name, options),
+      ];
+    });
+    // One callback for all of them: each collection reads every bus's stats() once.
+    meter.addBatchObservableCallback(
+      (result: BatchObservableResult) => {
+        const totals = new Array<number>(instruments.length).fill(0);
+        for (const source of this.#sources) {
+          const stats = source.stats();
+          instruments.forEach(([gauge], i) => {
+            totals[i]! += gauge.read(stats);
+          });
+        }
+        instruments.forEach(([, instrument], i) => {
+          result.observe(instrument, totals[i]!);
+        });
+      },
+      instruments.map(([, instrument]) => instrument),
+    );
+  }
+}
