@@ -152,6 +152,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   #lastStoreError: HealthError | undefined;
   /** The `telemetry` option; undefined: nothing is traced, measured or added to events. */
   readonly #telemetry: BusTelemetry | undefined;
+  /** What `telemetry.attach` returned: called once the bus has closed. */
+  #detachTelemetry: (() => void) | undefined;
   #published = 0;
   #duplicates = 0;
   #rateLimited = 0;
@@ -204,7 +206,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       },
     });
     try {
-      this.#telemetry?.attach?.({ stats: () => this.stats() });
+      const detach = this.#telemetry?.attach?.({ stats: () => this.stats(), health: () => this.health() });
+      if (typeof detach === 'function') this.#detachTelemetry = detach;
     } catch (error) {
       this.#reportTelemetry(error);
     }
@@ -879,6 +882,11 @@ export class EventBus<Events extends EventMap = EventMap> {
       clearTimeout(timer);
     }
     if (this.#options.ownsStore) await this.#store?.close();
+    try {
+      this.#detachTelemetry?.();
+    } catch (error) {
+      this.#reportTelemetry(error);
+    }
   }
 
   /** An `on()` handler whose calls run in process scopes of the telemetry (the handler itself without one). */

@@ -1,10 +1,11 @@
 /**
- * busline's own metrics, `busline.*`: observable instruments read from `bus.stats()` when the
- * meter collects, never on the publish path. Several buses attached to one `openTelemetry()`
- * are summed (the numbers describe the process). A bus stays observed once attached: the port
- * does not say when a bus closes, and a closed bus's cumulative counters stay true.
+ * busline's own metrics, `busline.*`: observable instruments read from `bus.stats()` (and, for
+ * consumer groups and the shared feed, `bus.health()`) when the meter collects, never on the
+ * publish path. Several buses attached to one `openTelemetry()` are summed (the numbers
+ * describe the process); a bus is let go once it has closed.
  */
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import type { BusHealth } from '../bus/bus-health.js';
 import type { BusStats } from '../bus/event-bus.js';
 import type { TelemetrySource } from '../telemetry/bus-telemetry.js';
 
@@ -100,10 +101,68 @@ export class BusGauges {
     this.#meter = meter;
   }
 
-  attach(source: TelemetrySource): void {
+  /** Observes `source` until the returned function is called (the bus calls it once closed). */
+  attach(source: TelemetrySource): () => void {
     this.#sources.add(source);
-    if (!this.#observing) this.#observe();
+    if (!this.#observing) {
+      this.#observe();
+      this.#observeHealth();
+    }
     this.#observing = true;
+    return () => {
+      this.#sources.delete(source);
+    };
+  }
+
+  /**
+   * Per consumer group (`messaging.consumer.group.name`): pending and dead-letter counts; and
+   * the shared feed's lag, the largest of the buses'. Read through `health()`, which asks the
+   * store, so only when the meter collects.
+   */
+  #observeHealth(): void {
+    const meter = this.#meter;
+    const pending = meter.createObservableUpDownCounter('busline.group.pending', {
+      unit: '{event}',
+      description:
+        "A consumer group's events not yet acknowledged: being handled, waiting for a retry or a consumer.",
+    });
+    const dead = meter.createObservableUpDownCounter('busline.group.dead_letters', {
+      unit: '{event}',
+      description: "Events in a consumer group's dead letters.",
+    });
+    const lag = meter.createObservableGauge('busline.feed.lag', {
+      unit: 'ms',
+      description:
+        "How long after its time the last event a shared store's live feed delivered arrived (clock skew included).",
+    });
+    meter.addBatchObservableCallback(
+      async (result: BatchObservableResult) => {
+        const healths = await Promise.all(
+          [...this.#sources].map((source) => source.health().catch((): BusHealth | undefined => undefined)),
+        );
+        const groups = new Map<string, { pending: number; dead?: number }>();
+        let feedLag: number | undefined;
+        for (const health of healths) {
+          if (health === undefined) continue;
+          if (health.feed?.lagMs !== undefined) feedLag = Math.max(feedLag ?? 0, health.feed.lagMs);
+          for (const group of health.groups) {
+            // Pending and dead letters belong to the group, not the bus: take one bus's view.
+            const seen = groups.get(group.group);
+            groups.set(group.group, {
+              pending: Math.max(seen?.pending ?? 0, group.pending),
+              dead: group.deadLetters ?? seen?.dead,
+            });
+          }
+        }
+        for (const [name, { pending: count, dead: letters }] of groups) {
+          const attributes = { 'messaging.consumer.group.name': name };
+          result.observe(pending, count, attributes);
+          if (letters !== undefined) result.observe(dead, letters, attributes);
+        }
+        if (feedLag !== undefined) result.observe(lag, feedLag);
+      },
+      [pending, dead, lag],
+    );
   }
 
   #observe(): void {

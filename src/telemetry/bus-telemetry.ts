@@ -57,6 +57,8 @@ export interface ProcessScope {
 /** What a bus lets its telemetry read whenever it likes (observable gauges). */
 export interface TelemetrySource {
   stats(): import('../bus/event-bus.js').BusStats;
+  /** `bus.health()`: groups' pending and dead-letter counts, the shared feed's lag (asks the store). */
+  health(): Promise<import('../bus/bus-health.js').BusHealth>;
 }
 
 /** The `telemetry` option of `EventBus`. */
@@ -65,6 +67,10 @@ export interface BusTelemetry {
   publish?(start: { batch: boolean; count: number }): PublishScope | undefined;
   /** A handler call or a consumer-group delivery starts. */
   process?(start: ProcessStart): ProcessScope | undefined;
-  /** Called once, when the bus is built. */
-  attach?(source: TelemetrySource): void;
+  /**
+   * Called once, when the bus is built. May return a function the bus calls when it has
+   * closed, so that a telemetry shared by many buses lets the closed ones go.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: an attach that returns nothing is the common case
+  attach?(source: TelemetrySource): (() => void) | void;
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/index.js';
 import { openTelemetry } from '../../src/otel/index.js';
 import { deferred, eventually } from '../groups/support.js';
+import { SharedMemoryStore } from '../support/shared-memory-store.js';
 import { createSdk, histogramPoints, points, type Sdk } from './otel-sdk.js';
 
 let sdk: Sdk;
@@ -158,6 +159,68 @@ describe("busline's own metrics, read from stats() when the meter collects", () 
     await other.publish({ type: 'a', data: 1 });
     await other.publish({ type: 'a', data: 1 });
     expect(points((await sdk.metrics()).get('busline.events.published'))).toEqual([[{}, 3]]);
+    // A closed bus is let go: the process's numbers are the open buses' again.
+    await other.close();
+    expect(points((await sdk.metrics()).get('busline.events.published'))).toEqual([[{}, 1]]);
+  });
+
+  it("reports each consumer group's pending and dead-letter counts (from bus.health())", async () => {
+    sdk = createSdk();
+    bus = new EventBus({ telemetry: openTelemetry(sdk), onError: () => {} });
+    const held = deferred();
+    await bus.consume('job.*', () => held.promise, { group: 'slow' });
+    await bus.consume(
+      'job.*',
+      () => {
+        throw new Error('broken');
+      },
+      { group: 'broken', maxDeliveries: 1 },
+    );
+    await bus.publishBatch([1, 2, 3].map((n) => ({ type: 'job.run', data: n })));
+    await eventually(() => bus.stats().published === 3, 'published');
+    const metrics = async () => {
+      const all = await sdk.metrics();
+      return {
+        pending: points(all.get('busline.group.pending')),
+        dead: points(all.get('busline.group.dead_letters')),
+      };
+    };
+    let seen = await metrics();
+    for (let i = 0; i < 200 && !seen.dead.some(([, n]) => n === 3); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen = await metrics();
+    }
+    const group = (name: string) => ({ 'messaging.consumer.group.name': name });
+    // `slow` handles one at a time (concurrency 1): one delivery held, not yet acknowledged.
+    expect(seen.pending).toEqual(
+      expect.arrayContaining([
+        [group('slow'), 1],
+        [group('broken'), 0],
+      ]),
+    );
+    expect(seen.dead).toEqual(
+      expect.arrayContaining([
+        [group('slow'), 0],
+        [group('broken'), 3],
+      ]),
+    );
+    held.resolve();
+  });
+
+  it("reports a shared store's feed lag: how late the last event it delivered arrived", async () => {
+    sdk = createSdk();
+    const store = new SharedMemoryStore();
+    bus = new EventBus({ store, telemetry: openTelemetry(sdk) });
+    bus.on('a', () => {});
+    await bus.ready();
+    expect((await sdk.metrics()).get('busline.feed.lag')).toBeUndefined();
+    const other = new EventBus({ store });
+    // Stamped 250 ms in the past by its publisher: the feed delivers it at least that late.
+    await other.publish({ type: 'a', data: 1, time: Date.now() - 250 });
+    await eventually(() => bus.stats().delivered === 1, 'the event through the feed');
+    const [[attributes, lag]] = points((await sdk.metrics()).get('busline.feed.lag')) as [[object, number]];
+    expect(attributes).toEqual({});
+    expect(lag).toBeGreaterThanOrEqual(250);
     await other.close();
   });
 });
