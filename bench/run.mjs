@@ -22,6 +22,7 @@ const SCENARIOS = [
   'limiter',
   'memory',
   'bundle-size',
+  'telemetry',
   'sse-fanout',
   'redis',
   'redis-groups',
