@@ -35,6 +35,8 @@ afterAll(async () => {
 
 describeEventStore('PostgresEventStore', freshStore, { retention: true });
 
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
 let nextId = 0;
 const event = (overrides: Partial<BusEvent> = {}): BusEvent => ({
   id: `pg-${run}-${++nextId}`,
@@ -74,6 +76,21 @@ describe('PostgresEventStore, beyond the conformance suite', () => {
     const types: string[] = [];
     for (let i = 0; i < 5; i++) types.push(((await replay.next()).value as StoredEvent).type);
     expect(types).toEqual(['job.done', 'job.done', 'job.done', 'other', 'job.done']);
+    await later.close();
+  });
+
+  it('keeps the trace context busline/otel puts in meta: a replay from another bus carries it', async () => {
+    const store = await freshStore();
+    const traced = new EventBus({
+      store,
+      // The trace context any telemetry adds: stored and replayed as part of meta.
+      telemetry: { publish: () => ({ inject: () => ({ traceparent: TRACEPARENT }), end: () => {} }) },
+    });
+    await traced.publish({ type: 'job.done', data: 1, meta: { role: 'admin' } });
+    await traced.close();
+    const later = new EventBus({ store: await PostgresEventStore.create({ pool, table: tables.at(-1)! }) });
+    const replayed = (await later.subscribe('job.*', { from: 'start' }).next()).value as StoredEvent;
+    expect(replayed.meta).toEqual({ role: 'admin', traceparent: TRACEPARENT });
     await later.close();
   });
 
