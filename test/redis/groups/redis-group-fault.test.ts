@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { EventBus } from '../../../src/index.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
 import { OwnRedis } from '../store/own-redis.js';
@@ -104,7 +104,9 @@ it('rejects consume() with STORE_UNAVAILABLE while Redis is down, instead of han
   } finally {
     await redis.start();
   }
-  // Back up: the same bus joins.
+  // Back up, once the client has reconnected (its back-off reaches 500 ms, past the 300 ms
+  // command timeout this test sets): the same bus joins.
+  await vi.waitFor(() => client.ping(), { timeout: 10_000, interval: 50 });
   const consumer = await positioned.consume('job.*', () => {}, { group: 'g' });
   await consumer.close();
   await positioned.close();
