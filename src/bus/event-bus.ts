@@ -90,6 +90,12 @@ export interface BusStats {
   buffered: number;
   /** Subscriptions reading the store now: replaying (`from`) or catching up after falling behind. */
   catchingUp: number;
+  /**
+   * Catch-up lag, in events: summed over the subscriptions catching up, the events each is
+   * known to be behind (those published since it fell behind, less those it has taken since).
+   * A lower bound during a replay, whose older history is not counted.
+   */
+  catchUpLag: number;
   /** Subscribers per pattern, most subscribed first. */
   patterns: { pattern: string; subscribers: number }[];
   /** Publish counts of the busiest streams (at most 100), busiest first. */
@@ -750,6 +756,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     let subscriptions = 0;
     let buffered = 0;
     let catchingUp = 0;
+    let catchUpLag = 0;
     const sinks = new Set<EventSink>();
     this.#index.forEach((s) => {
       if (s.weight === 0) return;
@@ -759,6 +766,7 @@ export class EventBus<Events extends EventMap = EventMap> {
         sinks.add(s.sink);
         buffered += s.sink.held;
         if (s.sink.catchingUp === true) catchingUp++;
+        catchUpLag += s.sink.behind ?? 0;
       }
       for (const p of s.patterns) patterns.set(p.source, (patterns.get(p.source) ?? 0) + 1);
     });
@@ -773,6 +781,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       subscriptions,
       buffered,
       catchingUp,
+      catchUpLag,
       patterns: [...patterns]
         .sort((a, b) => b[1] - a[1])
         .map(([pattern, subscribers]) => ({ pattern, subscribers })),

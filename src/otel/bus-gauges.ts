@@ -90,6 +90,14 @@ export const BUS_GAUGES: readonly Gauge[] = [
     description: 'Subscriptions reading the store: replaying, or catching up after falling behind.',
     read: (s) => s.catchingUp,
   },
+  {
+    name: 'busline.subscription.catch_up.lag',
+    kind: 'updown',
+    unit: '{event}',
+    description:
+      'Events the subscriptions catching up are known to be behind: published since they fell behind, less those taken since.',
+    read: (s) => s.catchUpLag,
+  },
 ];
 
 export class BusGauges {

@@ -71,6 +71,12 @@ export class CatchUp {
   #readUpTo: string | undefined;
   /** Every event at or below this cursor was given to the inbox or filtered out: where a catch-up resumes. */
   #position: string | undefined;
+  /**
+   * Events it is known to owe its reader while it reads the store: the live one that found the
+   * inbox full, and every live one dispatched since (held or not), less those handed over
+   * since. A lower bound: what a replay has still to read of older history is not known.
+   */
+  #behind = 0;
 
   constructor(inbox: Inbox<StoredEvent>, options: CatchUpOptions) {
     this.#inbox = inbox;
@@ -92,6 +98,11 @@ export class CatchUp {
     return !this.#live;
   }
 
+  /** How many events it is known to be behind (0 when live); see `#behind`. */
+  get behind(): number {
+    return this.#live ? 0 : this.#behind;
+  }
+
   /** Starts the replay (`from`); a live-only subscription needs nothing. */
   start(): void {
     const { start } = this.#options;
@@ -106,6 +117,8 @@ export class CatchUp {
   resync(position: string): void {
     if (!this.#live || !this.#inbox.isOpen) return;
     this.#live = false;
+    // How much the feed skipped is not known here: count only what arrives from now on.
+    this.#behind = 0;
     // This subscription may have read further than the feed had come (a catch-up while it lagged).
     let after = position === 'start' ? undefined : position;
     for (const seen of [this.#position, this.#readUpTo]) {
@@ -119,6 +132,7 @@ export class CatchUp {
   /** Live delivery from the bus. Returns a promise only when the inbox applies `block` (no catch-up). */
   push(event: StoredEvent): Promise<void> | undefined {
     if (!this.#live) {
+      this.#behind++;
       if (this.#pending.length < this.#options.pendingLimit) this.#pending.push(event);
       else this.#pendingOverflowed = true;
       return undefined;
@@ -136,6 +150,7 @@ export class CatchUp {
     // to replay, or a truncation report that filled the inbox): every event the store holds for
     // this subscription is owed, so the catch-up reads from the oldest.
     this.#live = false;
+    this.#behind = 1;
     this.#read(this.#position === undefined ? 'start' : { after: this.#position });
     return undefined;
   }
@@ -203,7 +218,7 @@ export class CatchUp {
         if (!inbox.isOpen) return;
         this.#readUpTo = event.cursor;
         this.#position = event.cursor;
-        if (filter === undefined || this.#passes(filter, event)) inbox.accept(event);
+        if (filter === undefined || this.#passes(filter, event)) this.#acceptOwed(event);
       }
       after = page.next ?? this.#readUpTo ?? after;
       if (page.next !== undefined) continue;
@@ -230,6 +245,7 @@ export class CatchUp {
       const held = this.#pending;
       if (held.length === 0) {
         this.#live = true;
+        this.#behind = 0;
         return true;
       }
       this.#pending = [];
@@ -242,9 +258,15 @@ export class CatchUp {
         }
         this.#readUpTo = event.cursor;
         this.#position = event.cursor;
-        inbox.accept(event);
+        this.#acceptOwed(event);
       }
     }
+  }
+
+  /** Gives the inbox an event read or held while catching up: one fewer owed. */
+  #acceptOwed(event: StoredEvent): void {
+    this.#inbox.accept(event);
+    if (this.#behind > 0) this.#behind--;
   }
 
   #passes(filter: (event: StoredEvent) => boolean, event: StoredEvent): boolean {

@@ -15,6 +15,8 @@ export interface EventSink {
   readonly held: number;
   /** True while it reads the store (a replay, or a catch-up after falling behind). */
   readonly catchingUp?: boolean;
+  /** While catching up: how many events it is known to be behind (see CatchUp). */
+  readonly behind?: number;
 }
 
 /** The size of an `on()` subscription's queue of async calls. */

@@ -157,3 +157,24 @@ describe('bus.stats(): buffered and catchingUp', () => {
     await bus.close({ timeoutMs: 100 });
   });
 });
+
+describe('bus.stats(): catchUpLag', () => {
+  it('counts the events a reader that fell behind is owed, down to 0 once it caught up', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe('a', { bufferSize: 4 });
+    for (let n = 1; n <= 10; n++) await bus.publish({ type: 'a', data: n });
+    // 4 in the buffer; the 5th found it full: it and the 5 after it are owed from the store.
+    expect(bus.stats()).toMatchObject({ catchingUp: 1, catchUpLag: 6 });
+    const read: unknown[] = [];
+    for (let i = 0; i < 6; i++) read.push((await sub.next()).value?.data);
+    // The catch-up refilled the buffer from the store as room freed: 4 of the 6 taken.
+    await turn();
+    expect(bus.stats().catchUpLag).toBeLessThan(6);
+    for (let i = 0; i < 4; i++) read.push((await sub.next()).value?.data);
+    await turn();
+    expect(read).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(bus.stats()).toMatchObject({ catchingUp: 0, catchUpLag: 0 });
+    await sub.return();
+    await bus.close();
+  });
+});

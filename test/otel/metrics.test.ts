@@ -164,6 +164,19 @@ describe("busline's own metrics, read from stats() when the meter collects", () 
     expect(points((await sdk.metrics()).get('busline.events.published'))).toEqual([[{}, 1]]);
   });
 
+  it('reports subscriptions catching up and their lag in events', async () => {
+    sdk = createSdk();
+    bus = new EventBus({ telemetry: openTelemetry(sdk) });
+    const slow = bus.subscribe('a', { bufferSize: 4 });
+    for (let n = 1; n <= 10; n++) await bus.publish({ type: 'a', data: n });
+    const collected = await sdk.metrics();
+    const value = (name: string) => points(collected.get(name))[0]?.[1];
+    expect(bus.stats()).toMatchObject({ catchingUp: 1, catchUpLag: 6 });
+    expect(value('busline.subscription.catching_up')).toBe(1);
+    expect(value('busline.subscription.catch_up.lag')).toBe(6);
+    await slow.return();
+  });
+
   it("reports each consumer group's pending and dead-letter counts (from bus.health())", async () => {
     sdk = createSdk();
     bus = new EventBus({ telemetry: openTelemetry(sdk), onError: () => {} });
