@@ -50,6 +50,7 @@ import {
 } from '../subscription/subscriber.js';
 import type { BusTelemetry, PublishScope } from '../telemetry/bus-telemetry.js';
 import { endPublish, startPublish, traceCalls } from '../telemetry/traced-calls.js';
+import { within } from '../within.js';
 import { type BusHealth, type HealthError, healthError } from './bus-health.js';
 import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from './bus-symbols.js';
 import { LiveFeed } from './live-feed.js';
@@ -662,19 +663,16 @@ export class EventBus<Events extends EventMap = EventMap> {
     // What can be checked now throws now; the list itself lives with the groups, loaded on first use.
     const name = checkGroupName(group);
     if (this.#store === null) throw groupsNeedAStore('deadLetters');
-    const letters = (): DeadLetters | Promise<DeadLetters> => {
+    // At once when the groups are loaded (no extra turn), after the load otherwise.
+    const withLetters = <T>(use: (letters: DeadLetters) => Promise<T>): Promise<T> => {
       const groups = this.#consumerGroups();
-      return groups instanceof Promise ? groups.then((g) => g.deadLetters(name)) : groups.deadLetters(name);
+      return groups instanceof Promise
+        ? groups.then((g) => use(g.deadLetters(name)))
+        : use(groups.deadLetters(name));
     };
     return {
-      list: () => {
-        const loaded = letters();
-        return loaded instanceof Promise ? loaded.then((l) => l.list()) : loaded.list();
-      },
-      redrive: (ids?: readonly string[]) => {
-        const loaded = letters();
-        return loaded instanceof Promise ? loaded.then((l) => l.redrive(ids)) : loaded.redrive(ids);
-      },
+      list: () => withLetters((letters) => letters.list()),
+      redrive: (ids?: readonly string[]) => withLetters((letters) => letters.redrive(ids)),
     };
   }
 
@@ -827,22 +825,15 @@ export class EventBus<Events extends EventMap = EventMap> {
 
   /** Whether the store answers `stats()` within `timeoutMs`; a failure becomes the last error. */
   async #probeStore(timeoutMs: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new TimeoutError(`The store did not answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
+    let failure: unknown;
     try {
-      await Promise.race([this.#store!.stats(), timedOut]);
-      return true;
+      if (await within(this.#store!.stats(), timeoutMs)) return true;
+      failure = new TimeoutError(`The store did not answer within ${timeoutMs} ms`);
     } catch (error) {
-      this.#lastStoreError = healthError(error, this.#options.clock());
-      return false;
-    } finally {
-      clearTimeout(timer);
+      failure = error;
     }
+    this.#lastStoreError = healthError(failure, this.#options.clock());
+    return false;
   }
 
   /** Resolves when every handler call and handler catch-up started or queued so far has settled (for tests). */

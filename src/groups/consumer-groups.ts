@@ -5,6 +5,7 @@ import { randomHex } from '../random-hex.js';
 import type { EventStore } from '../store/event-store.js';
 import type { BusTelemetry } from '../telemetry/bus-telemetry.js';
 import { type ReportTelemetryError, traceCalls } from '../telemetry/traced-calls.js';
+import { within } from '../within.js';
 import { type Consumer, GroupConsumer } from './consumer.js';
 import { type ConsumerHandler, resolveConsumeOptions } from './consumer-group-options.js';
 import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
@@ -47,17 +48,11 @@ async function countWithin(
   timeoutMs: number,
 ): Promise<{ deadLetters?: number }> {
   if (backend === undefined) return { deadLetters: 0 };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs);
-  });
   try {
-    const count = await Promise.race([backend.countDeadLetters(group), late]);
-    return count === undefined ? {} : { deadLetters: count };
+    const counted = await within(backend.countDeadLetters(group), timeoutMs);
+    return counted === undefined ? {} : { deadLetters: counted.value };
   } catch {
     return {};
-  } finally {
-    clearTimeout(timer);
   }
 }
 
