@@ -9,6 +9,7 @@ import {
 } from './consumer-group-options.js';
 import { deliveryError } from './dead-letters.js';
 import type { Delivery, GroupMember } from './group-backend.js';
+import { LazyAbort } from './lazy-abort.js';
 
 /** `consumer.stats()`. See docs/consumer-groups.md. */
 export interface ConsumerStats {
@@ -53,7 +54,7 @@ type Outcome = { failed: false } | { failed: true; error: unknown };
 /** A handler call in flight: what stops its ack timer, and what aborts its `signal`. */
 interface Running {
   readonly cancelTimer: () => void;
-  readonly abort: AbortController;
+  readonly abort: LazyAbort;
 }
 
 /**
@@ -162,11 +163,11 @@ export class GroupConsumer implements Consumer {
       if (running === undefined) return; // abandoned at close: the group has it back
       // Failed after close() aborted its signal: most likely because of it. Nothing is recorded;
       // leaving the group hands the event back for an immediate redelivery (count kept).
-      const abandon = outcome.failed && this.#stopped && running.abort.signal.aborted;
+      const abandon = outcome.failed && this.#stopped && running.abort.aborted;
       if (abandon) {
         this.#running.delete(delivery);
         if (this.#running.size === 0) this.#whenIdle?.();
-        if (!isAbort(outcome.error, running.abort.signal)) this.#hooks.report(outcome.error, delivery.event);
+        if (!isAbort(outcome.error, running.abort.reason)) this.#hooks.report(outcome.error, delivery.event);
         return;
       }
       // The slot frees as soon as the handler is done, while the outcome is recorded: a backend
@@ -209,7 +210,7 @@ export class GroupConsumer implements Consumer {
   #call(delivery: Delivery): Promise<Outcome> {
     const { ackTimeoutMs, group } = this.#options;
     return new Promise((resolve) => {
-      const abort = new AbortController();
+      const abort = new LazyAbort();
       const timer = setTimeout(() => {
         const error = new TimeoutError(`The handler did not settle within ackTimeoutMs (${ackTimeoutMs} ms)`);
         resolve({ failed: true, error });
@@ -220,7 +221,14 @@ export class GroupConsumer implements Consumer {
         clearTimeout(timer);
         resolve(outcome);
       };
-      const context: ConsumerContext = { deliveries: delivery.deliveries, signal: abort.signal, group };
+      // An own getter, so a handler that copies the context ({ ...context }) still gets a signal.
+      const context: ConsumerContext = {
+        deliveries: delivery.deliveries,
+        get signal() {
+          return abort.signal;
+        },
+        group,
+      };
       let result: unknown;
       try {
         result = this.#handler(delivery.event, context);
@@ -285,6 +293,6 @@ export class GroupConsumer implements Consumer {
 }
 
 /** The handler gave up because its signal aborted: the abort's own reason, or an AbortError. */
-function isAbort(error: unknown, signal: AbortSignal): boolean {
-  return error === signal.reason || (error instanceof Error && error.name === 'AbortError');
+function isAbort(error: unknown, reason: unknown): boolean {
+  return error === reason || (error instanceof Error && error.name === 'AbortError');
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ClosedError, EventBus, TimeoutError } from '../../src/index.js';
+import { ClosedError, type ConsumerContext, EventBus, TimeoutError } from '../../src/index.js';
 import { consumeWithContext as consume, deferred, eventually, settle, useFakeTimers } from './support.js';
 
 /** The second argument of a consumer handler: `{ deliveries, signal, group }`. */
@@ -67,6 +67,50 @@ describe('the consumer handler context', () => {
     await eventually(() => consumer.stats().acked === 1, 'the redelivery, acknowledged');
     expect(deliveries).toEqual([1, 2]);
     expect(signals[1]!.aborted).toBe(false);
+  });
+
+  it('a copied context ({ ...context }) has the same signal, aborted at the timeout', async () => {
+    useFakeTimers();
+    const contexts: ConsumerContext[] = [];
+    await consume(
+      bus,
+      'job.*',
+      (_event, context) => {
+        contexts.push(context);
+        return new Promise(() => {});
+      },
+      { group: 'jobs', ackTimeoutMs: 100, retryDelayMs: 60_000 },
+    );
+    await bus.publish({ type: 'job.run', data: 1 });
+    await eventually(() => contexts.length === 1, 'the delivery');
+    const copy = { ...contexts[0]! };
+    expect(copy.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    const late = contexts[0]!.signal;
+    expect(late).toBe(copy.signal);
+    expect(late.aborted).toBe(true);
+    expect(late.reason).toBeInstanceOf(TimeoutError);
+  });
+
+  it('a signal first asked for after ackTimeoutMs comes out aborted, with the TimeoutError', async () => {
+    // The signal is made on first use (most handlers never read it): late is not too late.
+    useFakeTimers();
+    const contexts: ConsumerContext[] = [];
+    await consume(
+      bus,
+      'job.*',
+      (_event, context) => {
+        contexts.push(context);
+        return new Promise(() => {});
+      },
+      { group: 'jobs', ackTimeoutMs: 100, retryDelayMs: 60_000 },
+    );
+    await bus.publish({ type: 'job.run', data: 1 });
+    await eventually(() => contexts.length === 1, 'the delivery');
+    await vi.advanceTimersByTimeAsync(100);
+    const signal = contexts[0]!.signal;
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(TimeoutError);
   });
 
   it('aborts the signal when the consumer closes; a handler that stops then leaves the event to the group, redelivered at once', async () => {

@@ -84,8 +84,8 @@ export const CLAIM = script(
 ${NOW}
 ${PENDING}
 ${MATCHER}
-${SETTLE_OPERATIONS}
 ${ID_LESS}
+${SETTLE_OPERATIONS}
 ${FIELD}
 ${ENTRY_TYPE}
 local log, again, delayed = KEYS[2], KEYS[5], KEYS[6]
@@ -183,6 +183,7 @@ export const SETTLE = script(
   `#!lua
 ${NOW}
 ${PENDING}
+${ID_LESS}
 ${SETTLE_OPERATIONS}
 local log, again, delayed, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local group = ARGV[1]
