@@ -1164,7 +1164,7 @@ export class EventBus<Events extends EventMap = EventMap> {
           id: event.id,
           status: 'delivered',
           cursor: appended[i]!.cursor,
-          deliveredTo: reached.get(event.id) ?? 0,
+          deliveredTo: reached[i] ?? 0,
         },
     );
   }

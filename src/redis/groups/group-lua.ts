@@ -70,19 +70,28 @@ local function typeMatcher(json)
 end
 `;
 
-// The type has a field of its own (`t`, written by the append script) rather than being decoded
-// from the JSON: cjson.decode reads every scanned entry whole, matching or not. Redis CPU per
-// event (INFO cpu, append + claim + ack of 20,000 events, half matching, Redis 7.0, median of 7),
-// field vs decode: 17.4 vs 20.8 µs with 100 B of data, 28.5 vs 33.7 with 1 KB, 55.4 vs 70.2
-// with 4 KB; the field costs memory instead, 17 bytes more per log entry for `task.created`.
-// Entries written before the field existed fall back to a real decode, never a string match
-// on the JSON (a type holding \" or \\ would be cut short there, and its event skipped).
+// The type is in the entry's header (log-entry.ts: the packed field starts with id, token and
+// type), not decoded from the JSON: cjson.decode reads every scanned entry whole, matching or
+// not. Redis CPU per event (INFO cpu, append + claim + ack of 20,000 events, half matching,
+// Redis 7.0, median of 7), a field of its own (the older format) vs decode: 17.4 vs 20.8 µs
+// with 100 B of data, 28.5 vs 33.7 with 1 KB, 55.4 vs 70.2 with 4 KB. Entries written before
+// the type was stored beside the JSON fall back to a real decode, never a string match on the
+// JSON (a type holding \" or \\ would be cut short there, and its event skipped).
 /**
  * `entryType(fields)`: the event type of a log entry, exactly as the bus wrote it (astral
  * characters, quotes and backslashes included), or nil for an entry that has none. Needs FIELD.
  */
 export const ENTRY_TYPE = `
 local function entryType(fields)
+  if fields[1] == 'p' then
+    -- The packed entry (log-entry.ts): id, token, type, JSON, joined by newlines.
+    local v = fields[2]
+    local a = string.find(v, '\\n', 1, true)
+    local b = a and string.find(v, '\\n', a + 1, true)
+    local c = b and string.find(v, '\\n', b + 1, true)
+    if not c then return nil end
+    return string.sub(v, b + 1, c - 1)
+  end
   if fields[5] == 't' then return fields[6] end
   local eventType = field(fields, 't')
   if eventType then return eventType end

@@ -2,6 +2,7 @@ import { StoreUnavailableError } from '../../errors.js';
 import type { DeadLetter } from '../../groups/dead-letters.js';
 import type { Delivery } from '../../groups/group-backend.js';
 import type { RedisReply } from '../client/redis-connection.js';
+import { entryParts } from '../store/log-entry.js';
 import type { RedisId } from '../store/redis-cursor.js';
 import { decodeEntry, field, type StreamEntry, UndecodableEntry } from '../store/redis-replies.js';
 
@@ -96,13 +97,12 @@ function toDelivery(item: RedisReply, epoch: string): RedisDelivery | InvalidDel
   const entry: StreamEntry = { id: item[1], fields: item[3] };
   const pelCount = Number(item[2]);
   const logId = source === 'l' ? entry.id : field(entry, 'c');
-  const token = field(entry, 's');
-  const json = field(entry, 'e');
+  const parts = entryParts(entry);
   const before = source === 'l' ? 0 : Number(field(entry, 'n') ?? 0);
   const deliveries = (Number.isFinite(before) ? before : 0) + pelCount;
   const decoded =
-    logId === undefined || token === undefined || json === undefined
-      ? new UndecodableEntry('it has no log id (`c`), stream token (`s`) or event JSON (`e`)')
+    logId === undefined || parts?.token === undefined
+      ? new UndecodableEntry('it has no log id (`c`), stream token or event JSON')
       : decodeEntry({ id: logId, fields: entry.fields }, epoch);
   if (decoded instanceof UndecodableEntry) {
     return { source, entryId: entry.id, pelCount, deliveries, reason: decoded.reason, cause: decoded.cause };
@@ -114,8 +114,8 @@ function toDelivery(item: RedisReply, epoch: string): RedisDelivery | InvalidDel
     entryId: entry.id,
     pelCount,
     logId: logId!,
-    token: token!,
-    json: json!,
+    token: parts!.token!,
+    json: parts!.json,
   };
 }
 

@@ -42,6 +42,26 @@ local function field(fields, name)
 end
 `;
 
+/**
+ * \`entryIdToken(fields)\`: the event id and stream token of a log entry, in either format
+ * (log-entry.ts): the packed \`p\` field, or the older \`i\`, \`s\`, … fields. nil, nil for an
+ * entry that has neither. Needs FIELD.
+ */
+export const ENTRY_ID_TOKEN = `
+local function entryIdToken(fields)
+  if fields[1] == 'p' then
+    local v = fields[2]
+    local a = string.find(v, '\\n', 1, true)
+    if not a then return nil, nil end
+    local b = string.find(v, '\\n', a + 1, true)
+    if not b then return nil, nil end
+    return string.sub(v, 1, a - 1), string.sub(v, a + 1, b - 1)
+  end
+  if fields[1] == 'i' and fields[3] == 's' then return fields[2], fields[4] end
+  return field(fields, 'i'), field(fields, 's')
+end
+`;
+
 // Every script runs atomically. The `#!lua` shebang (Redis 7) makes Redis refuse a writing script
 // up front when it is out of memory, instead of failing halfway through (scripts do not roll back).
 // Keys that depend on data (a trimmed event's stream) are built from the `{prefix}:` base: they
@@ -80,6 +100,7 @@ local function variadic(command, key, args)
 end
 
 ${FIELD}
+${ENTRY_ID_TOKEN}
 -- Removes \`entries\` (the oldest events of the log, as XRANGE returned them) from the log, the id
 -- index and their streams; records the trim marks. An emptied stream is deleted and its last id
 -- becomes the \`dropped\` mark, which a re-created stream starts from. Batched: one HDEL, and per
@@ -88,21 +109,19 @@ ${FIELD}
 local function removeOldest(K, entries)
   if #entries == 0 then return 0 end
   local ids, byToken, tokens = {}, {}, {}
-  for n, entry in ipairs(entries) do
-    -- The append script writes the fields in this order; looking them up by name costs more.
-    local fields, token = entry[2]
-    if fields[1] == 'i' and fields[3] == 's' then
-      ids[n], token = fields[2], fields[4]
-    else
-      ids[n], token = field(fields, 'i'), field(fields, 's')
+  for _, entry in ipairs(entries) do
+    -- An entry that is not an event (written by something else) only leaves the log.
+    local id, token = entryIdToken(entry[2])
+    if id and token then
+      ids[#ids + 1] = id
+      local rids = byToken[token]
+      if not rids then
+        rids = {}
+        byToken[token] = rids
+        tokens[#tokens + 1] = token
+      end
+      rids[#rids + 1] = entry[1]
     end
-    local rids = byToken[token]
-    if not rids then
-      rids = {}
-      byToken[token] = rids
-      tokens[#tokens + 1] = token
-    end
-    rids[#rids + 1] = entry[1]
   end
   variadic('HDEL', K.ids, ids)
   local dropped = ''
@@ -136,12 +155,13 @@ end
 /**
  * KEYS: epoch, log, ids, streams, log mark, dropped.
  * ARGV: epoch candidate, key base, maxEventsPerStream, maxEvents, retention cutoff (ms, or ''),
- * stream key ttl (ms, or ''), most aged events to remove, then id, stream token, type, JSON for
- * each event. Returns the epoch, then the Redis id and a duplicate flag per event.
+ * stream key ttl (ms, or ''), most aged events to remove, then id, stream token and the packed
+ * entry (log-entry.ts) for each event. Returns the epoch, then the Redis id and a duplicate
+ * flag per event.
  *
- * A log entry holds `i` (event id), `s` (stream token), `t` (the event type, as the bus wrote
- * it: consumer groups match it without reading the JSON) and `e` (the JSON), in that order;
- * an entry of a stream key holds `i` and `e`.
+ * A log entry and its copy in the stream key hold one field, `p`: the event id, stream token,
+ * event type (as the bus wrote it: consumer groups match it without reading the JSON) and the
+ * JSON, joined by newlines (log-entry.ts says why one field).
  *
  * Its cost is mostly the commands it calls (and Lua's conversion of their replies, which for
  * stream entries costs more than the command), so per event there are only the two XADDs: the id
@@ -159,7 +179,7 @@ ${ENSURE_EPOCH}
 local epoch = ensureEpoch(K.epoch, ARGV[1])
 local maxPerStream, maxEvents = tonumber(ARGV[3]), tonumber(ARGV[4])
 local cutoff, ttl, ageBudget = ARGV[5], ARGV[6], ARGV[7]
-local FIRST, STRIDE = 8, 4
+local FIRST, STRIDE = 8, 3
 local count = (#ARGV - 7) / STRIDE
 -- Ids already stored: HGET for one event; else one HMGET, and \`added\` for repeats in the call.
 local known, added
@@ -177,7 +197,7 @@ end
 local reply, index, streams = { epoch }, {}, {}
 for n = 1, count do
   local i = FIRST + STRIDE * (n - 1)
-  local id, token, eventType, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local id, token, packed = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local rid
   if added then rid = known[n] or added[id] else rid = known end
   if rid then
@@ -198,8 +218,8 @@ for n = 1, count do
       end
       streams[token] = s
     end
-    rid = redis.call('XADD', K.log, '*', 'i', id, 's', token, 't', eventType, 'e', json)
-    redis.call('XADD', s.key, rid, 'i', id, 'e', json)
+    rid = redis.call('XADD', K.log, '*', 'p', packed)
+    redis.call('XADD', s.key, rid, 'p', packed)
     if added then added[id] = rid end
     s[#s + 1] = rid
     index[#index + 1] = id

@@ -16,6 +16,7 @@ import { RedisCalls } from '../client/redis-calls.js';
 import { RedisGroupBackend } from '../groups/redis-group-backend.js';
 import { appendChunks, appendFailed } from './append-chunks.js';
 import { InvalidEntries } from './invalid-entries.js';
+import { packEntry } from './log-entry.js';
 import { APPEND, CLEANUP } from './lua-scripts.js';
 import { formatCursor, isEpoch, newEpoch, type ParsedCursor, parseCursor } from './redis-cursor.js';
 import { encodeStreamName } from './redis-keys.js';
@@ -112,7 +113,8 @@ export class RedisEventStore implements EventStore {
     ];
     for (let i = from; i < to; i++) {
       const event = events[i]!;
-      args.push(event.id, encodeStreamName(event.stream), event.type, encoded[i]!);
+      const token = encodeStreamName(event.stream);
+      args.push(event.id, token, packEntry(event.id, token, event.type, encoded[i]!));
     }
     const k = this.#o.keys;
     const reply = await this.#calls.script(

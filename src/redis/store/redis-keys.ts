@@ -50,8 +50,8 @@ export function decodeStreamToken(token: string): string {
  * | key | type | holds |
  * |---|---|---|
  * | `{p}:epoch` | string | the epoch id, created with SET NX by the first writer |
- * | `{p}:log` | stream | every event in append order: fields `i` (id), `s` (stream token), `e` (JSON) |
- * | `{p}:s:<token>` | stream | one stream's events, same Redis ids as in the log: fields `i`, `e` |
+ * | `{p}:log` | stream | every event in append order: one field `p`, the packed entry (log-entry.ts) |
+ * | `{p}:s:<token>` | stream | one stream's events, same Redis ids as in the log: the same field `p` |
  * | `{p}:t:<token>` | string | that stream's trim mark: the highest id removed from it |
  * | `{p}:l:<token>` | list | the Redis ids in that stream's key, oldest first (trimming reads them) |
  * | `{p}:trimmed` | string | the log's trim mark |

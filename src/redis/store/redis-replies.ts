@@ -1,6 +1,7 @@
 import { InvalidEventError, StoreUnavailableError } from '../../errors.js';
 import type { BusEvent, StoredEvent } from '../../event.js';
 import type { RedisReply } from '../client/redis-connection.js';
+import { entryParts } from './log-entry.js';
 import { formatCursor, type RedisId } from './redis-cursor.js';
 
 /** One stream entry: its Redis id and its fields as a flat `[name, value, …]` list. */
@@ -64,11 +65,11 @@ export class UndecodableEntry {
  * keeps `__proto__` keys as plain own properties, so stored data cannot reach a prototype.
  */
 export function decodeEntry(entry: StreamEntry, epoch: string): StoredEvent | UndecodableEntry {
-  const id = field(entry, 'i');
-  const json = field(entry, 'e');
-  if (id === undefined || json === undefined) {
-    return new UndecodableEntry('it has no event id (`i`) or no event JSON (`e`)');
+  const parts = entryParts(entry);
+  if (parts === undefined) {
+    return new UndecodableEntry('it holds no event id and JSON (a `p` field, or `i` and `e`)');
   }
+  const { id, json } = parts;
   let body: EventBody;
   try {
     body = JSON.parse(json) as EventBody;

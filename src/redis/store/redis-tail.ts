@@ -6,10 +6,11 @@ import type { BlockingConnection } from '../client/blocking-connection.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
 import type { InvalidEntries } from './invalid-entries.js';
+import { entryIdAndType } from './log-entry.js';
 import { type LogHead, readLogHead } from './log-head.js';
 import { compareIds, maxId, parseCursor, type RedisId } from './redis-cursor.js';
 import type { RedisKeys } from './redis-keys.js';
-import { decodeEntry, field, parseXRead, type StreamEntry, UndecodableEntry } from './redis-replies.js';
+import { decodeEntry, parseXRead, type StreamEntry, UndecodableEntry } from './redis-replies.js';
 
 export interface TailContext {
   /** The caller's connection, for the one non-blocking call that positions the tail. */
@@ -161,9 +162,8 @@ function clientClosed(cause?: unknown): ClosedError {
 }
 
 function isSkipped(entry: StreamEntry, skip: (id: string, type: string) => boolean): boolean {
-  const id = field(entry, 'i');
-  const type = field(entry, 't');
-  return id !== undefined && type !== undefined && skip(id, type);
+  const idAndType = entryIdAndType(entry);
+  return idAndType !== undefined && skip(idAndType[0], idAndType[1]);
 }
 
 function truncated(reason: string): HistoryTruncatedError {

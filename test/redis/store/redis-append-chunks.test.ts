@@ -23,11 +23,15 @@ function appendCalls(counting: CountingConnection): { events: number; bytes: num
         (c.args[0] === 'EVAL' && c.args[1] === APPEND.source),
     )
     .map((c) => {
-      // EVALSHA sha numkeys keys… ARGV: 7 fixed, then id, token, type, JSON per event.
+      // EVALSHA sha numkeys keys… ARGV: 7 fixed, then id, token and the packed entry (id,
+      // token, type and JSON joined by newlines) per event.
       const argv = c.args.slice(3 + Number(c.args[2]) + 7);
       let bytes = 0;
-      for (let i = 3; i < argv.length; i += 4) bytes += Buffer.byteLength(argv[i]!, 'utf8');
-      return { events: argv.length / 4, bytes };
+      for (let i = 2; i < argv.length; i += 3) {
+        const json = argv[i]!.split('\n').slice(3).join('\n');
+        bytes += Buffer.byteLength(json, 'utf8');
+      }
+      return { events: argv.length / 3, bytes };
     });
 }
 

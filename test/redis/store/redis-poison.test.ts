@@ -56,6 +56,12 @@ const POISON: Record<string, string>[] = [
   { i: 'x', s: 'eA', e: '{"type":5,"stream":"default","time":1}' },
   { i: 'x', s: 'eA', e: '{"type":"a.b","stream":"default","time":"soon"}' },
   { i: 'x', s: 'eA', e: '{"type":"a.b","stream":"default","time":1,"meta":7}' },
+  // The packed field (log-entry.ts) with too few parts, no id, or a body that is not an event.
+  { p: 'no separators at all' },
+  { p: 'x\neA\na.b' },
+  { p: '\neA\na.b\n{"type":"a.b","stream":"default","time":1,"data":null}' },
+  { p: 'x\neA\na.b\n{not json' },
+  { p: 'x\neA\na.b\n{"type":"a.b","stream":"default","time":"soon"}' },
 ];
 
 describe('an entry that is not an event', () => {
