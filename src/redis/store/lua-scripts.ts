@@ -156,8 +156,8 @@ end
  * KEYS: epoch, log, ids, streams, log mark, dropped.
  * ARGV: epoch candidate, key base, maxEventsPerStream, maxEvents, retention cutoff (ms, or ''),
  * stream key ttl (ms, or ''), most aged events to remove, then id, stream token and the packed
- * entry (log-entry.ts) for each event. Returns the epoch, then the Redis id and a duplicate
- * flag per event.
+ * entry (log-entry.ts) for each event. Returns the epoch, the Redis ids of the events joined
+ * by spaces, and their duplicate flags as one string of '0' and '1'.
  *
  * A log entry and its copy in the stream key hold one field, `p`: the event id, stream token,
  * event type (as the bus wrote it: consumer groups match it without reading the JSON) and the
@@ -194,15 +194,17 @@ else
     for j = 1, #part do known[from + j - 1] = part[j] end
   end
 end
-local reply, index, streams = { epoch }, {}, {}
+-- The reply: every Redis id in one string (space-separated) and a duplicate flag per event in
+-- another ('0'/'1'): two values for Redis to write and the client to decode, not two per event.
+local rids, flags, index, streams = {}, {}, {}, {}
 for n = 1, count do
   local i = FIRST + STRIDE * (n - 1)
   local id, token, packed = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local rid
   if added then rid = known[n] or added[id] else rid = known end
   if rid then
-    reply[#reply + 1] = rid
-    reply[#reply + 1] = 1
+    rids[n] = rid
+    flags[n] = '1'
   else
     -- Per stream: its key, its length before this call (XLEN: 0 also means "new") and, in the
     -- array part, the ids added to it now.
@@ -224,8 +226,8 @@ for n = 1, count do
     s[#s + 1] = rid
     index[#index + 1] = id
     index[#index + 1] = rid
-    reply[#reply + 1] = rid
-    reply[#reply + 1] = 0
+    rids[n] = rid
+    flags[n] = '0'
   end
 end
 if #index > 0 then variadic('HSET', K.ids, index) end
@@ -275,7 +277,7 @@ end
 if cutoff ~= '' then
   removeOldest(K, redis.call('XRANGE', K.log, '-', '(' .. cutoff .. '-0', 'COUNT', ageBudget))
 end
-return reply
+return { epoch, table.concat(rids, ' '), table.concat(flags) }
 `,
 );
 

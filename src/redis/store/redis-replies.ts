@@ -159,22 +159,26 @@ export function parseXRead(reply: RedisReply): StreamEntry[] {
   throw malformed('XREAD reply');
 }
 
-/** The append script's reply: the epoch, then Redis id and duplicate flag per event. */
+/** The append script's reply: the epoch, the Redis ids joined by spaces, a '0'/'1' duplicate flag per event. */
 export function parseAppendReply(
   reply: RedisReply,
   count: number,
 ): { epoch: string; ids: RedisId[]; duplicates: boolean[] } {
-  if (!Array.isArray(reply) || reply.length !== 1 + 2 * count || typeof reply[0] !== 'string') {
+  if (
+    !Array.isArray(reply) ||
+    reply.length !== 3 ||
+    typeof reply[0] !== 'string' ||
+    typeof reply[1] !== 'string' ||
+    typeof reply[2] !== 'string' ||
+    reply[2].length !== count
+  ) {
     throw malformed('append script reply');
   }
-  const ids: RedisId[] = [];
-  const duplicates: boolean[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = reply[1 + 2 * i];
-    if (typeof id !== 'string') throw malformed('append script reply');
-    ids.push(id);
-    duplicates.push(Number(reply[2 + 2 * i]) === 1);
-  }
+  const ids = reply[1].split(' ');
+  if (ids.length !== count) throw malformed('append script reply');
+  const flags = reply[2];
+  const duplicates: boolean[] = new Array(count);
+  for (let i = 0; i < count; i++) duplicates[i] = flags.charCodeAt(i) === 49; // '1'
   return { epoch: reply[0], ids, duplicates };
 }
 

@@ -64,14 +64,22 @@ describe('reply parsing (pure, no Redis)', () => {
   });
 
   it('parses the append and read script replies, and refuses malformed ones', () => {
-    expect(parseAppendReply(['a1b2c3d4e5', '1-0', 0, '1-0', 1], 2)).toEqual({
+    expect(parseAppendReply(['a1b2c3d4e5', '1-0 1-0 5-2', '010'], 3)).toEqual({
       epoch: 'a1b2c3d4e5',
-      ids: ['1-0', '1-0'],
-      duplicates: [false, true],
+      ids: ['1-0', '1-0', '5-2'],
+      duplicates: [false, true, false],
     });
-    expect(() => parseAppendReply(['e', '1-0'], 1)).toThrow(
-      expect.objectContaining({ code: 'STORE_UNAVAILABLE' }),
-    );
+    for (const malformed of [
+      ['e', '1-0'], // the reply of an older script: epoch, then id and flag per event
+      ['e', '1-0', 0, '1-0', 1],
+      ['e', '1-0 2-0', '0'], // fewer flags than events
+      ['e', '1-0', '00'], // fewer ids than events
+      ['e', 7, '00'],
+    ]) {
+      expect(() => parseAppendReply(malformed, 2)).toThrow(
+        expect.objectContaining({ code: 'STORE_UNAVAILABLE' }),
+      );
+    }
   });
 });
 
