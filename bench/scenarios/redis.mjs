@@ -32,6 +32,25 @@ const SUSTAINED_BATCHES = 60;
 const XADD_ALL = `for i = 1, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ${RAW_MAXLEN}, '*', 'e', ARGV[i]) end return #ARGV`;
 const count = (n) => n.toLocaleString('en-US');
 
+// The Redis CPU floor, step by step (same run, same events): what an atomic write of both copies
+// costs from a script, then with the id index that makes appends idempotent. ARGV: id, stream
+// key, packed entry per event; KEYS[1]: the log, KEYS[2]: the id index.
+const STEP_TWO_XADD = `for i = 1, #ARGV, 3 do
+  local rid = redis.call('XADD', KEYS[1], '*', 'p', ARGV[i + 2])
+  redis.call('XADD', ARGV[i + 1], rid, 'p', ARGV[i + 2])
+end return 1`;
+const STEP_WITH_INDEX = `local ids, index = {}, {}
+for i = 1, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+local known = redis.call('HMGET', KEYS[2], unpack(ids))
+for i = 1, #ARGV, 3 do
+  local rid = redis.call('XADD', KEYS[1], '*', 'p', ARGV[i + 2])
+  redis.call('XADD', ARGV[i + 1], rid, 'p', ARGV[i + 2])
+  index[#index + 1] = ARGV[i]
+  index[#index + 1] = rid
+end
+redis.call('HSET', KEYS[2], unpack(index))
+return #known`;
+
 const inputs = Array.from({ length: BATCH }, (_, i) => ({
   type: i % 2 ? 'bench.created' : 'bench.updated',
   stream: `s-${i % STREAMS}`,
@@ -223,6 +242,18 @@ async function publishing(EventBus, RedisEventStore, busline, client, base) {
       return profStore.append(inputs.map((x) => ({ ...x, id: id(now), time: now })));
     }),
     publish: await profile(client, SUSTAINED_BATCHES, () => profBus.publishBatch(inputs)),
+    twoXadd: await profile(client, SUSTAINED_BATCHES, () =>
+      client.eval(STEP_TWO_XADD, {
+        keys: [`{${base}-step1}:log`],
+        arguments: stepArguments(`${base}-step1`, id),
+      }),
+    ),
+    withIndex: await profile(client, SUSTAINED_BATCHES, () =>
+      client.eval(STEP_WITH_INDEX, {
+        keys: [`{${base}-step2}:log`, `{${base}-step2}:ids`],
+        arguments: stepArguments(`${base}-step2`, id),
+      }),
+    ),
   };
   await profBus.close();
   await profStore.close();
@@ -264,6 +295,12 @@ async function publishing(EventBus, RedisEventStore, busline, client, base) {
       `Sustained (${SUSTAINED_BATCHES} batches in a row): ${sustained('MULTI pipeline', prof.multi)}, ${sustained('EVAL', prof.eval)}, ` +
         `${sustained('store.append', prof.append)} (${formatRatio(appendShare)} of raw), ` +
         `${sustained('bus.publishBatch', prof.publish)} (${formatRatio(busShare)} of raw).`,
+      `The floor step by step (Redis CPU per event, × the floor of two plain XADDs): the two XADDs from one script, as an ` +
+        `atomic write of both copies needs, ${formatNs(prof.twoXadd.serverNs)} (${formatRatio(prof.twoXadd.serverNs / prof.floor.serverNs)}); ` +
+        `plus the id index that makes appends idempotent (one HMGET, one HSET) ${formatNs(prof.withIndex.serverNs)} ` +
+        `(${formatRatio(prof.withIndex.serverNs / prof.floor.serverNs)}); store.append, which adds the per-stream id lists, ` +
+        `trims, marks and retention, ${formatNs(prof.append.serverNs)} (${formatRatio(prof.append.serverNs / prof.floor.serverNs)}); ` +
+        `bus.publishBatch, which adds the feed reads, ${formatNs(prof.publish.serverNs)} (${formatRatio(cpuRatio)}).`,
       `Profile per event — MULTI: ${prof.multi.text}. EVAL: ${prof.eval.text}. Floor (two XADDs, MULTI): ${prof.floor.text}. ` +
         `store.append: ${prof.append.text}. bus.publishBatch: ${prof.publish.text}.`,
     ],
@@ -300,6 +337,23 @@ async function publishing(EventBus, RedisEventStore, busline, client, base) {
       ),
     ],
   };
+}
+
+/** ARGV of the floor-step scripts: fresh id, a stream key under `prefix`, packed entry per input. */
+function stepArguments(prefix, createEventId) {
+  const now = Date.now();
+  const args = [];
+  for (let j = 0; j < inputs.length; j++) {
+    const input = inputs[j];
+    const eventId = createEventId(now);
+    const json = JSON.stringify({ type: input.type, stream: input.stream, time: now, data: input.data });
+    args.push(
+      eventId,
+      `{${prefix}}:s:${input.stream}`,
+      `${eventId}\n${input.stream}\n${input.type}\n${json}`,
+    );
+  }
+  return args;
 }
 
 /** XADD of every payload in one MULTI pipeline; `keysOf(j)` names the keys payload j goes to (default: all of `keys`). */
