@@ -42,22 +42,6 @@ export function entryParts(entry: StreamEntry): EntryParts | undefined {
   return fieldsFormat(fields);
 }
 
-/** Only the id and type, for the feed's decision to skip an entry (no JSON is touched). */
-export function entryIdAndType(entry: StreamEntry): [id: string, type: string] | undefined {
-  const { fields } = entry;
-  if (fields.length === 2 && fields[0] === PACKED_FIELD) {
-    const value = fields[1];
-    if (typeof value !== 'string') return undefined;
-    const a = value.indexOf('\n');
-    const b = a < 0 ? -1 : value.indexOf('\n', a + 1);
-    const c = b < 0 ? -1 : value.indexOf('\n', b + 1);
-    if (c < 0 || a === 0) return undefined;
-    return [value.slice(0, a), value.slice(b + 1, c)];
-  }
-  const parts = fieldsFormat(fields);
-  return parts?.type === undefined ? undefined : [parts.id, parts.type];
-}
-
 function unpack(value: string): EntryParts | undefined {
   const a = value.indexOf('\n');
   const b = a < 0 ? -1 : value.indexOf('\n', a + 1);

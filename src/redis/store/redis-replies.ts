@@ -1,7 +1,7 @@
 import { InvalidEventError, StoreUnavailableError } from '../../errors.js';
 import type { BusEvent, StoredEvent } from '../../event.js';
 import type { RedisReply } from '../client/redis-connection.js';
-import { entryParts } from './log-entry.js';
+import { type EntryParts, entryParts } from './log-entry.js';
 import { formatCursor, type RedisId } from './redis-cursor.js';
 
 /** One stream entry: its Redis id and its fields as a flat `[name, value, …]` list. */
@@ -64,8 +64,11 @@ export class UndecodableEntry {
  * or is not an event body: anything written under the prefix by something else). JSON.parse
  * keeps `__proto__` keys as plain own properties, so stored data cannot reach a prototype.
  */
-export function decodeEntry(entry: StreamEntry, epoch: string): StoredEvent | UndecodableEntry {
-  const parts = entryParts(entry);
+export function decodeEntry(
+  entry: StreamEntry,
+  epoch: string,
+  parts: EntryParts | undefined = entryParts(entry),
+): StoredEvent | UndecodableEntry {
   if (parts === undefined) {
     return new UndecodableEntry('it holds no event id and JSON (a `p` field, or `i` and `e`)');
   }

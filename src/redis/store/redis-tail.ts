@@ -6,11 +6,11 @@ import type { BlockingConnection } from '../client/blocking-connection.js';
 import type { RedisCalls } from '../client/redis-calls.js';
 import type { RedisConnection, RedisReply } from '../client/redis-connection.js';
 import type { InvalidEntries } from './invalid-entries.js';
-import { entryIdAndType } from './log-entry.js';
+import { entryParts } from './log-entry.js';
 import { type LogHead, readLogHead } from './log-head.js';
 import { compareIds, maxId, parseCursor, type RedisId } from './redis-cursor.js';
 import type { RedisKeys } from './redis-keys.js';
-import { decodeEntry, parseXRead, type StreamEntry, UndecodableEntry } from './redis-replies.js';
+import { decodeEntry, parseXRead, UndecodableEntry } from './redis-replies.js';
 
 export interface TailContext {
   /** The caller's connection, for the one non-blocking call that positions the tail. */
@@ -132,9 +132,11 @@ export async function* tailLog(
       const { skip } = ctx;
       for (const entry of parseXRead(reply)) {
         last = entry.id;
-        // The id and type are fields of their own: an event nobody here wants is not decoded.
-        if (skip !== undefined && isSkipped(entry, skip)) continue;
-        const event = decodeEntry(entry, epoch);
+        // The id and type are apart from the JSON: an event nobody here wants is not decoded.
+        // The parts are cut once: the skip check and the event share the id string (and its hash).
+        const parts = entryParts(entry);
+        if (skip !== undefined && parts?.type !== undefined && skip(parts.id, parts.type)) continue;
+        const event = decodeEntry(entry, epoch, parts);
         if (event instanceof UndecodableEntry) {
           ctx.invalid.report(ctx.keys.log, entry.id, event.reason, event.cause);
           continue;
@@ -159,11 +161,6 @@ function clientClosed(cause?: unknown): ClosedError {
     'The Redis client given to the store was closed (quit(), close() or destroy(), or it stopped reconnecting): the tail ended and closed its blocking connection. Close the bus and the store before the client',
     cause === undefined ? undefined : { cause },
   );
-}
-
-function isSkipped(entry: StreamEntry, skip: (id: string, type: string) => boolean): boolean {
-  const idAndType = entryIdAndType(entry);
-  return idAndType !== undefined && skip(idAndType[0], idAndType[1]);
 }
 
 function truncated(reason: string): HistoryTruncatedError {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { entryIdAndType, entryParts, PACKED_FIELD, packEntry } from '../../../src/redis/store/log-entry.js';
+import { entryParts, PACKED_FIELD, packEntry } from '../../../src/redis/store/log-entry.js';
 import { encodeStreamName } from '../../../src/redis/store/redis-keys.js';
 
 /** Names as the envelope check lets them through: 1 to 256 characters, no control characters. */
@@ -16,7 +16,6 @@ describe('the packed entry field (log-entry.ts)', () => {
         const token = encodeStreamName(stream);
         const entry = { id: '1-0', fields: [PACKED_FIELD, packEntry(id, token, type, json)] };
         expect(entryParts(entry)).toEqual({ id, token, type, json });
-        expect(entryIdAndType(entry)).toEqual([id, type]);
       }),
     );
   });
@@ -24,10 +23,9 @@ describe('the packed entry field (log-entry.ts)', () => {
   it('reads the older fields; an entry without id or JSON is not an event', () => {
     const older = { id: '1-0', fields: ['i', 'e1', 's', 'dA', 't', 'a.b', 'e', '{}'] };
     expect(entryParts(older)).toEqual({ id: 'e1', token: 'dA', type: 'a.b', json: '{}' });
-    expect(entryIdAndType(older)).toEqual(['e1', 'a.b']);
     const streamKey = { id: '1-0', fields: ['i', 'e1', 'e', '{}'] };
+    // No type: the feed decodes it rather than skip it.
     expect(entryParts(streamKey)).toEqual({ id: 'e1', token: undefined, type: undefined, json: '{}' });
-    expect(entryIdAndType(streamKey)).toBeUndefined(); // no type: decoded, never skipped
     for (const fields of [
       ['i', 'e1'],
       ['e', '{}'],
@@ -35,7 +33,6 @@ describe('the packed entry field (log-entry.ts)', () => {
       [PACKED_FIELD, '\nt\na.b\n{}'],
     ]) {
       expect(entryParts({ id: '1-0', fields })).toBeUndefined();
-      expect(entryIdAndType({ id: '1-0', fields })).toBeUndefined();
     }
   });
 });
