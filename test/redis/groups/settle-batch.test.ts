@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOW, PENDING } from '../../../src/redis/groups/group-lua.js';
 import { SETTLE } from '../../../src/redis/groups/group-scripts.js';
+import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
 import { OwnRedis } from '../store/own-redis.js';
 import {
   connectNodeRedis,
@@ -80,13 +81,10 @@ interface Operation {
   delay: 0 | 5000;
 }
 
+/** Under the store's `{prefix}:` base, so deletePrefix removes them. */
 function keysOf(prefix: string): Keys {
-  return {
-    log: `${prefix}:log`,
-    again: `${prefix}:again`,
-    delayed: `${prefix}:delayed`,
-    dead: `${prefix}:dead`,
-  };
+  const base = new RedisKeys(prefix).base;
+  return { log: `${base}log`, again: `${base}again`, delayed: `${base}delayed`, dead: `${base}dead` };
 }
 
 /** Builds the state; returns the entry ids of each stream, in order. */
