@@ -27,6 +27,9 @@ export function appendFailed(error: unknown, count: number, from: number): unkno
 /**
  * Splits an append into script calls of at most `maxEvents` events and `maxBytes` of JSON (an
  * event larger than `maxBytes` goes alone): [from, to) index pairs.
+ *
+ * Three bytes per UTF-16 unit bound a string's UTF-8 size: while a chunk's bound fits, its
+ * events are not measured (a native call each); only a chunk that may be near `maxBytes` is.
  */
 export function appendChunks(
   encoded: readonly string[],
@@ -35,16 +38,36 @@ export function appendChunks(
 ): [number, number][] {
   const chunks: [number, number][] = [];
   let from = 0;
+  /** UTF-8 bytes of the chunk so far: an upper bound until `exact`. */
   let bytes = 0;
+  let exact = false;
   for (let i = 0; i < encoded.length; i++) {
-    const size = Buffer.byteLength(encoded[i]!, 'utf8');
+    let size = encoded[i]!.length * 3;
+    if (!exact && bytes + size > maxBytes) {
+      // Near the bound: measure the chunk so far and go on measuring.
+      exact = true;
+      bytes = 0;
+      for (let j = from; j < i; j++) bytes += utf8Bytes(encoded[j]!);
+    }
+    if (exact) size = utf8Bytes(encoded[i]!);
     if (i > from && (i - from >= maxEvents || bytes + size > maxBytes)) {
       chunks.push([from, i]);
       from = i;
       bytes = 0;
+      exact = false;
+      // The event that opens the next chunk: its bound or, past the bound, its exact size.
+      size = encoded[i]!.length * 3;
+      if (size > maxBytes) {
+        exact = true;
+        size = utf8Bytes(encoded[i]!);
+      }
     }
     bytes += size;
   }
   chunks.push([from, encoded.length]);
   return chunks;
+}
+
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/index.js';
 import { REDIS_STORE_DEFAULTS, RedisEventStore } from '../../../src/redis/index.js';
@@ -151,5 +152,40 @@ describe('RedisEventStore.append in bounded script calls', () => {
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );
     }
+  });
+});
+
+describe('appendChunks measures only near the byte bound', () => {
+  /** The reference: every event measured. */
+  function measured(encoded: readonly string[], maxEvents: number, maxBytes: number): [number, number][] {
+    const chunks: [number, number][] = [];
+    let from = 0;
+    let bytes = 0;
+    for (let i = 0; i < encoded.length; i++) {
+      const size = Buffer.byteLength(encoded[i]!, 'utf8');
+      if (i > from && (i - from >= maxEvents || bytes + size > maxBytes)) {
+        chunks.push([from, i]);
+        from = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    chunks.push([from, encoded.length]);
+    return chunks;
+  }
+
+  it('splits exactly where measuring every event would', () => {
+    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ maxLength: 60, unit: 'grapheme' }));
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 400 }),
+        (encoded, maxEvents, maxBytes) => {
+          expect(appendChunks(encoded, maxEvents, maxBytes)).toEqual(measured(encoded, maxEvents, maxBytes));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
