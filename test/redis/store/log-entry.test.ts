@@ -4,9 +4,9 @@ import { entryParts, PACKED_FIELD, packEntry } from '../../../src/redis/store/lo
 import { encodeStreamName } from '../../../src/redis/store/redis-keys.js';
 
 /** Names as the envelope check lets them through: 1 to 256 characters, no control characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: filtering control characters out is the point
 const name = fc
   .string({ minLength: 1, maxLength: 40, unit: 'grapheme' })
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: filtering control characters out is the point
   .filter((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s));
 
 describe('the packed entry field (log-entry.ts)', () => {
