@@ -69,7 +69,8 @@ describe('the consumer handler context', () => {
     expect(signals[1]!.aborted).toBe(false);
   });
 
-  it('a copied context ({ ...context }) has the same signal, aborted at the timeout', async () => {
+  /** One delivery to a handler that never settles (ackTimeoutMs 100, fake timers): its context. */
+  async function hangingDelivery(): Promise<ConsumerContext> {
     useFakeTimers();
     const contexts: ConsumerContext[] = [];
     await consume(
@@ -83,34 +84,25 @@ describe('the consumer handler context', () => {
     );
     await bus.publish({ type: 'job.run', data: 1 });
     await eventually(() => contexts.length === 1, 'the delivery');
-    const copy = { ...contexts[0]! };
+    return contexts[0]!;
+  }
+
+  it('a copied context ({ ...context }) has the same signal, aborted at the timeout', async () => {
+    const context = await hangingDelivery();
+    const copy = { ...context };
     expect(copy.signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(100);
-    const late = contexts[0]!.signal;
-    expect(late).toBe(copy.signal);
-    expect(late.aborted).toBe(true);
-    expect(late.reason).toBeInstanceOf(TimeoutError);
+    expect(context.signal).toBe(copy.signal);
+    expect(copy.signal.aborted).toBe(true);
+    expect(copy.signal.reason).toBeInstanceOf(TimeoutError);
   });
 
   it('a signal first asked for after ackTimeoutMs comes out aborted, with the TimeoutError', async () => {
     // The signal is made on first use (most handlers never read it): late is not too late.
-    useFakeTimers();
-    const contexts: ConsumerContext[] = [];
-    await consume(
-      bus,
-      'job.*',
-      (_event, context) => {
-        contexts.push(context);
-        return new Promise(() => {});
-      },
-      { group: 'jobs', ackTimeoutMs: 100, retryDelayMs: 60_000 },
-    );
-    await bus.publish({ type: 'job.run', data: 1 });
-    await eventually(() => contexts.length === 1, 'the delivery');
+    const context = await hangingDelivery();
     await vi.advanceTimersByTimeAsync(100);
-    const signal = contexts[0]!.signal;
-    expect(signal.aborted).toBe(true);
-    expect(signal.reason).toBeInstanceOf(TimeoutError);
+    expect(context.signal.aborted).toBe(true);
+    expect(context.signal.reason).toBeInstanceOf(TimeoutError);
   });
 
   it('aborts the signal when the consumer closes; a handler that stops then leaves the event to the group, redelivered at once', async () => {
