@@ -84,6 +84,10 @@ describe('sseEvents checks its options at the call', () => {
     expect(() => sseEvents('http://127.0.0.1:9/events', { pattern: 'task*' })).toThrow(InvalidPatternError);
     expect(() => sseEvents('/events')).toThrow(InvalidOptionError);
     expect(() => sseEvents('http://x.test/', { headers: { 'bad header': 'x' } })).toThrow(InvalidOptionError);
+    for (const idleTimeoutMs of [-1, 1.5, Number.NaN, '45000', 2 ** 31])
+      expect(() => sseEvents('http://x.test/', { idleTimeoutMs: idleTimeoutMs as number })).toThrow(
+        /idleTimeoutMs/,
+      );
   });
 });
 

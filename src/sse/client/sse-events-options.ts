@@ -31,6 +31,14 @@ export interface SSEEventsOptions<P extends string = string> {
   /** The longest wait between attempts, however many failed in a row. @default 30000 */
   maxRetryMs?: number;
   /**
+   * The longest silence (no event, no heartbeat, no response to the request) before the
+   * connection counts as dead and is reopened after the last cursor: a half-open connection
+   * (a NAT or proxy that dropped it without a word) or a hung server never ends by itself.
+   * Keep it well above the server's `heartbeatMs` (15 s by default). 0 turns it off.
+   * @default 45000
+   */
+  idleTimeoutMs?: number;
+  /**
    * When events are missing (the store no longer holds what came after the cursor, or the
    * server does not know the cursor): `'throw'` ends the iteration with `HistoryTruncatedError`,
    * `'signal'` yields a `HistoryTruncated` item and goes on. @default 'throw'
@@ -41,6 +49,8 @@ export interface SSEEventsOptions<P extends string = string> {
 export const SSE_CLIENT_DEFAULTS = {
   retryMs: 3000,
   maxRetryMs: 30_000,
+  /** Three default heartbeats (`heartbeatMs`, 15 s): one lost or late heartbeat is not enough. */
+  idleTimeoutMs: 45_000,
   /** Back-off starts from at least this, so a server that says `retry: 0` is not hammered while down. */
   minBackoffMs: 250,
 } as const;
@@ -57,6 +67,7 @@ export interface SSEClientSettings {
   fetch: SSEFetch;
   retryMs: number;
   maxRetryMs: number;
+  idleTimeoutMs: number;
   onTruncated: 'throw' | 'signal';
 }
 
@@ -95,6 +106,7 @@ export function resolveSSEClientSettings(
     fetch: given.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     retryMs: delayMs('retryMs', given.retryMs, SSE_CLIENT_DEFAULTS.retryMs),
     maxRetryMs: delayMs('maxRetryMs', given.maxRetryMs, SSE_CLIENT_DEFAULTS.maxRetryMs),
+    idleTimeoutMs: delayMs('idleTimeoutMs', given.idleTimeoutMs, SSE_CLIENT_DEFAULTS.idleTimeoutMs),
     onTruncated,
   };
 }

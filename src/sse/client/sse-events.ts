@@ -5,6 +5,7 @@ import type { StoredEvent } from '../../event.js';
 import { HistoryTruncated } from '../../subscription/history-truncated.js';
 import { SSE_EVENTS } from '../format-sse.js';
 import { EventStreamParser, type SSEMessage } from './event-stream-parser.js';
+import { IdleWatchdog } from './idle-watchdog.js';
 import { openEventStream } from './open-event-stream.js';
 import { ReconnectDelay } from './reconnect-delay.js';
 import {
@@ -19,8 +20,9 @@ import {
  * handler), as an async iterable of typed stored events, over `fetch`: in browsers, Deno, Bun,
  * Workers and Node. It resumes by itself: after the connection drops or fails it waits the
  * server's `retry:` (then backs off, capped at `maxRetryMs`) and reconnects with the last
- * cursor as `Last-Event-ID`, so every event arrives once and in order. A `503` or `429` is
- * waited out (its `Retry-After`). Breaking out of the loop or aborting `signal` cancels the
+ * cursor as `Last-Event-ID`, so every event arrives once and in order. A connection silent for
+ * `idleTimeoutMs` (not even a heartbeat) counts as dropped. A `503` or `429` is waited out (its
+ * `Retry-After`). Breaking out of the loop or aborting `signal` cancels the
  * request and ends the iteration quietly.
  *
  * The types are the caller's word, not checked: `Events` maps each type to its `data`, `P`
@@ -62,31 +64,50 @@ async function* streamEvents(settings: SSEClientSettings): AsyncGenerator<Stored
   const delay = new ReconnectDelay(settings.retryMs, settings.maxRetryMs, SSE_CLIENT_DEFAULTS.minBackoffMs);
   try {
     while (!controller.signal.aborted) {
-      const opened = await openEventStream(settings, parser.lastEventId, controller.signal);
-      if (opened.kind === 'retry') {
-        await abortableSleep(opened.afterMs ?? delay.next(parser.retryMs), controller.signal);
-        continue;
-      }
-      delay.opened();
-      parser.reset();
-      const reader = opened.body.getReader();
-      const decoder = new TextDecoder(); // UTF-8, drops a leading BOM
-      let previousId = parser.lastEventId;
+      // One connection: the caller's abort or a silent connection (the watchdog) ends it.
+      const attempt = new AbortController();
+      const endAttempt = (): void => attempt.abort();
+      controller.signal.addEventListener('abort', endAttempt, { once: true });
+      const watchdog = new IdleWatchdog(settings.idleTimeoutMs, endAttempt);
       try {
-        // Until the server ends the stream, or the connection drops (a network error, an abort).
-        for (let chunk = await read(reader); chunk !== undefined; chunk = await read(reader)) {
-          for (const message of parser.push(decoder.decode(chunk, { stream: true }))) {
-            const item = itemOf(message, previousId, opened.status);
-            previousId = message.lastEventId;
-            if (item === undefined) continue;
-            if (item instanceof HistoryTruncated && settings.onTruncated === 'throw') {
-              throw new HistoryTruncatedError(item.message, { after: item.after });
+        const opened = await openEventStream(settings, parser.lastEventId, attempt.signal);
+        if (opened.kind === 'retry') {
+          watchdog.stop();
+          await abortableSleep(opened.afterMs ?? delay.next(parser.retryMs), controller.signal);
+          continue;
+        }
+        delay.opened();
+        parser.reset();
+        const reader = opened.body.getReader();
+        const decoder = new TextDecoder(); // UTF-8, drops a leading BOM
+        let previousId = parser.lastEventId;
+        // Silence counts from each wait for a chunk: time the caller spends on an event is not.
+        const next = async (): Promise<Uint8Array | undefined> => {
+          watchdog.waiting();
+          const chunk = await read(reader);
+          watchdog.received();
+          return chunk;
+        };
+        try {
+          // Until the server ends the stream, or the connection drops (a network error, an
+          // abort, silence past idleTimeoutMs).
+          for (let chunk = await next(); chunk !== undefined; chunk = await next()) {
+            for (const message of parser.push(decoder.decode(chunk, { stream: true }))) {
+              const item = itemOf(message, previousId, opened.status);
+              previousId = message.lastEventId;
+              if (item === undefined) continue;
+              if (item instanceof HistoryTruncated && settings.onTruncated === 'throw') {
+                throw new HistoryTruncatedError(item.message, { after: item.after });
+              }
+              yield item;
             }
-            yield item;
           }
+        } finally {
+          reader.cancel().catch(() => {});
         }
       } finally {
-        reader.cancel().catch(() => {});
+        watchdog.stop();
+        controller.signal.removeEventListener('abort', endAttempt);
       }
       await abortableSleep(delay.next(parser.retryMs), controller.signal);
     }

@@ -112,6 +112,7 @@ const CLIENT_OPTIONS = [
   'fetch',
   'retryMs',
   'maxRetryMs',
+  'idleTimeoutMs',
   'onTruncated',
 ];
 /** Nothing listens there: the options are checked at the call, before any request. */
