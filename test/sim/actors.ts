@@ -3,6 +3,7 @@ import { planBus } from './bus-plans.js';
 import { consumers } from './consumers.js';
 import { EventBus, type StoredEvent } from './lib.js';
 import type { BusRecord, OnceRecord } from './model.js';
+import { PrivateStore } from './private-store.js';
 import type { Prng } from './prng.js';
 import { publisher } from './publishers.js';
 import { storeView } from './store-view.js';
@@ -24,6 +25,13 @@ export function startBus(world: World, index: number, at: number): void {
   });
   world.readyWaiters.set(index, { promise: readyPromise, resolve: resolveReady });
   const plan = planBus(rng, config, index);
+  // Drawn apart from the bus's own stream (see World.laterChoices), always for every bus.
+  const privateDraw = world.laterChoices.float();
+  const fastPath = world.laterChoices.chance(0.5);
+  if (plan.store === 'shared' && index > 0 && config.actors.privateStores && privateDraw < 0.25) {
+    plan.store = 'private';
+    world.privateStores.set(index, new PrivateStore(sched, fastPath));
+  }
   sched.schedule(at, `bus${index} starts`, () => {
     const record: BusRecord = {
       index,
@@ -39,11 +47,17 @@ export function startBus(world: World, index: number, at: number): void {
       consumers: [],
       closeCalled: false,
     };
+    const own = world.privateStores.get(index);
     sched.log(
-      `bus${index}: store ${plan.store}${plan.limiter ? `, rate limit ${JSON.stringify(plan.limiter)}` : ''}`,
+      `bus${index}: store ${plan.store}${own ? (own.fastPath ? ' (fast path)' : ' (port)') : ''}${plan.limiter ? `, rate limit ${JSON.stringify(plan.limiter)}` : ''}`,
     );
     record.bus = new EventBus({
-      store: plan.store === 'none' ? null : storeView(world.store, index, plan.store === 'shared'),
+      store:
+        plan.store === 'none'
+          ? null
+          : own !== undefined
+            ? own.view
+            : storeView(world.store, index, plan.store === 'shared'),
       rateLimit: plan.limiter ?? false,
       clock: () => sched.now,
       feedTimeoutMs: config.feedTimeoutMs,

@@ -6,7 +6,7 @@ import type { Invariant } from './flags.js';
 import type { SubRecord } from './model.js';
 import { selects } from './selection.js';
 import type { StoredRecord } from './sim-store.js';
-import type { World } from './world.js';
+import { ledgerOf, type World } from './world.js';
 
 /**
  * The end-of-run checks, against the store's log. `checkpointOrdinal` is when the run had
@@ -22,20 +22,23 @@ export function checkRun(
 ): void {
   const { model, store } = world;
   const on = (i: Invariant) => world.config.invariants.has(i);
-  const byCursor = new Map<string, StoredRecord>();
-  const byId = new Map<string, StoredRecord[]>();
-  for (const record of store.log) {
-    byCursor.set(record.cursor, record);
-    const list = byId.get(record.event.id);
-    if (list) list.push(record);
-    else byId.set(record.event.id, [record]);
-  }
+  // The shared store's log holds every shared bus's events; a private store's, its bus's.
+  const ledgers = new Map<number | 'shared', Ledger>();
+  const ledgerFor = (bus: number): Ledger => {
+    const key = world.privateStores.has(bus) ? bus : 'shared';
+    let ledger = ledgers.get(key);
+    if (ledger === undefined) {
+      ledger = newLedger(ledgerOf(world, bus).log);
+      ledgers.set(key, ledger);
+    }
+    return ledger;
+  };
 
   // ---- publish results ----
-  /** Cursor → the publishes (bus, call ordinal) that resolved 'delivered' for it. */
-  const ownPublishes = new Map<string, { bus: number; calledOrdinal: number }[]>();
   for (const p of model.publishes) {
     if (p.results === undefined || model.buses[p.bus]!.store === 'none') continue;
+    /** Cursor → the publishes (bus, call ordinal) that resolved 'delivered' for it. */
+    const { byCursor, byId, ownPublishes } = ledgerFor(p.bus);
     if (p.results.length !== p.ids.length && on('publish-ack-stored'))
       model.violate('publish-ack-stored', `${p.key}: ${p.results.length} results for ${p.ids.length} events`);
     for (const r of p.results) {
@@ -86,7 +89,7 @@ export function checkRun(
   // ---- deliveries per subscription ----
   for (const sub of model.subs)
     if (model.buses[sub.bus]!.store !== 'none')
-      checkSubscription(world, sub, openAtCheckpoint.has(sub), checkpointOrdinal, byCursor, ownPublishes);
+      checkSubscription(world, sub, openAtCheckpoint.has(sub), checkpointOrdinal, ledgerFor(sub.bus));
   for (const bus of model.buses) if (bus?.store === 'none') checkNoStoreBus(world, bus);
   checkLatency(world);
   checkDeliveredTo(world);
@@ -128,15 +131,35 @@ export function checkRun(
     );
 }
 
+/** One store's log, indexed: by cursor, by event id, and the publishes that resolved `delivered` per cursor. */
+interface Ledger {
+  log: readonly StoredRecord[];
+  byCursor: Map<string, StoredRecord>;
+  byId: Map<string, StoredRecord[]>;
+  ownPublishes: Map<string, { bus: number; calledOrdinal: number }[]>;
+}
+
+function newLedger(log: readonly StoredRecord[]): Ledger {
+  const byCursor = new Map<string, StoredRecord>();
+  const byId = new Map<string, StoredRecord[]>();
+  for (const record of log) {
+    byCursor.set(record.cursor, record);
+    const list = byId.get(record.event.id);
+    if (list) list.push(record);
+    else byId.set(record.event.id, [record]);
+  }
+  return { log, byCursor, byId, ownPublishes: new Map() };
+}
+
 function checkSubscription(
   world: World,
   sub: SubRecord,
   openAtCheckpoint: boolean,
   checkpointOrdinal: number,
-  byCursor: Map<string, StoredRecord>,
-  ownPublishes: Map<string, { bus: number; calledOrdinal: number }[]>,
+  ledger: Ledger,
 ): void {
-  const { model, store } = world;
+  const { model } = world;
+  const { byCursor, ownPublishes } = ledger;
   const on = (i: Invariant) => world.config.invariants.has(i);
   const report = (i: Invariant, detail: string) => on(i) && model.violate(i, `${sub.key}: ${detail}`);
   const seen = new Set<string>();
@@ -166,7 +189,7 @@ function checkSubscription(
     if (last === undefined || d.cursor > last) lastByStream.set(d.stream, d.cursor);
   }
 
-  const matching = store.log.filter((r) => selects(sub, r.event));
+  const matching = ledger.log.filter((r) => selects(sub, r.event));
   const bus = model.buses[sub.bus]!;
   let universe: StoredRecord[];
   if (sub.start === 'now') {
@@ -244,7 +267,7 @@ function checkSubscription(
     // existed and before it was told, an event after the last position it had reached.
     const told = sub.truncations[0]!.ordinal;
     const before = sub.delivered.filter((d) => d.ordinal < told).at(-1)?.cursor ?? resumeAfter;
-    const justified = store.log.some(
+    const justified = ledger.log.some(
       (r) =>
         r.trimmedOrdinal !== undefined &&
         r.trimmedOrdinal < told &&

@@ -10,7 +10,14 @@ import { checkTyped, connected, describe, PATTERNS, type World } from './world.j
  * Short retry delays, so every retry and dead letter happens well within the settling time.
  */
 export function consumers(world: World, record: BusRecord, rng: Prng): void {
-  if (!world.config.actors.consumerGroups || record.store === 'none' || !rng.chance(0.35)) return;
+  // Groups are checked against the shared log (check-groups.ts): not on a private store.
+  if (
+    !world.config.actors.consumerGroups ||
+    record.store === 'none' ||
+    record.store === 'private' ||
+    !rng.chance(0.35)
+  )
+    return;
   // A group's patterns are fixed when it is created: its consumers share them.
   const shared = {
     group: `g${record.index}`,

@@ -65,6 +65,12 @@ export interface ActorFlags {
    * hand-over to live, which timer-spaced publishes never staged.
    */
   backToBack: boolean;
+  /**
+   * Buses with a memory store of their own and no tail, as `new EventBus()` has: delivery at
+   * publish time, replay and catch-up from that store. Half use the bus's synchronous fast path
+   * into the memory store, half the async port (a tail-less store of the user's own).
+   */
+  privateStores: boolean;
 }
 
 export const INVARIANTS = [
@@ -198,6 +204,7 @@ export const ALL_ACTORS: ActorFlags = {
   bursts: true,
   floods: true,
   backToBack: true,
+  privateStores: true,
 };
 
 export function defaultConfig(overrides: Partial<SimConfig> = {}): SimConfig {

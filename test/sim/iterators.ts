@@ -1,8 +1,9 @@
 import type { StoredEvent, Subscription } from './lib.js';
 import type { BusRecord, SubRecord, SubStart } from './model.js';
 import type { Prng } from './prng.js';
+import { makeEvent, publish } from './publishers.js';
 import { deliver, end, newSub, skipEveryThird } from './sub-records.js';
-import { checkTyped, code, describe, PATTERNS, STREAMS, type World } from './world.js';
+import { checkTyped, code, describe, ledgerOf, PATTERNS, STREAMS, type World } from './world.js';
 
 /**
  * Iterators (`subscribe`): from now, the start or a cursor; small buffers, `block` or the
@@ -17,15 +18,16 @@ export async function iteratorSubscriber(
   resumeAfter: string | undefined,
   generation: number,
 ): Promise<void> {
-  const { sched, config, store } = world;
+  const { sched, config } = world;
+  const { log } = ledgerOf(world, record.index);
   let start: SubStart;
   if (record.store === 'none')
     start = 'now'; // no history to replay
   else if (resumeAfter !== undefined) start = { after: resumeAfter };
   else {
     const r = rng.float();
-    if (config.actors.resumeFromCursor && store.log.length > 0 && r < 0.3)
-      start = { after: rng.pick(store.log).cursor }; // trimmed ones included: truncation must be reported
+    if (config.actors.resumeFromCursor && log.length > 0 && r < 0.3)
+      start = { after: rng.pick(log).cursor }; // trimmed ones included: truncation must be reported
     else if (r < 0.5) start = 'start';
     else start = 'now';
   }
@@ -71,6 +73,11 @@ export async function iteratorSubscriber(
     return;
   }
   sub.subscription = subscription;
+  // The app goes on publishing on this bus in the same turn, each publish awaited before the
+  // next: the replay's hand-over to live must not lose one (session 6: a subscription turned
+  // live one turn late, and an event dispatched in that turn was held and never handed over).
+  if (start !== 'now' && world.laterChoices.chance(config.actors.backToBack ? 0.3 : 0))
+    void publishAlong(world, record, `${key}.pub`, rng.fork());
 
   // Ending it at a random moment, the ways a user would; then maybe re-subscribing from the last cursor.
   let endedByUser = false;
@@ -174,4 +181,10 @@ export async function readOne(
   }
   deliver(world, sub, value as StoredEvent);
   return true;
+}
+
+/** Publishes 3–12 events on `record`'s bus back to back, starting in the caller's turn. */
+async function publishAlong(world: World, record: BusRecord, name: string, rng: Prng): Promise<void> {
+  for (let k = rng.int(3, 12); k > 0 && !world.calm && !record.closeCalled; k--)
+    await publish(world, record, name, [makeEvent(world, rng)], false, rng, 0);
 }

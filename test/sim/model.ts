@@ -7,8 +7,11 @@ import type { Scheduler } from './scheduler.js';
  * log (SimStore.log, the ground truth) after the run.
  */
 
-/** How a bus sees the store: shared (with or without `has`), or none (`store: null`). */
-export type StoreKind = 'shared' | 'shared-no-has' | 'none';
+/**
+ * How a bus sees the store: shared (with or without `has`), a memory store of its own with no
+ * tail (`private`: events are delivered as they are published), or none (`store: null`).
+ */
+export type StoreKind = 'shared' | 'shared-no-has' | 'private' | 'none';
 
 /** A bus's rate limiter, as configured. */
 export interface LimiterPlan {

@@ -47,6 +47,8 @@ export async function runSeed(seed: number, config: SimConfig = defaultConfig())
     calm: false,
     nextEventId: 1,
     readyWaiters: new Map(),
+    privateStores: new Map(),
+    laterChoices: new Prng(seed ^ 0x2545f491),
   };
   const restoreTimers = installVirtualTime(sched);
   const restoreRejections = captureUnhandledRejections(model.unhandled);

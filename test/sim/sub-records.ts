@@ -1,6 +1,6 @@
 import type { StoredEvent } from './lib.js';
 import type { BusRecord, HandlerCall, SubRecord, SubStart } from './model.js';
-import type { World } from './world.js';
+import { ledgerOf, type World } from './world.js';
 
 /** What a subscription did, as the model keeps it: made, given events, called, ended. */
 
@@ -32,7 +32,7 @@ export function newSub(
     start,
     registeredOrdinal: world.sched.tick(),
     registeredAt: world.sched.now,
-    trimmedAtStart: world.store.trimmedHigh,
+    trimmedAtStart: ledgerOf(world, record.index).trimmedHigh,
     delivered: [],
     truncations: [],
     endedOrdinal: undefined,

@@ -1,9 +1,10 @@
 import type { SimConfig } from './flags.js';
 import { BuslineError } from './lib.js';
 import type { BusRecord, Model } from './model.js';
+import type { PrivateStore } from './private-store.js';
 import type { Prng } from './prng.js';
 import type { Scheduler } from './scheduler.js';
-import type { SimStore } from './sim-store.js';
+import type { SimStore, StoredRecord } from './sim-store.js';
 
 /**
  * What every actor shares in one run, and the few helpers they all use. Actors record what
@@ -26,6 +27,19 @@ export interface World {
   nextEventId: number;
   /** Resolves per bus once its ready() resolved. */
   readyWaiters: Map<number, { promise: Promise<void>; resolve: () => void }>;
+  /** The stores of buses with a store of their own (`private`), by bus index. */
+  privateStores: Map<number, PrivateStore>;
+  /**
+   * Choices of actors added after the regression seeds were found (private stores, publishers
+   * started with a replay): a stream of its own, apart from `rng`, so that a seed that draws
+   * none of them runs exactly as it did before they existed.
+   */
+  laterChoices: Prng;
+}
+
+/** The ground truth a bus's events are held to: its private store's log, else the shared one's. */
+export function ledgerOf(world: World, bus: number): { log: readonly StoredRecord[]; trimmedHigh: number } {
+  return world.privateStores.get(bus) ?? world.store;
 }
 
 export const code = (error: unknown): string | undefined => (error as { code?: string } | null)?.code;
