@@ -546,7 +546,6 @@ export class EventBus<Events extends EventMap = EventMap> {
             filter: options.filter as EventFilter | undefined,
             catchUp,
             slots: this.#readSlots,
-            feedMark: () => this.#feed?.mark(),
             pageSize: Math.min(bufferSize, REPLAY_PAGE_SIZE),
             pendingLimit: bufferSize,
             onFilterError: (error, event) =>
@@ -940,7 +939,6 @@ export class EventBus<Events extends EventMap = EventMap> {
       filter: s.filter,
       catchUp: true,
       slots: this.#readSlots,
-      feedMark: () => this.#feed?.mark(),
       pageSize: Math.min(options.maxPending, REPLAY_PAGE_SIZE),
       pendingLimit: options.maxPending,
       onFilterError: (error, event) => this.#dispatcher.fail(error, 'filter', s, event),

@@ -28,12 +28,6 @@ export interface LiveFeedOptions {
   clock(): number;
 }
 
-/** A place of the live feed (LiveFeed.mark): what a catch-up's held events start after. */
-export interface FeedMark {
-  cursor: string;
-  losses: number;
-}
-
 /**
  * With a store shared between processes, every event — local or remote — reaches the local
  * subscribers through one ordered feed: the store's `tail`. That is what makes every process
@@ -56,22 +50,12 @@ export class LiveFeed {
    * waits for. Leaving it out only keeps the feed's last cursor further back, so a restarted
    * tail reads it again (and leaves it out again).
    */
-  readonly #skip = (id: string, type: string): boolean => {
-    const skip = !this.#waiting.has(id) && !this.#options.wanted(type);
-    if (skip) this.#skippedPastLast = true;
-    return skip;
-  };
-  /**
-   * The store's tail has passed events it left out (`#skip`) since the last one delivered: it is
-   * further on than `#last`, so `mark()` cannot say where it is. The next delivery clears it.
-   */
-  #skippedPastLast = false;
+  readonly #skip = (id: string, type: string): boolean =>
+    !this.#waiting.has(id) && !this.#options.wanted(type);
   readonly #abort = new AbortController();
   /** Publishers waiting for their own events, by event id (rarely two for one id: a list). */
   readonly #waiting = new Map<string, PublishWait | PublishWait[]>();
   #last: string | undefined;
-  /** Times the feed lost its place: a FeedMark taken before a loss no longer holds. */
-  #losses = 0;
   #running: Promise<void>;
   #isReady = false;
   /** The last failure of the feed (a read or the tail), cleared when it delivers again. */
@@ -123,18 +107,6 @@ export class LiveFeed {
       else if (current !== wait) this.#waiting.set(id, [current, wait]);
     }
     return wait;
-  }
-
-  /**
-   * Where the feed is: every event after `cursor` ('' before the first) will be delivered to
-   * the subscribers registered now, in order, unless the feed loses its place (counted in
-   * `losses`). Undefined while it is not placed, or when its tail has left out events past its
-   * last delivery (it is further on than that, by an unknown stretch).
-   */
-  mark(): FeedMark | undefined {
-    const last = this.#last;
-    if (last === undefined || this.#skippedPastLast) return undefined;
-    return { cursor: last === 'start' ? '' : last, losses: this.#losses };
   }
 
   /** Why the feed is not running, if it failed since it last delivered (for `ready()` errors). */
@@ -200,7 +172,6 @@ export class LiveFeed {
           }
           lost ??= { position: this.#last, placed: this.#options.lostHistory(error) };
           this.#last = undefined;
-          this.#losses++;
         }
         report(error);
         await abortableSleep(this.#options.retryMs ?? 250, signal);
@@ -212,7 +183,6 @@ export class LiveFeed {
 
   #deliver(event: StoredEvent): void {
     this.#last = event.cursor;
-    this.#skippedPastLast = false;
     this.#lagMs = this.#options.clock() - event.time;
     const deliveredTo = this.#options.dispatch(event);
     const waits = this.#waiting.get(event.id);

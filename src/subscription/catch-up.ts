@@ -1,4 +1,3 @@
-import type { FeedMark } from '../bus/live-feed.js';
 import { BuslineError, HistoryTruncatedError, StoreUnavailableError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { EventStore } from '../store/event-store.js';
@@ -40,8 +39,6 @@ export interface CatchUpOptions {
   busy?(delta: 1 | -1): void;
   /** The bus's bound on store reads running at once (replays and catch-ups of all its subscriptions). */
   slots: ReadSlots;
-  /** The shared live feed's place (LiveFeed.mark); absent without a feed. */
-  feedMark?(): FeedMark | undefined;
 }
 
 /**
@@ -80,13 +77,6 @@ export class CatchUp {
    * since. A lower bound: what a replay has still to read of older history is not known.
    */
   #behind = 0;
-  /**
-   * Where the live feed was when this catch-up began: every event it delivered since is held
-   * in `pending`, unless `#heldComplete` went false (the held list overflowed and was dropped,
-   * or the feed lost its place).
-   */
-  #heldFrom: FeedMark | undefined;
-  #heldComplete = false;
 
   constructor(inbox: Inbox<StoredEvent>, options: CatchUpOptions) {
     this.#inbox = inbox;
@@ -125,7 +115,6 @@ export class CatchUp {
    * one that is reading already needs nothing. Retention that passed it is reported as usual.
    */
   resync(position: string): void {
-    if (!this.#live) this.#heldComplete = false;
     if (!this.#live || !this.#inbox.isOpen) return;
     this.#live = false;
     // How much the feed skipped is not known here: count only what arrives from now on.
@@ -167,10 +156,6 @@ export class CatchUp {
   }
 
   #read(from: Exclude<CatchUpStart, 'now'>, lostAlready = false): void {
-    // Registered already (the bus registers before the first read): from here on every event
-    // the feed delivers reaches `push`, and is held.
-    this.#heldFrom = this.#options.feedMark?.();
-    this.#heldComplete = this.#heldFrom !== undefined;
     this.#options.busy?.(1);
     this.#readUntilLive(from, lostAlready)
       .catch((error: unknown) => {
@@ -223,16 +208,6 @@ export class CatchUp {
         if (!(await this.#checkNotAhead(after))) return;
       }
       first = false;
-      if (page.truncated && this.#heldCovers(after)) {
-        // Retention passed `after`, but the feed was at or before it when this catch-up began:
-        // every event after it that the feed delivered since is held, and the rest the feed
-        // will deliver (or it loses its place and every subscription reads again). Nothing is
-        // lost: hand over what is held and go live, with no report (seed 3471).
-        if (this.#readUpTo === undefined || this.#readUpTo < after!) this.#readUpTo = after;
-        if (await this.#handOverPending()) return;
-        after = this.#readUpTo ?? after;
-        continue;
-      }
       if (page.truncated) {
         if (!(await this.#truncated(after))) return;
         // What was read before the gap says nothing about cursors after it (an epoch may have changed).
@@ -265,7 +240,6 @@ export class CatchUp {
       if (this.#pendingOverflowed) {
         this.#pendingOverflowed = false;
         this.#pending = [];
-        this.#heldComplete = false;
         return false;
       }
       const held = this.#pending;
@@ -287,18 +261,6 @@ export class CatchUp {
         this.#acceptOwed(event);
       }
     }
-  }
-
-  /**
-   * Whether the held live events cover everything after `after`: the feed was at or before it
-   * when this catch-up began, has not lost its place since, and nothing held was dropped.
-   */
-  #heldCovers(after: string | undefined): boolean {
-    const from = this.#heldFrom;
-    if (after === undefined || from === undefined || !this.#heldComplete || this.#pendingOverflowed)
-      return false;
-    const now = this.#options.feedMark?.();
-    return now !== undefined && now.losses === from.losses && from.cursor <= after;
   }
 
   /** Gives the inbox an event read or held while catching up: one fewer owed. */
