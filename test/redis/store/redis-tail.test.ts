@@ -122,10 +122,13 @@ describe('RedisEventStore.tail', () => {
   it('ends at once on abort and releases its blocking connection (opened lazily, only one)', async () => {
     const { reading, writing } = pair({ blockMs: 10_000 });
     expect(await readerConnections()).toBe(1);
+    // After a cursor, not 'now': a tail placed at 'now' after the append below (its first read
+    // is async) would never see that event, and the test would wait for it in vain.
+    const [first] = await writing.append([event()]);
     const abort = new AbortController();
-    const a = collect(reading.tail('now', abort.signal));
+    const a = collect(reading.tail(first!.cursor, abort.signal));
     const other = new AbortController();
-    const b = collect(reading.tail('now', other.signal));
+    const b = collect(reading.tail(first!.cursor, other.signal));
     await writing.append([event()]);
     await waitFor(() => a.seen.length === 1 && b.seen.length === 1);
     expect(await readerConnections()).toBe(2); // two tails share one duplicate
