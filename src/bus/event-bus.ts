@@ -546,6 +546,7 @@ export class EventBus<Events extends EventMap = EventMap> {
             filter: options.filter as EventFilter | undefined,
             catchUp,
             slots: this.#readSlots,
+            watchFeed: (cursor) => this.#feed?.watch(cursor),
             pageSize: Math.min(bufferSize, REPLAY_PAGE_SIZE),
             pendingLimit: bufferSize,
             onFilterError: (error, event) =>
@@ -939,6 +940,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       filter: s.filter,
       catchUp: true,
       slots: this.#readSlots,
+      watchFeed: (cursor) => this.#feed?.watch(cursor),
       pageSize: Math.min(options.maxPending, REPLAY_PAGE_SIZE),
       pendingLimit: options.maxPending,
       onFilterError: (error, event) => this.#dispatcher.fail(error, 'filter', s, event),

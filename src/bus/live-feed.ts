@@ -29,6 +29,18 @@ export interface LiveFeedOptions {
 }
 
 /**
+ * A catch-up's watch for one cursor (LiveFeed.watch): `seen` once the feed delivers the event at
+ * exactly that cursor, `lost` once the feed loses its place. Cursors are compared only for
+ * equality: cursors of two store epochs do not order.
+ */
+export interface CursorWatch {
+  readonly cursor: string;
+  readonly seen: boolean;
+  readonly lost: boolean;
+  release(): void;
+}
+
+/**
  * With a store shared between processes, every event — local or remote — reaches the local
  * subscribers through one ordered feed: the store's `tail`. That is what makes every process
  * see store order per stream, and a bus never deliver its own event twice.
@@ -56,6 +68,8 @@ export class LiveFeed {
   /** Publishers waiting for their own events, by event id (rarely two for one id: a list). */
   readonly #waiting = new Map<string, PublishWait | PublishWait[]>();
   #last: string | undefined;
+  /** Watches by cursor (see `watch`); usually empty. */
+  readonly #watches = new Map<string, Set<Watch>>();
   #running: Promise<void>;
   #isReady = false;
   /** The last failure of the feed (a read or the tail), cleared when it delivers again. */
@@ -107,6 +121,31 @@ export class LiveFeed {
       else if (current !== wait) this.#waiting.set(id, [current, wait]);
     }
     return wait;
+  }
+
+  /**
+   * Watches for the event at `cursor` to be delivered from now on. A catch-up whose read after
+   * `cursor` comes back truncated, while the feed delivered that very event after the catch-up
+   * began (and has not lost its place since), holds every event after it: nothing is lost.
+   */
+  watch(cursor: string): CursorWatch {
+    let set = this.#watches.get(cursor);
+    if (set === undefined) {
+      set = new Set();
+      this.#watches.set(cursor, set);
+    }
+    const watches = this.#watches;
+    const watch: Watch = {
+      cursor,
+      seen: false,
+      lost: false,
+      release() {
+        set.delete(watch);
+        if (set.size === 0 && watches.get(cursor) === set) watches.delete(cursor);
+      },
+    };
+    set.add(watch);
+    return watch;
   }
 
   /** Why the feed is not running, if it failed since it last delivered (for `ready()` errors). */
@@ -172,6 +211,7 @@ export class LiveFeed {
           }
           lost ??= { position: this.#last, placed: this.#options.lostHistory(error) };
           this.#last = undefined;
+          for (const set of this.#watches.values()) for (const watch of set) watch.lost = true;
         }
         report(error);
         await abortableSleep(this.#options.retryMs ?? 250, signal);
@@ -183,6 +223,10 @@ export class LiveFeed {
 
   #deliver(event: StoredEvent): void {
     this.#last = event.cursor;
+    if (this.#watches.size > 0) {
+      const set = this.#watches.get(event.cursor);
+      if (set !== undefined) for (const watch of set) watch.seen = true;
+    }
     this.#lagMs = this.#options.clock() - event.time;
     const deliveredTo = this.#options.dispatch(event);
     const waits = this.#waiting.get(event.id);
@@ -226,4 +270,11 @@ function untilAborted(signal: AbortSignal): Promise<void> {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
+}
+
+interface Watch {
+  readonly cursor: string;
+  seen: boolean;
+  lost: boolean;
+  release(): void;
 }

@@ -1,3 +1,4 @@
+import type { CursorWatch } from '../bus/live-feed.js';
 import { BuslineError, HistoryTruncatedError, StoreUnavailableError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { EventStore } from '../store/event-store.js';
@@ -39,6 +40,8 @@ export interface CatchUpOptions {
   busy?(delta: 1 | -1): void;
   /** The bus's bound on store reads running at once (replays and catch-ups of all its subscriptions). */
   slots: ReadSlots;
+  /** Watches the shared live feed for the event at a cursor (LiveFeed.watch); absent without a feed. */
+  watchFeed?(cursor: string): CursorWatch | undefined;
 }
 
 /**
@@ -77,6 +80,13 @@ export class CatchUp {
    * since. A lower bound: what a replay has still to read of older history is not known.
    */
   #behind = 0;
+  /**
+   * The feed's watch for the cursor this catch-up reads after, taken when it began; and whether
+   * every live event dispatched since is still held (false once the held list overflowed and was
+   * dropped, or the feed lost its place).
+   */
+  #watch: CursorWatch | undefined;
+  #heldComplete = false;
 
   constructor(inbox: Inbox<StoredEvent>, options: CatchUpOptions) {
     this.#inbox = inbox;
@@ -115,6 +125,7 @@ export class CatchUp {
    * one that is reading already needs nothing. Retention that passed it is reported as usual.
    */
   resync(position: string): void {
+    if (!this.#live) this.#heldComplete = false;
     if (!this.#live || !this.#inbox.isOpen) return;
     this.#live = false;
     // How much the feed skipped is not known here: count only what arrives from now on.
@@ -156,6 +167,12 @@ export class CatchUp {
   }
 
   #read(from: Exclude<CatchUpStart, 'now'>, lostAlready = false): void {
+    // Registered already (the bus registers before the first read): from here on every event
+    // the feed delivers reaches `push`, and is held.
+    this.#watch?.release();
+    const after = typeof from === 'object' && 'after' in from ? from.after : undefined;
+    this.#watch = after === undefined ? undefined : this.#options.watchFeed?.(after);
+    this.#heldComplete = this.#watch !== undefined;
     this.#options.busy?.(1);
     this.#readUntilLive(from, lostAlready)
       .catch((error: unknown) => {
@@ -168,6 +185,8 @@ export class CatchUp {
         );
       })
       .finally(() => {
+        this.#watch?.release();
+        this.#watch = undefined;
         this.#options.busy?.(-1);
       });
   }
@@ -208,6 +227,16 @@ export class CatchUp {
         if (!(await this.#checkNotAhead(after))) return;
       }
       first = false;
+      if (page.truncated && this.#heldCovers(after)) {
+        // Retention passed `after`, but the feed delivered the event at `after` itself after this
+        // catch-up began, without losing its place: every event after it reached `push` since
+        // (and is held), or will come live. Nothing is lost: hand over and go live, no report
+        // (simulation seed 3471).
+        this.#readUpTo = after;
+        if (await this.#handOverPending()) return;
+        after = this.#readUpTo ?? after;
+        continue;
+      }
       if (page.truncated) {
         if (!(await this.#truncated(after))) return;
         // What was read before the gap says nothing about cursors after it (an epoch may have changed).
@@ -240,6 +269,7 @@ export class CatchUp {
       if (this.#pendingOverflowed) {
         this.#pendingOverflowed = false;
         this.#pending = [];
+        this.#heldComplete = false;
         return false;
       }
       const held = this.#pending;
@@ -261,6 +291,23 @@ export class CatchUp {
         this.#acceptOwed(event);
       }
     }
+  }
+
+  /**
+   * Whether the held live events cover everything after `after`: the feed delivered the event at
+   * exactly `after` since this catch-up began and has not lost its place, and nothing held was
+   * dropped. Cursors are compared for equality only (two store epochs' cursors do not order).
+   */
+  #heldCovers(after: string | undefined): boolean {
+    const watch = this.#watch;
+    return (
+      watch !== undefined &&
+      watch.cursor === after &&
+      watch.seen &&
+      !watch.lost &&
+      this.#heldComplete &&
+      !this.#pendingOverflowed
+    );
   }
 
   /** Gives the inbox an event read or held while catching up: one fewer owed. */

@@ -7,12 +7,16 @@
 export const REGRESSION_SEEDS: Readonly<Record<number, string>> = {
   3166: 'no-silent-truncation: a feed placed on an empty store lost its connection before its first event, and retention removed events meanwhile (also seeds 181, 6438, 9410, 9812)',
   3320: 'batch-id-delivered-once: without a store, a batch that waited past the dedup window for another publish of its ids was delivered again',
+  3327: "no-silent-truncation: a fix for 3471 that trusted the feed's last delivery lost an event its tail had left out past it (also 4032, 17703)",
+  3471: 'no-spurious-truncation: a catch-up read after an outage came back truncated although the feed, still behind, delivered the event at its cursor afterwards and held everything after it',
+  4032: 'no-silent-truncation: as 3327',
   4691: 'group-at-least-once: an event the shared feed skipped when it lost its place never woke the consumer group',
   6438: 'no-silent-truncation: as 3166',
   8534: 'group-at-least-once: as 4691, with the group joined while the feed was being placed again',
   9410: 'no-silent-truncation: as 3166',
   9812: 'no-silent-truncation: as 3166',
   15321: 'group-at-least-once: as 8534',
+  17703: 'no-silent-truncation and resume-no-gap: as 3327',
   19482:
     'buffer-bounded: a truncation report filled a buffer of one, and the next live event was queued past it',
   22649:
