@@ -171,8 +171,9 @@ export class CatchUp {
     // the feed delivers reaches `push`, and is held.
     this.#watch?.release();
     const after = typeof from === 'object' && 'after' in from ? from.after : undefined;
-    this.#watch = after === undefined ? undefined : this.#options.watchFeed?.(after);
-    this.#heldComplete = this.#watch !== undefined;
+    const watch = after === undefined ? undefined : this.#options.watchFeed?.(after);
+    this.#watch = watch;
+    this.#heldComplete = watch !== undefined;
     this.#options.busy?.(1);
     this.#readUntilLive(from, lostAlready)
       .catch((error: unknown) => {
@@ -185,8 +186,9 @@ export class CatchUp {
         );
       })
       .finally(() => {
-        this.#watch?.release();
-        this.#watch = undefined;
+        // This loop's own watch: a catch-up begun since (in the turn this one went live) has its own.
+        watch?.release();
+        if (this.#watch === watch) this.#watch = undefined;
         this.#options.busy?.(-1);
       });
   }
