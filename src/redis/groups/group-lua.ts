@@ -79,17 +79,15 @@ end
 // JSON (a type holding \" or \\ would be cut short there, and its event skipped).
 /**
  * `entryType(fields)`: the event type of a log entry, exactly as the bus wrote it (astral
- * characters, quotes and backslashes included), or nil for an entry that has none. Needs FIELD.
+ * characters, quotes and backslashes included), or nil for an entry that has none. Needs FIELD
+ * and PACKED_ENDS.
  */
 export const ENTRY_TYPE = `
 local function entryType(fields)
   if fields[1] == 'p' then
-    -- The packed entry (log-entry.ts): id, token, type, JSON, joined by newlines.
     local v = fields[2]
-    local a = string.find(v, '\\n', 1, true)
-    local b = a and string.find(v, '\\n', a + 1, true)
-    local c = b and string.find(v, '\\n', b + 1, true)
-    if not c then return nil end
+    local _, b, c = packedEnds(v)
+    if not b then return nil end
     return string.sub(v, b + 1, c - 1)
   end
   if fields[5] == 't' then return fields[6] end

@@ -103,7 +103,7 @@ function toDelivery(item: RedisReply, epoch: string): RedisDelivery | InvalidDel
   const decoded =
     logId === undefined || parts?.token === undefined
       ? new UndecodableEntry('it has no log id (`c`), stream token or event JSON')
-      : decodeEntry({ id: logId, fields: entry.fields }, epoch);
+      : decodeEntry({ id: logId, fields: entry.fields }, epoch, parts);
   if (decoded instanceof UndecodableEntry) {
     return { source, entryId: entry.id, pelCount, deliveries, reason: decoded.reason, cause: decoded.cause };
   }

@@ -1,4 +1,4 @@
-import { ENSURE_EPOCH, FIELD, ID_LESS, script } from '../store/lua-scripts.js';
+import { ENSURE_EPOCH, FIELD, ID_LESS, PACKED_ENDS, script } from '../store/lua-scripts.js';
 import { ENTRY_TYPE, MATCHER, NOW, PENDING, SETTLE_OPERATIONS } from './group-lua.js';
 
 // The consumer-group scripts (see redis-group-keys.ts for the keys). Redis consumer groups on
@@ -87,6 +87,7 @@ ${MATCHER}
 ${ID_LESS}
 ${SETTLE_OPERATIONS}
 ${FIELD}
+${PACKED_ENDS}
 ${ENTRY_TYPE}
 local log, again, delayed = KEYS[2], KEYS[5], KEYS[6]
 local group, consumer, room, minIdle, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])

@@ -43,18 +43,32 @@ end
 `;
 
 /**
+ * \`packedEnds(value)\`: where the packed entry's header parts end (log-entry.ts: id, token and
+ * type, each followed by a newline, then the JSON), as the positions of its first three
+ * newlines; nil when it has fewer, or no id. Callers cut only the parts they need.
+ */
+export const PACKED_ENDS = `
+local function packedEnds(v)
+  local a = string.find(v, '\\n', 1, true)
+  if not a or a == 1 then return nil end
+  local b = string.find(v, '\\n', a + 1, true)
+  local c = b and string.find(v, '\\n', b + 1, true)
+  if not c then return nil end
+  return a, b, c
+end
+`;
+
+/**
  * \`entryIdToken(fields)\`: the event id and stream token of a log entry, in either format
  * (log-entry.ts): the packed \`p\` field, or the older \`i\`, \`s\`, … fields. nil, nil for an
- * entry that has neither. Needs FIELD.
+ * entry that has neither. Needs FIELD and PACKED_ENDS.
  */
 export const ENTRY_ID_TOKEN = `
 local function entryIdToken(fields)
   if fields[1] == 'p' then
     local v = fields[2]
-    local a = string.find(v, '\\n', 1, true)
+    local a, b = packedEnds(v)
     if not a then return nil, nil end
-    local b = string.find(v, '\\n', a + 1, true)
-    if not b then return nil, nil end
     return string.sub(v, 1, a - 1), string.sub(v, a + 1, b - 1)
   end
   if fields[1] == 'i' and fields[3] == 's' then return fields[2], fields[4] end
@@ -100,6 +114,7 @@ local function variadic(command, key, args)
 end
 
 ${FIELD}
+${PACKED_ENDS}
 ${ENTRY_ID_TOKEN}
 -- Removes \`entries\` (the oldest events of the log, as XRANGE returned them) from the log, the id
 -- index and their streams; records the trim marks. An emptied stream is deleted and its last id

@@ -4,7 +4,8 @@ import { parsePattern } from '../../../src/pattern/parse.js';
 import { segmentsMatch } from '../../../src/pattern/segments-match.js';
 import { ENTRY_TYPE, MATCHER } from '../../../src/redis/groups/group-lua.js';
 import { compileGroupMatcher } from '../../../src/redis/groups/group-matcher.js';
-import { FIELD } from '../../../src/redis/store/lua-scripts.js';
+import { packEntry } from '../../../src/redis/store/log-entry.js';
+import { FIELD, PACKED_ENDS } from '../../../src/redis/store/lua-scripts.js';
 import { connectNodeRedis, type NodeRedisClient } from '../store/redis-fixtures.js';
 
 /**
@@ -133,13 +134,22 @@ it('matches exotic types exactly', async () => {
 });
 
 describe('entryType (the type of a log entry, for the claim script)', () => {
-  const ENTRY = `${FIELD}${ENTRY_TYPE}
+  const ENTRY = `${FIELD}${PACKED_ENDS}${ENTRY_TYPE}
 return entryType(ARGV)`;
   const entryType = (fields: string[]) => client.eval(ENTRY, { arguments: fields });
   const json = (type: unknown) =>
     JSON.stringify({ type, stream: 'default', time: 1, data: { big: 2 ** 60 } });
 
-  it('reads the `t` field the append script writes, wherever it is', async () => {
+  it('reads the type from the header of a packed entry (log-entry.ts), whatever the JSON says', async () => {
+    for (const type of ['say."hi"', 'path.C:\\tmp', 'emoji.😀']) {
+      expect(await entryType(['p', packEntry('x', 'tok', type, json('ignored'))])).toBe(type);
+    }
+    // Fewer than three newlines, or no id: not an event.
+    expect(await entryType(['p', 'x\ntok\na.b'])).toBeNull();
+    expect(await entryType(['p', '\ntok\na.b\n{}'])).toBeNull();
+  });
+
+  it('reads the `t` field of the older format, wherever it is', async () => {
     for (const type of ['say."hi"', 'path.C:\\tmp', 'emoji.😀']) {
       expect(await entryType(['i', 'x', 's', 'tok', 't', type, 'e', json('ignored')])).toBe(type);
       expect(await entryType(['t', type, 'i', 'x', 'e', json('ignored')])).toBe(type);
