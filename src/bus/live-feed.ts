@@ -272,9 +272,5 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-interface Watch {
-  readonly cursor: string;
-  seen: boolean;
-  lost: boolean;
-  release(): void;
-}
+/** CursorWatch as the feed holds it: it sets `seen` and `lost`. */
+type Watch = { -readonly [K in keyof CursorWatch]: CursorWatch[K] };

@@ -81,12 +81,11 @@ export class CatchUp {
    */
   #behind = 0;
   /**
-   * The feed's watch for the cursor this catch-up reads after, taken when it began; and whether
-   * every live event dispatched since is still held (false once the held list overflowed and was
+   * The feed's watch for the cursor this catch-up reads after, taken when it began. Dropped once
+   * the live events held since are no longer all there (the held list overflowed and was
    * dropped, or the feed lost its place).
    */
   #watch: CursorWatch | undefined;
-  #heldComplete = false;
 
   constructor(inbox: Inbox<StoredEvent>, options: CatchUpOptions) {
     this.#inbox = inbox;
@@ -125,7 +124,7 @@ export class CatchUp {
    * one that is reading already needs nothing. Retention that passed it is reported as usual.
    */
   resync(position: string): void {
-    if (!this.#live) this.#heldComplete = false;
+    if (!this.#live) this.#dropWatch();
     if (!this.#live || !this.#inbox.isOpen) return;
     this.#live = false;
     // How much the feed skipped is not known here: count only what arrives from now on.
@@ -169,11 +168,10 @@ export class CatchUp {
   #read(from: Exclude<CatchUpStart, 'now'>, lostAlready = false): void {
     // Registered already (the bus registers before the first read): from here on every event
     // the feed delivers reaches `push`, and is held.
-    this.#watch?.release();
+    this.#dropWatch();
     const after = typeof from === 'object' && 'after' in from ? from.after : undefined;
     const watch = after === undefined ? undefined : this.#options.watchFeed?.(after);
     this.#watch = watch;
-    this.#heldComplete = watch !== undefined;
     this.#options.busy?.(1);
     this.#readUntilLive(from, lostAlready)
       .catch((error: unknown) => {
@@ -271,7 +269,7 @@ export class CatchUp {
       if (this.#pendingOverflowed) {
         this.#pendingOverflowed = false;
         this.#pending = [];
-        this.#heldComplete = false;
+        this.#dropWatch();
         return false;
       }
       const held = this.#pending;
@@ -303,13 +301,13 @@ export class CatchUp {
   #heldCovers(after: string | undefined): boolean {
     const watch = this.#watch;
     return (
-      watch !== undefined &&
-      watch.cursor === after &&
-      watch.seen &&
-      !watch.lost &&
-      this.#heldComplete &&
-      !this.#pendingOverflowed
+      watch !== undefined && watch.cursor === after && watch.seen && !watch.lost && !this.#pendingOverflowed
     );
+  }
+
+  #dropWatch(): void {
+    this.#watch?.release();
+    this.#watch = undefined;
   }
 
   /** Gives the inbox an event read or held while catching up: one fewer owed. */
