@@ -56,6 +56,16 @@ describe('jsonByteLength equals Buffer.byteLength(JSON.stringify(x))', () => {
   it('for negative, fractional, exponent and non-finite numbers (NaN and ±Infinity become null)', () =>
     property(number, 2000));
   it('for Dates, valid or not, via toJSON', () => property(date));
+  it('for objects with inherited enumerable keys (skipped) and an own key named hasOwnProperty', () => {
+    const inherited = Object.create({ inherited: 'not written', alsoInherited: [1, 2] });
+    inherited.own = 'written';
+    inherited.hasOwnProperty = 'shadows the method the walk calls from Object.prototype';
+    const nullPrototype = Object.assign(Object.create(null), { a: 1, hasOwnProperty: null });
+    for (const value of [inherited, nullPrototype, { nested: inherited }]) {
+      agrees(value);
+      expect(jsonByteBound(value, Infinity)).toBeGreaterThanOrEqual(actualBytes(value));
+    }
+  });
   it('for nested mixes of arrays holding undefined/functions/symbols (null) and objects dropping them', () =>
     property(messy, 1000));
   it('for whatever fc.anything produces (boxed values, Maps, Sets, typed and sparse arrays)', () =>

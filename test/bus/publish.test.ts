@@ -19,6 +19,30 @@ function collect(bus: EventBus, pattern = '**'): StoredEvent[] {
 }
 
 describe('publish', () => {
+  // publish is not an async function (a plain one is cheaper): it must still never throw.
+  it('reports every failure as a rejected promise, never a synchronous throw', async () => {
+    const open = new EventBus({ store: null, maxEventBytes: 64 });
+    const closed = new EventBus({ store: null });
+    await closed.close();
+    const calls: [string, () => Promise<unknown>][] = [
+      ['invalid type', () => open.publish({ type: '', data: 1 })],
+      ['not an object', () => open.publish(null as never)],
+      ['too large', () => open.publish({ type: 'a', data: 'x'.repeat(100) })],
+      ['options not an object', () => open.publish({ type: 'a', data: 1 }, 5 as never)],
+      ['aborted signal', () => open.publish({ type: 'a', data: 1 }, { signal: AbortSignal.abort() })],
+      ['closed bus', () => closed.publish({ type: 'a', data: 1 })],
+    ];
+    for (const [name, call] of calls) {
+      let returned: Promise<unknown> | undefined;
+      expect(() => {
+        returned = call();
+      }, name).not.toThrow();
+      expect(returned, name).toBeInstanceOf(Promise);
+      await expect(returned, name).rejects.toBeInstanceOf(Error);
+    }
+    await open.close();
+  });
+
   it('stamps id, stream and time from the bus clock when they are omitted', async () => {
     const bus = new EventBus({ store: null, clock: () => 1_700_000_000_000 });
     const seen = collect(bus);
