@@ -29,6 +29,7 @@ const ENTRIES = {
   'memory-cursor': 'src/store/memory/memory-cursor.ts',
   'append-input': 'src/store/append-input.ts',
   'recent-ids': 'src/dedup/recent-ids.ts',
+  'tick-clock': 'src/publish/tick-clock.ts',
 };
 
 /** Bundles the internals (shared modules split into common chunks, one copy each) and imports them. */
@@ -69,11 +70,13 @@ export async function loadInternals() {
     memoryCursor,
     appendInput,
     recentIds,
+    tickClock,
   ] = await Promise.all(Object.keys(ENTRIES).map(load));
   return {
     SubscriptionIndex: index.SubscriptionIndex,
     PatternTrie: trie.PatternTrie,
     parsePattern: parse.parsePattern,
+    tickClock: tickClock.tickClock,
     envelopeProblem: event.envelopeProblem,
     envelopeBytes: event.envelopeBytes,
     envelopeFits: event.envelopeFits,

@@ -59,19 +59,18 @@ function arrayBytes(array: readonly unknown[], budget: number, depth: number): n
   return total;
 }
 
-/**
- * Called as `ownProperty.call(object, key)` (Object.prototype.hasOwnProperty) inside for…in: V8 recognises that shape and
- * answers from the enum cache (about 20 ns less per object than `Object.hasOwn`, measured).
- */
-const ownProperty = Object.prototype.hasOwnProperty;
 
 function objectBytes(object: Record<string, unknown>, budget: number, depth: number): number {
   let total = 2;
   let members = 0;
-  // for…in walks V8's enum cache without allocating the array Object.keys builds; the
-  // hasOwn test keeps it to own properties, the ones JSON.stringify writes, in the same order.
+  // for…in walks V8's enum cache without allocating the array Object.keys builds; the own-key
+  // test keeps it to the properties JSON.stringify writes, in the same order. Written out as
+  // `Object.prototype.hasOwnProperty.call` inside the loop, V8 answers it from the enum cache:
+  // Object.hasOwn, or the method kept in a module variable (bundlers turn top-level consts
+  // into vars), measured 20 ns slower per object (issue #18).
   for (const key in object) {
-    if (!ownProperty.call(object, key)) continue;
+    // biome-ignore lint/suspicious/noPrototypeBuiltins: the shape V8 answers from the for…in enum cache
+    if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
     const bytes = valueBytes(object[key], key, budget - total, depth);
     if (bytes === OMITTED) continue;
     total += stringBytes(key) + 1 + bytes + (members++ > 0 ? 1 : 0);
@@ -137,7 +136,8 @@ function arrayBound(array: readonly unknown[], budget: number, depth: number): n
 function objectBound(object: Record<string, unknown>, budget: number, depth: number): number {
   let total = 2;
   for (const key in object) {
-    if (!ownProperty.call(object, key)) continue;
+    // biome-ignore lint/suspicious/noPrototypeBuiltins: the shape V8 answers from the for…in enum cache (see objectBytes)
+    if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
     const bytes = valueBound(object[key], budget - total, depth);
     if (bytes === OMITTED) continue;
     // Quotes, colon and comma around the key: 4, counted for every member.

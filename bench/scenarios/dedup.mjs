@@ -7,6 +7,7 @@ import { measure } from '../harness.mjs';
 import { formatLines, formatProfile, profileLoop } from '../profile.mjs';
 import { formatBytes, formatNs, formatRatio, row, target } from '../report.mjs';
 import { eventIdContender, flatIds } from './shared.mjs';
+import { CLOCK_READ } from './exact.mjs';
 
 /** The Deduplicator's defaults (DEDUP_DEFAULTS), used for both filters. */
 const N = 10_000;
@@ -262,7 +263,7 @@ export async function run({ busline, internals, findings }) {
       ].join('\n'),
       `Per op: checkAndMark ${formatNs(dedup.nsPerOp)}, of which the hash ${formatNs(hash.nsPerOp)}` +
         (findings.breakdown
-          ? ` and one clock read in #advance (Date.now() alone: ${formatNs(findings.breakdown.find((b) => b.name.startsWith('clock')).ns)}, "One exact-type subscriber")`
+          ? ` and one clock read in #advance (Date.now() alone: ${formatNs(findings.breakdown.find((b) => b.name === CLOCK_READ).ns)}, "One exact-type subscriber")`
           : '') +
         `. On an id straight from createEventId the check costs ${formatNs(freshNs)} (row "${FRESH.split(':')[0]}" minus "createEventId alone"), ` +
         `${freshNs > dedup.nsPerOp ? `${formatNs(freshNs - dedup.nsPerOp)} more than on a flat string: the first read of a freshly concatenated id flattens it` : 'no more than on a flat string'}. ` +

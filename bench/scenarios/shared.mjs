@@ -1,6 +1,8 @@
 // Loops and constants several scenarios share. The loops are plain functions with no free
 // variables: the harness recompiles one copy per contender, so sharing the source is safe.
 
+
+import { formatRatio } from '../report.mjs';
 /** Publishes are awaited in batches: this many `publish` calls, then one `await Promise.all`. */
 export const BATCH = 1000;
 
@@ -51,7 +53,25 @@ export function publishDiagnosis(findings, { publishNs, peer, peerNs, matchNs })
     `${pieces.join(', ')}` +
     ` (of the size check's ${findings.sizeNs.toFixed(0)} ns, the bound's data walk jsonByteBound timed alone takes ${findings.dataWalkNs.toFixed(0)} ns)` +
     `; together ${findings.piecesSumNs.toFixed(0)} of ${findings.publishNs.toFixed(0)} ns, the remainder is in no single piece.` +
+    envelopeFloor(b, peer, peerNs) +
     (findings.publishProfile ? ` CPU profile of a publish loop, self time: ${findings.publishProfile}.` : '')
+  );
+}
+
+/** The pieces a publish with the full envelope cannot leave out, and what they alone allow. */
+const FLOOR_PIECES = ['promise', 'id', 'size', 'clock'];
+
+function envelopeFloor(breakdown, peer, peerNs) {
+  const floor = breakdown.filter((piece) => piece.part && FLOOR_PIECES.includes(piece.name.split(':')[0]));
+  if (floor.length !== FLOOR_PIECES.length) return '';
+  const floorNs = floor.reduce((total, piece) => total + piece.ns, 0);
+  const names = floor.map((piece) => `${piece.name.split(':')[0]} ${piece.ns.toFixed(0)}`).join(' + ');
+  const left = peerNs - floorNs;
+  return (
+    ` Floor: what the full envelope cannot leave out (${names}) is ${floorNs.toFixed(0)} ns, ${formatRatio(peerNs / floorNs)} of ${peer} with everything else free; ` +
+    (left > 0
+      ? `1× leaves ${left.toFixed(0)} ns for the rest (dispatch, envelope object, the calls between), which ${peer} spends on its emit alone.`
+      : `1× is out of reach unless publish gives one of them up: the promise (a synchronous publish), the id or the size bound.`)
   );
 }
 

@@ -17,6 +17,11 @@ export class RingBuffer<T> {
     return this.#length;
   }
 
+  /** Slots allocated: at most the capacity, whatever was pushed (the memory bound, tested). */
+  get slots(): number {
+    return this.#items.length;
+  }
+
   isFull(): boolean {
     return this.#length >= this.capacity;
   }
