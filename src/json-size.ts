@@ -59,7 +59,6 @@ function arrayBytes(array: readonly unknown[], budget: number, depth: number): n
   return total;
 }
 
-
 function objectBytes(object: Record<string, unknown>, budget: number, depth: number): number {
   let total = 2;
   let members = 0;

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { measure } from '../harness.mjs';
 import { formatLines, formatProfile, profileLoop } from '../profile.mjs';
 import { formatBytes, formatNs, formatRatio, row, target } from '../report.mjs';
-import { eventIdContender, flatIds } from './shared.mjs';
 import { CLOCK_READ } from './exact.mjs';
+import { eventIdContender, flatIds } from './shared.mjs';
 
 /** The Deduplicator's defaults (DEDUP_DEFAULTS), used for both filters. */
 const N = 10_000;

@@ -1,8 +1,8 @@
 // Loops and constants several scenarios share. The loops are plain functions with no free
 // variables: the harness recompiles one copy per contender, so sharing the source is safe.
 
-
 import { formatRatio } from '../report.mjs';
+
 /** Publishes are awaited in batches: this many `publish` calls, then one `await Promise.all`. */
 export const BATCH = 1000;
 

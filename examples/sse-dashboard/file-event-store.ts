@@ -61,9 +61,10 @@ export class FileEventStore implements EventStore {
     }
   }
 
-  async append(events: readonly BusEvent[]): Promise<AppendResult[]> {
+  async append(input: readonly BusEvent[]): Promise<AppendResult[]> {
     this.#assertOpen();
-    checkAppendInput(events);
+    // Plain copies, each field read once: what is written is what was checked.
+    const events = checkAppendInput(input);
     const results: AppendResult[] = [];
     const added: StoredEvent[] = [];
     const batch = new Map<string, string>();

@@ -8,6 +8,7 @@ import {
   TimeoutError,
 } from '../errors.js';
 import type { EventInput, StoredEvent } from '../event.js';
+import { readEventInput } from '../event-input.js';
 import type { Consumer } from '../groups/consumer.js';
 import type { ConsumeOptions, ConsumerHandler } from '../groups/consumer-group-options.js';
 import type { ConsumerGroups } from '../groups/consumer-groups.js';
@@ -261,9 +262,10 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#assertOpen();
     const signal = options === undefined ? undefined : checkSignal(optionsObject('publish', options).signal);
     signal?.throwIfAborted();
-    const stamped = this.#stamper.stamp(event, undefined, undefined, scope);
+    const input = readEventInput(event, undefined);
+    const stamped = this.#stamper.stamp(input, undefined, undefined, scope);
     // The input had no id: the bus made a fresh one (see the gate and the append below).
-    const generated = event.id === undefined;
+    const generated = input.id === undefined;
     // Stamped asynchronously (a schema's validation): the gate's components read their clocks then.
     if (stamped instanceof Promise)
       return stamped.then((ready) => this.#admit(ready, generated, undefined, signal));
@@ -363,8 +365,11 @@ export class EventBus<Events extends EventMap = EventMap> {
       options === undefined ? undefined : checkSignal(optionsObject('publishBatch', options).signal);
     signal?.throwIfAborted();
     // One clock read for the batch: its events are published at once.
+    // Read once: everything below works on these copies, never on the caller's objects again.
+    const inputs: EventInput[] = new Array(events.length);
+    for (let i = 0; i < inputs.length; i++) inputs[i] = readEventInput(events[i], i);
     const now = this.#options.stampClock();
-    const stamped = events.map((event, index) => this.#stamper.stamp(event, index, now, scope));
+    const stamped = inputs.map((input, index) => this.#stamper.stamp(input, index, now, scope));
     const ready = stamped.some((p) => p instanceof Promise)
       ? await Promise.all(stamped)
       : (stamped as StoredEvent[]);
@@ -376,7 +381,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       // (two batches then never wait for each other in a circle). Free ones are taken at once.
       let waited = ready !== stamped;
       if (this.#store === null && !this.#gate.isOpen) {
-        const holding = this.#holdBatchIds(events, held, signal);
+        const holding = this.#holdBatchIds(inputs, held, signal);
         if (holding !== undefined) {
           await holding;
           waited = true;
@@ -385,9 +390,9 @@ export class EventBus<Events extends EventMap = EventMap> {
       // After a wait the gate's components read their clocks again.
       const admitting = this.#gate.isOpen
         ? undefined
-        : this.#admitBatch(events, ready, waited ? undefined : now, signal, held);
+        : this.#admitBatch(inputs, ready, waited ? undefined : now, signal, held);
       const verdicts = admitting instanceof Promise ? await admitting : admitting;
-      const published = this.#publishAdmitted(events, ready, verdicts, signal);
+      const published = this.#publishAdmitted(inputs, ready, verdicts, signal);
       return held.length === 0 ? published : await published;
     } finally {
       for (const id of held) this.#gate.release(id, held);
@@ -450,25 +455,26 @@ export class EventBus<Events extends EventMap = EventMap> {
   ): () => void {
     this.#assertOpen();
     if (typeof handler !== 'function') throw new InvalidOptionError('Expected `handler` to be a function');
-    checkSelectOptions(options as OnOptions<never>);
+    // Every option is read once: a getter cannot answer one value to the check and another later.
+    const { stream, filter, signal } = checkSelectOptions(options as OnOptions<never>);
+    const { concurrency, maxPending } = options;
     const queueOptions =
-      options.concurrency === undefined && options.maxPending === undefined
+      concurrency === undefined && maxPending === undefined
         ? DEFAULT_QUEUE
         : {
-            concurrency: positiveInteger('concurrency', options.concurrency, SUBSCRIBE_DEFAULTS.concurrency),
-            maxPending: positiveInteger('maxPending', options.maxPending, SUBSCRIBE_DEFAULTS.maxPending),
+            concurrency: positiveInteger('concurrency', concurrency, SUBSCRIBE_DEFAULTS.concurrency),
+            maxPending: positiveInteger('maxPending', maxPending, SUBSCRIBE_DEFAULTS.maxPending),
           };
     const patterns = parsePatterns(pattern);
     const subscriber = new Subscriber(
       patterns,
-      options.stream,
-      options.filter as EventFilter | undefined,
+      stream,
+      filter as EventFilter | undefined,
       this.#traceHandler(handler as EventHandler, patterns),
       undefined,
       this.#makeHandlerSink,
       queueOptions,
     );
-    const { signal } = options;
     if (signal?.aborted) return () => {};
     const off = (): void => {
       if (!subscriber.active) return;
@@ -487,8 +493,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     options: OnceOptions<EventMatching<Events, P>> = {},
   ): Promise<EventMatching<Events, P>> {
     this.#assertOpen();
-    checkSelectOptions(options as OnceOptions<never>);
-    const { signal, timeoutMs } = options;
+    const { stream, filter, signal } = checkSelectOptions(options as OnceOptions<never>);
+    const { timeoutMs } = options;
     if (timeoutMs !== undefined) positiveInteger('timeoutMs', timeoutMs, 0);
     return new Promise((resolve, reject) => {
       const settle = (error: unknown, event?: StoredEvent): void => {
@@ -503,8 +509,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       const onClose = (): void => settle(new ClosedError('The bus closed before a matching event arrived'));
       const subscriber = new Subscriber(
         parsePatterns(pattern),
-        options.stream,
-        options.filter as EventFilter | undefined,
+        stream,
+        filter as EventFilter | undefined,
         (event) => settle(undefined, event),
         undefined,
       );
@@ -545,14 +551,13 @@ export class EventBus<Events extends EventMap = EventMap> {
     options: SubscribeOptions<never> = {},
   ): Subscription<StoredEvent | HistoryTruncated> {
     this.#assertOpen();
-    checkSelectOptions(options);
+    const { stream, filter, signal } = checkSelectOptions(options);
     const start = checkStart(options.from, this.#store !== null);
     const bufferSize = positiveInteger('bufferSize', options.bufferSize, SUBSCRIBE_DEFAULTS.bufferSize);
     const overflow = checkOverflow(options.overflow);
     const onTruncated = checkOnTruncated(options.onTruncated);
     // With a store, a full buffer catches up from it, unless a drop or error policy was asked for.
     const catchUp = this.#store !== null && (overflow === undefined || overflow === 'block');
-    const { signal } = options;
     const patterns = parsePatterns(pattern);
     const release = (): void => {
       this.#unsubscribe(subscriber);
@@ -579,8 +584,8 @@ export class EventBus<Events extends EventMap = EventMap> {
             store: this.#store,
             start,
             types: sources,
-            stream: options.stream,
-            filter: options.filter as EventFilter | undefined,
+            stream,
+            filter: filter as EventFilter | undefined,
             catchUp,
             slots: this.#readSlots,
             watchFeed: (cursor) => this.#feed?.watch(cursor),
@@ -611,8 +616,8 @@ export class EventBus<Events extends EventMap = EventMap> {
           });
     const subscriber = new Subscriber(
       patterns,
-      options.stream,
-      options.filter as EventFilter | undefined,
+      stream,
+      filter as EventFilter | undefined,
       undefined,
       handover ?? subscription,
     );

@@ -1,17 +1,22 @@
 import { InvalidEventError } from '../errors.js';
 import { type BusEvent, envelopeProblem } from '../event.js';
+import { readEventInput } from '../event-input.js';
 import { eventTypeProblem } from '../pattern/event-type.js';
 
 /**
  * Validates what `EventStore.append` received, before anything is written: stores get
  * events from any caller, not only the bus. Exported for adapter authors, so every store
  * rejects the same input with the same typed error.
+ *
+ * Returns the events as plain copies, each field read once (see `readEventInput`): write
+ * those, not the caller's objects, so what is stored is what was checked.
  * @throws InvalidEventError naming the index of the first bad event
  */
-export function checkAppendInput(events: readonly BusEvent[]): void {
+export function checkAppendInput(events: readonly BusEvent[]): BusEvent[] {
   if (!Array.isArray(events)) throw new InvalidEventError('Expected append to receive an array of events');
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
+  const copies: BusEvent[] = new Array(events.length);
+  for (let i = 0; i < copies.length; i++) {
+    const event = readEventInput(events[i], i);
     const problem =
       envelopeProblem(event) ??
       eventTypeProblem(event.type) ??
@@ -19,5 +24,7 @@ export function checkAppendInput(events: readonly BusEvent[]): void {
       (typeof event.stream !== 'string' ? 'expected "stream" to be set' : undefined) ??
       (typeof event.time !== 'number' ? 'expected "time" to be set' : undefined);
     if (problem !== undefined) throw new InvalidEventError(problem, { index: i });
+    copies[i] = event as BusEvent;
   }
+  return copies;
 }

@@ -89,8 +89,18 @@ export const SUBSCRIBE_DEFAULTS = {
 
 const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'drop-newest', 'error'];
 
-/** Rejects malformed selection options with a message naming the option. */
-export function checkSelectOptions(options: SelectOptions<never>): void {
+/** The selection options as validated: read once, so a getter cannot answer differently later. */
+export interface SelectChoice<E> {
+  stream: string | undefined;
+  filter: ((event: E) => boolean) | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Rejects malformed selection options with a message naming the option; returns them as
+ * read, once each (the caller uses these values, never the options object again).
+ */
+export function checkSelectOptions<E>(options: SelectOptions<E>): SelectChoice<E> {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(`Expected options to be an object, got ${describe(options)}`);
   }
@@ -108,6 +118,7 @@ export function checkSelectOptions(options: SelectOptions<never>): void {
     throw new InvalidOptionError(`Expected \`filter\` to be a function, got ${describe(filter)}`);
   }
   checkSignal(signal);
+  return { stream, filter, signal };
 }
 
 /** Validates `overflow`; `undefined` stays undefined (the bus picks catch-up or the default). */
@@ -121,18 +132,18 @@ export function checkOverflow(overflow: unknown): OverflowPolicy | undefined {
   return overflow as OverflowPolicy;
 }
 
-/** Validates `from`; replay needs a store. */
+/** Validates `from`; replay needs a store. An object comes back as a copy: its fields read once. */
 export function checkStart(from: unknown, hasStore: boolean): Exclude<StartFrom, never> {
   if (from === undefined || from === 'now') return 'now';
-  const valid =
-    from === 'start' ||
-    (typeof from === 'object' &&
-      from !== null &&
-      ((typeof (from as { after?: unknown }).after === 'string' &&
-        (from as { after: string }).after.length > 0) ||
-        (typeof (from as { since?: unknown }).since === 'number' &&
-          Number.isFinite((from as { since: number }).since))));
-  if (!valid) {
+  let start: StartFrom | undefined;
+  if (from === 'start') start = from;
+  else if (typeof from === 'object' && from !== null) {
+    const { after, since } = from as { after?: unknown; since?: unknown };
+    if (typeof after === 'string' && after.length > 0)
+      start = since === undefined ? { after } : ({ after, since } as StartFrom);
+    else if (typeof since === 'number' && Number.isFinite(since)) start = { since };
+  }
+  if (start === undefined) {
     throw new InvalidOptionError(
       `Expected \`from\` to be 'now', 'start', { after: cursor } or { since: epochMs }, got ${describe(from)}`,
     );
@@ -142,7 +153,7 @@ export function checkStart(from: unknown, hasStore: boolean): Exclude<StartFrom,
       'Expected `from` to be "now": this bus has no store (`store: null`), so there is no history to replay',
     );
   }
-  return from as StartFrom;
+  return start;
 }
 
 export function checkOnTruncated(value: unknown): 'signal' | 'throw' {

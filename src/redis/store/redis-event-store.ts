@@ -68,9 +68,10 @@ export class RedisEventStore implements EventStore {
    * `duplicate` with their cursors. Every event is validated and serialized before the first
    * call, so invalid input writes nothing.
    */
-  async append(events: readonly BusEvent[]): Promise<AppendResult[]> {
+  async append(input: readonly BusEvent[]): Promise<AppendResult[]> {
     this.#assertOpen();
-    checkAppendInput(events);
+    // Copies, each field read once: what is written is what was checked.
+    const events = checkAppendInput(input);
     if (events.length === 0) return [];
     const encoded = events.map((event, i) => encodeEvent(event, i));
     const max = this.#o.maxEventBytes;

@@ -90,9 +90,8 @@ export class MemoryEventStore implements EventStore {
 
   async append(events: readonly BusEvent[]): Promise<AppendResult[]> {
     this.#assertOpen();
-    checkAppendInput(events);
     // A copy per event: the caller may reuse or change its objects after the call.
-    return this.#write(events, toStoredEvent);
+    return this.#write(checkAppendInput(events), toStoredEvent);
   }
 
   /**
