@@ -16,12 +16,11 @@ import {
   type AppendResult,
   type BusEvent,
   ClosedError,
+  checkAppendInput,
   checkReadQuery,
-  EVENT_DEFAULTS,
   type EventStore,
   InvalidEventError,
   InvalidOptionError,
-  parsePattern,
   type ReadPage,
   type ReadQuery,
   type StoredEvent,
@@ -359,12 +358,12 @@ function toEvent(row: EventRow): StoredEvent {
  * - not `text`: `json` checks the syntax and keeps `data->>'field'` queries possible.
  * Reads cast back to text and JSON.parse, independently of pg's global type parsers.
  */
-function toColumns(events: readonly BusEvent[]): Columns {
-  if (!Array.isArray(events)) throw new InvalidEventError('Expected append to receive an array of events');
+function toColumns(input: readonly BusEvent[]): Columns {
+  // busline's own envelope checks (the error every built-in store throws), on copies read once:
+  // the columns are built from exactly what was checked.
+  const events = checkAppendInput(input);
   const columns: Columns = [[], [], [], [], [], []];
   events.forEach((event, index) => {
-    const problem = eventProblem(event);
-    if (problem !== undefined) throw new InvalidEventError(problem, { index });
     let data: string | undefined;
     try {
       data = JSON.stringify(event.data);
@@ -379,44 +378,4 @@ function toColumns(events: readonly BusEvent[]): Columns {
     columns[5].push(event.meta === undefined ? null : JSON.stringify(event.meta));
   });
   return columns;
-}
-
-/**
- * The envelope rules of the bus (busline does not export its own check). Names must also be
- * well-formed Unicode: a lone surrogate cannot be sent to PostgreSQL as UTF-8 unchanged.
- */
-function eventProblem(event: unknown): string | undefined {
-  if (event === null || typeof event !== 'object') return 'expected an event object';
-  const e = event as Record<string, unknown>;
-  for (const field of ['id', 'stream', 'type']) {
-    const value = e[field];
-    if (typeof value !== 'string' || value.length === 0 || value.length > EVENT_DEFAULTS.maxNameLength) {
-      return `expected "${field}" to be a string of 1 to ${EVENT_DEFAULTS.maxNameLength} characters`;
-    }
-    if (/[\p{Cc}\p{Cs}]/u.test(value)) {
-      return `expected "${field}" without control characters or lone surrogates, got ${JSON.stringify(value)}`;
-    }
-  }
-  // An event type is a pattern without wildcards.
-  const type = e.type as string;
-  if (type.includes('*')) return `expected "type" without "*", got "${type}"`;
-  try {
-    parsePattern(type);
-  } catch (error) {
-    return `expected "type" to be words separated by single dots: ${(error as Error).message}`;
-  }
-  if (typeof e.time !== 'number' || !Number.isFinite(e.time)) {
-    return 'expected "time" to be finite epoch milliseconds';
-  }
-  if (e.meta !== undefined) {
-    if (e.meta === null || typeof e.meta !== 'object' || Array.isArray(e.meta)) {
-      return 'expected "meta" to be a flat object';
-    }
-    for (const [key, value] of Object.entries(e.meta)) {
-      if (typeof value !== 'string' && typeof value !== 'boolean' && !Number.isFinite(value)) {
-        return `expected "meta.${key}" to be a string, finite number or boolean`;
-      }
-    }
-  }
-  return undefined;
 }

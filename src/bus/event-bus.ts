@@ -21,6 +21,7 @@ import { type ParsedPattern, parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
 import { EventStamper } from '../publish/event-stamper.js';
 import { type Admission, PublishGate } from '../publish/publish-gate.js';
+import { appendValidated } from '../store/append-input.js';
 import type { AppendResult, EventStore, StoreStats } from '../store/event-store.js';
 import { appendOwned } from '../store/memory/memory-event-store.js';
 import { BufferedSubscription, type Subscription } from '../subscription/buffered-subscription.js';
@@ -199,7 +200,8 @@ export class EventBus<Events extends EventMap = EventMap> {
             report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
             lostHistory: () => this.#resyncAfterLoss(),
             wanted: (type) => (this.#index.lookup(type)?.members.length ?? 0) > 0,
-            clock: this.#options.clock,
+            // Read per delivered event: the stamper's tick clock shares one reading among a run's events.
+            clock: this.#options.stampClock,
           });
     this.#gate = new PublishGate({
       dedup,
@@ -1124,8 +1126,14 @@ export class EventBus<Events extends EventMap = EventMap> {
    * to retry safely.
    */
   async #appendThroughPort(events: StoredEvent[]): Promise<AppendResult[]> {
+    const store = this.#store as EventStore & {
+      [appendValidated]?: (events: readonly StoredEvent[]) => Promise<AppendResult[]>;
+    };
     try {
-      return await this.#store!.append(events);
+      // The bus's events are its own validated copies: a store that offers it skips re-checking them.
+      return await (store[appendValidated] !== undefined
+        ? store[appendValidated](events)
+        : store.append(events));
     } catch (error) {
       this.#lastStoreError = healthError(error, this.#options.clock());
       if (error instanceof BuslineError) throw error;

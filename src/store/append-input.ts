@@ -4,6 +4,14 @@ import { readEventInput } from '../event-input.js';
 import { eventTypeProblem } from '../pattern/event-type.js';
 
 /**
+ * A store's append for the bus's own events (optional, internal): they are copies the bus read
+ * once and validated when it stamped them, so the store need not run `checkAppendInput` again
+ * (about 150 ns per event on the Redis store's path). The store still measures what it writes.
+ * @internal
+ */
+export const appendValidated: unique symbol = Symbol('busline.appendValidated');
+
+/**
  * Validates what `EventStore.append` received, before anything is written: stores get
  * events from any caller, not only the bus. Exported for adapter authors, so every store
  * rejects the same input with the same typed error.

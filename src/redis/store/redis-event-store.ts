@@ -1,7 +1,7 @@
 import { ClosedError, EventTooLargeError, InvalidOptionError, StoreUnavailableError } from '../../errors.js';
 import { type BusEvent, describe, type StoredEvent } from '../../event.js';
 import { GROUP_BACKEND, type GroupBackend, type GroupBackendContext } from '../../groups/group-backend.js';
-import { checkAppendInput } from '../../store/append-input.js';
+import { appendValidated, checkAppendInput } from '../../store/append-input.js';
 import type {
   AppendResult,
   EventStore,
@@ -68,10 +68,19 @@ export class RedisEventStore implements EventStore {
    * `duplicate` with their cursors. Every event is validated and serialized before the first
    * call, so invalid input writes nothing.
    */
-  async append(input: readonly BusEvent[]): Promise<AppendResult[]> {
+  append(events: readonly BusEvent[]): Promise<AppendResult[]> {
+    try {
+      this.#assertOpen();
+      // Copies, each field read once: what is written is what was checked.
+      return this[appendValidated](checkAppendInput(events));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** `append` for events already validated (the bus's own, see appendValidated). @internal */
+  async [appendValidated](events: readonly BusEvent[]): Promise<AppendResult[]> {
     this.#assertOpen();
-    // Copies, each field read once: what is written is what was checked.
-    const events = checkAppendInput(input);
     if (events.length === 0) return [];
     const encoded = events.map((event, i) => encodeEvent(event, i));
     const max = this.#o.maxEventBytes;
