@@ -19,6 +19,7 @@ import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { checkSignal, optionsObject, positiveInteger } from '../option-checks.js';
 import { type ParsedPattern, parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
+import { admitBatch, holdBatchIds } from '../publish/batch-admission.js';
 import { EventStamper } from '../publish/event-stamper.js';
 import { type Admission, PublishGate } from '../publish/publish-gate.js';
 import { appendValidated } from '../store/append-input.js';
@@ -383,7 +384,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       // (two batches then never wait for each other in a circle). Free ones are taken at once.
       let waited = ready !== stamped;
       if (this.#store === null && !this.#gate.isOpen) {
-        const holding = this.#holdBatchIds(inputs, held, signal);
+        const holding = holdBatchIds(this.#gate, inputs, held, signal);
         if (holding !== undefined) {
           await holding;
           waited = true;
@@ -392,7 +393,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       // After a wait the gate's components read their clocks again.
       const admitting = this.#gate.isOpen
         ? undefined
-        : this.#admitBatch(inputs, ready, waited ? undefined : now, signal, held);
+        : admitBatch(this.#gate, inputs, ready, waited ? undefined : now, signal, held);
       const verdicts = admitting instanceof Promise ? await admitting : admitting;
       const published = this.#publishAdmitted(inputs, ready, verdicts, signal);
       return held.length === 0 ? published : await published;
@@ -1000,94 +1001,6 @@ export class EventBus<Events extends EventMap = EventMap> {
       busy: (delta) => this.#pending.change(delta),
     });
     return { queue, sink: catchUp };
-  }
-
-  /**
-   * Runs the gate over a batch in order; a repeated id inside the batch is a duplicate. Only
-   * ids the caller gave are tracked for that: generated ids are unique by construction (and
-   * should a given id equal one generated in the same batch, the store's append, or the
-   * gate's recent ids without a store, still finds the pair).
-   */
-  #admitBatch(
-    inputs: readonly EventInput[],
-    events: StoredEvent[],
-    now: number | undefined,
-    signal: AbortSignal | undefined,
-    held: string[],
-  ): Admission[] | Promise<Admission[]> {
-    const batchIds = new Set<string>();
-    const verdicts: Admission[] = [];
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const generated = inputs[i]!.id === undefined;
-      const admission = this.#gate.admit(
-        event,
-        generated ? undefined : batchIds,
-        now,
-        generated,
-        signal,
-        held,
-      );
-      if (admission instanceof Promise)
-        return this.#admitRestOfBatch(inputs, events, i, admission, batchIds, verdicts, signal, held);
-      verdicts.push(admission);
-    }
-    return verdicts;
-  }
-
-  /** Holds every given id of a batch for `held` in id order; a promise only if one must be waited for. */
-  #holdBatchIds(
-    inputs: readonly EventInput[],
-    held: string[],
-    signal: AbortSignal | undefined,
-  ): Promise<void> | undefined {
-    const ids = [...new Set(inputs.map((input) => input.id).filter((id) => typeof id === 'string'))].sort();
-    const holdFrom = (from: number): Promise<void> | undefined => {
-      for (let i = from; i < ids.length; i++) {
-        const waiting = this.#gate.hold(ids[i]!, held, signal);
-        if (waiting !== undefined)
-          return waiting.then(() => {
-            held.push(ids[i]!);
-            return holdFrom(i + 1);
-          });
-        held.push(ids[i]!);
-      }
-      return undefined;
-    };
-    return holdFrom(0);
-  }
-
-  /** The rest of a batch once one admission waits (each id whose admission waits is held, see publish). */
-  async #admitRestOfBatch(
-    inputs: readonly EventInput[],
-    events: StoredEvent[],
-    from: number,
-    waiting: Promise<Admission>,
-    batchIds: Set<string>,
-    verdicts: Admission[],
-    signal: AbortSignal | undefined,
-    held: string[],
-  ): Promise<Admission[]> {
-    if (inputs[from]!.id !== undefined && !held.includes(events[from]!.id)) held.push(events[from]!.id);
-    verdicts.push(await waiting);
-    for (let i = from + 1; i < events.length; i++) {
-      const event = events[i]!;
-      const generated = inputs[i]!.id === undefined;
-      // Time has passed: the gate's components read their clocks.
-      const admission = this.#gate.admit(
-        event,
-        generated ? undefined : batchIds,
-        undefined,
-        generated,
-        signal,
-        held,
-      );
-      if (admission instanceof Promise) {
-        if (!generated && !held.includes(event.id)) held.push(event.id);
-        verdicts.push(await admission);
-      } else verdicts.push(admission);
-    }
-    return verdicts;
   }
 
   /**
