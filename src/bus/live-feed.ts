@@ -58,13 +58,25 @@ export interface CursorWatch {
 export class LiveFeed {
   readonly #options: LiveFeedOptions;
   /**
-   * What the store need not decode: an event no one here subscribes to and no publisher here
-   * waits for. Leaving it out only keeps the feed's last cursor further back, so a restarted
-   * tail reads it again (and leaves it out again). The type first: a wanted one (a cached
-   * lookup of a few distinct types) spares hashing the id for a map this process then reads anyway.
+   * What the store need not decode: an event no one here subscribes to. Leaving it out only
+   * keeps the feed's last cursor further back, so a restarted tail reads it again (and leaves
+   * it out again). The type first: a wanted one (a cached lookup of a few distinct types)
+   * spares hashing the id for a map this process then reads anyway.
+   *
+   * A publish of this bus waiting for such an event needs only its cursor (no one here gets
+   * it: delivered to 0): settled from the cursor the store names, it is not decoded, so an
+   * ingest process that publishes for others never parses its own events back. The event is
+   * asked for whole when the store cannot name the cursor, or while a catch-up watches the
+   * feed (a watch is marked by deliveries; see `watch`).
    */
-  readonly #skip = (id: string, type: string): boolean =>
-    !this.#options.wanted(type) && !this.#waiting.has(id);
+  readonly #skip = (id: string, type: string, cursor?: () => string): boolean => {
+    if (this.#options.wanted(type)) return false;
+    const waits = this.#waiting.get(id);
+    if (waits === undefined) return true;
+    if (cursor === undefined || this.#watches.size > 0) return false;
+    this.#settle(waits, id, cursor(), 0);
+    return true;
+  };
   readonly #abort = new AbortController();
   /** Publishers waiting for their own events, by event id (rarely two for one id: a list). */
   readonly #waiting = new Map<string, PublishWait | PublishWait[]>();
@@ -231,10 +243,13 @@ export class LiveFeed {
     this.#lagMs = this.#options.clock() - event.time;
     const deliveredTo = this.#options.dispatch(event);
     const waits = this.#waiting.get(event.id);
-    if (waits !== undefined) {
-      if (Array.isArray(waits)) for (const wait of [...waits]) wait.seen(event.id, event.cursor, deliveredTo);
-      else waits.seen(event.id, event.cursor, deliveredTo);
-    }
+    if (waits !== undefined) this.#settle(waits, event.id, event.cursor, deliveredTo);
+  }
+
+  /** Tells the publishes waiting for event `id` that it came through at `cursor`. */
+  #settle(waits: PublishWait | PublishWait[], id: string, cursor: string, deliveredTo: number): void {
+    if (Array.isArray(waits)) for (const wait of [...waits]) wait.seen(id, cursor, deliveredTo);
+    else waits.seen(id, cursor, deliveredTo);
   }
 
   #unregister(wait: PublishWait): void {

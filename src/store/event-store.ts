@@ -61,11 +61,14 @@ export interface ReadPage {
 /** Hints a `tail` may use; a store that ignores them is correct, only slower. */
 export interface TailOptions {
   /**
-   * Events the caller has no use for (no local subscriber for the type, no publisher waiting
-   * for the id): a store may leave out an event for which it returns true, before decoding it.
-   * The bus uses it so a process does not decode other processes' events it never delivers.
+   * Events the caller has no use for (no local subscriber for the type): a store may leave out
+   * an event for which it returns true, before decoding it. The bus uses it so a process does
+   * not decode events it never delivers, other processes' or its own.
+   * @param cursor the event's cursor, made on call. A store that passes it lets the bus settle
+   *   a publish of its own whose type no one here subscribes to without the event decoded;
+   *   without it the bus asks for such an event whole.
    */
-  skip?(id: string, type: string): boolean;
+  skip?(id: string, type: string, cursor?: () => string): boolean;
 }
 
 export interface StoreStats {

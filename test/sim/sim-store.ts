@@ -195,7 +195,7 @@ export class SimStore implements EventStore {
     after: string | 'start' | 'now',
     signal: AbortSignal,
     owner: number | undefined,
-    skip: ((id: string, type: string) => boolean) | undefined,
+    skip: ((id: string, type: string, cursor: () => string) => boolean) | undefined,
   ): AsyncIterable<StoredEvent> {
     const id = ++this.#calls;
     let position: number;

@@ -24,7 +24,7 @@ export class TailConnection implements AsyncIterator<StoredEvent> {
   /** The bus whose feed reads this connection (set by the store), for hand-over records. */
   owner: number | undefined;
   /** The feed's TailOptions.skip, when this connection honours it: such events are left out. */
-  skip: ((id: string, type: string) => boolean) | undefined;
+  skip: ((id: string, type: string, cursor: () => string) => boolean) | undefined;
   /** When events up to each seq reached this connection (ascending), for the latency check. */
   readonly #offers: { upTo: number; at: number }[] = [];
   readonly #burst: boolean;
@@ -131,7 +131,7 @@ export class TailConnection implements AsyncIterator<StoredEvent> {
     // Left out undecoded, as the Redis tail does: the bus said no one there wants them.
     while (this.skip !== undefined && this.#position < Math.min(this.#carried, this.store.log.length)) {
       const next = this.store.log[this.#position]!;
-      if (!this.skip(next.event.id, next.event.type)) break;
+      if (!this.skip(next.event.id, next.event.type, () => next.event.cursor)) break;
       this.#position++;
     }
     if (this.#position < Math.min(this.#carried, this.store.log.length)) {

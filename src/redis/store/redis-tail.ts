@@ -8,7 +8,7 @@ import type { RedisConnection, RedisReply } from '../client/redis-connection.js'
 import type { InvalidEntries } from './invalid-entries.js';
 import { entryParts } from './log-entry.js';
 import { type LogHead, readLogHead } from './log-head.js';
-import { compareIds, maxId, parseCursor, type RedisId } from './redis-cursor.js';
+import { compareIds, formatCursor, maxId, parseCursor, type RedisId } from './redis-cursor.js';
 import type { RedisKeys } from './redis-keys.js';
 import { decodeEntry, parseXRead, UndecodableEntry } from './redis-replies.js';
 
@@ -28,7 +28,7 @@ export interface TailContext {
   /** Where entries that are not events are reported (and skipped). */
   invalid: InvalidEntries;
   /** Entries the caller has no use for, by id and type (TailOptions.skip): left out undecoded. */
-  skip: ((id: string, type: string) => boolean) | undefined;
+  skip: ((id: string, type: string, cursor: () => string) => boolean) | undefined;
 }
 
 /** Waits between retries after a failed read: doubling from `first` up to `max`, with jitter. */
@@ -130,12 +130,16 @@ export async function* tailLog(
         );
       }
       const { skip } = ctx;
+      // The entry's cursor for skip, made only if asked: one function for every entry (it reads
+      // `last`, the entry at hand, so skip must call it at once, as the bus does).
+      const cursorOfLast = (): string => formatCursor(epoch, last);
       for (const entry of parseXRead(reply)) {
         last = entry.id;
         // The id and type are apart from the JSON: an event nobody here wants is not decoded.
         // The parts are cut once: the skip check and the event share the id string (and its hash).
         const parts = entryParts(entry);
-        if (skip !== undefined && parts?.type !== undefined && skip(parts.id, parts.type)) continue;
+        if (skip !== undefined && parts?.type !== undefined && skip(parts.id, parts.type, cursorOfLast))
+          continue;
         const event = decodeEntry(entry, epoch, parts);
         if (event instanceof UndecodableEntry) {
           ctx.invalid.report(ctx.keys.log, entry.id, event.reason, event.cause);
