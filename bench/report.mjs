@@ -111,7 +111,8 @@ ${o.rounds} chunks, and there are at least ${o.passes} passes (up to ${o.maxPass
 contender's best pass still improves). Each contender's rate is its **best pass**; **spread** is
 best ÷ median pass (1.00 = steady; well above that, the machine was in one of its slow phases for
 part of the run, see PERF-NOTES.md). Each contender runs its own compiled copy of its loop, so no
-library pays for a call site another one made megamorphic. Before the warm-up one full GC moves
+library pays for a call site another one made megamorphic, and each scenario runs in a process of
+its own, so busline's code is not trained by the bus shapes of the scenarios before it. Before the warm-up one full GC moves
 what the setup built (buses, tries, emitters) to the old generation, as in a long-running process.
 Promises returned by busline's \`publish\` are awaited in batches of 1,000 (\`Promise.all\`) inside
 the timed loop, except in rows that say "awaited one by one" (each publish awaited before the next). **Ratios between the contenders of one table are what matters:** absolute rates on
