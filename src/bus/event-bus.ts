@@ -287,9 +287,9 @@ export class EventBus<Events extends EventMap = EventMap> {
     const admission = this.#gate.admit(ready, undefined, now, generated, signal);
     // The gate holds this id meanwhile: a concurrent publish of it waits for this one's outcome.
     if (admission instanceof Promise) return this.#admitAfterWait(ready, generated, admission, signal);
-    return this.#refusal(admission)
-      ? this.#refused(ready, admission as 'rate_limited' | 'duplicate')
-      : this.#storeAndDispatch(ready, generated, signal);
+    return this.#goesOn(admission)
+      ? this.#storeAndDispatch(ready, generated, signal)
+      : this.#refused(ready, admission as Exclude<Admission, 'admit'>);
   }
 
   /** `#admit` once the gate's verdict had to wait; the id the gate holds is released at the end. */
@@ -306,23 +306,15 @@ export class EventBus<Events extends EventMap = EventMap> {
       this.#gate.release(ready.id, ready);
       throw error;
     }
-    if (this.#refusal(verdict)) {
+    if (!this.#goesOn(verdict)) {
       this.#gate.release(ready.id, ready);
-      return this.#refused(ready, verdict as 'rate_limited' | 'duplicate');
+      return this.#refused(ready, verdict as Exclude<Admission, 'admit'>);
     }
     try {
       return await this.#storeAndDispatch(ready, generated, signal);
     } finally {
       this.#gate.release(ready.id, ready);
     }
-  }
-
-  /**
-   * With a store a duplicate still goes to the store: its append is idempotent and names the
-   * original's cursor (and should the store no longer hold it, it is stored and delivered).
-   */
-  #refusal(verdict: Admission): boolean {
-    return verdict === 'rate_limited' || (verdict === 'duplicate' && this.#store === null);
   }
 
   /** The rest of `publish` once admitted: a plain value when nothing had to wait (the default memory store). */
