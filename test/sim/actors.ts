@@ -4,7 +4,7 @@ import { consumers } from './consumers.js';
 import { EventBus, type StoredEvent } from './lib.js';
 import type { BusRecord, OnceRecord } from './model.js';
 import { PrivateStore } from './private-store.js';
-import type { Prng } from './prng.js';
+import { Prng } from './prng.js';
 import { publisher } from './publishers.js';
 import { storeView } from './store-view.js';
 import { subscriber } from './subscribers.js';
@@ -30,7 +30,15 @@ export function startBus(world: World, index: number, at: number): void {
   const fastPath = world.laterChoices.chance(0.5);
   if (plan.store === 'shared' && index > 0 && config.actors.privateStores && privateDraw < 0.25) {
     plan.store = 'private';
-    world.privateStores.set(index, new PrivateStore(sched, fastPath));
+    // Failures on the async port only (the fast path cannot fail): a stream of their own per
+    // bus, from the seed and the index, so no other draw moves.
+    const failures = config.faults.appendFails
+      ? {
+          rng: new Prng((world.seed ^ 0x5bd1e995 ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0),
+          calm: () => world.calm,
+        }
+      : undefined;
+    world.privateStores.set(index, new PrivateStore(sched, fastPath, failures));
   }
   sched.schedule(at, `bus${index} starts`, () => {
     const record: BusRecord = {

@@ -6,6 +6,7 @@ import {
   MemoryEventStore,
   type StoredEvent,
 } from './lib.js';
+import type { Prng } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { StoredRecord } from './sim-store.js';
 
@@ -27,11 +28,18 @@ export class PrivateStore {
   readonly #store = new MemoryEventStore({ maxEventsPerStream: 1_000_000, maxEvents: 1_000_000 });
   readonly #sched: Scheduler;
   readonly fastPath: boolean;
+  /**
+   * When set (the run injects append failures), an append through the async port fails now and
+   * then before it applies anything, as a user's store that lost its database would: the
+   * publish rejects, nothing is stored or delivered, and a retry with the same id goes through.
+   */
+  readonly #failures: { rng: Prng; calm: () => boolean } | undefined;
   #calls = 0;
 
-  constructor(sched: Scheduler, fastPath: boolean) {
+  constructor(sched: Scheduler, fastPath: boolean, failures?: { rng: Prng; calm: () => boolean }) {
     this.#sched = sched;
     this.fastPath = fastPath;
+    this.#failures = failures;
   }
 
   /** What the bus is given: the store without `tail` (and so private to it). */
@@ -39,6 +47,11 @@ export class PrivateStore {
     const store = this.#store;
     const view: EventStore & { [appendOwned]?: unknown } = {
       append: async (events) => {
+        const failures = this.#failures;
+        if (failures !== undefined && !failures.calm() && failures.rng.chance(0.08)) {
+          this.#sched.log(`private append of ${events.length} failed before applying (simulated)`);
+          throw new Error('simulated: the private store failed before applying the append');
+        }
         const applied = this.#applied();
         // Applied inside the call; the results come a microtask later, in call order.
         const results = await store.append(events);

@@ -49,6 +49,7 @@ export async function runSeed(seed: number, config: SimConfig = defaultConfig())
     readyWaiters: new Map(),
     privateStores: new Map(),
     laterChoices: new Prng(seed ^ 0x2545f491),
+    seed,
   };
   const restoreTimers = installVirtualTime(sched);
   const restoreRejections = captureUnhandledRejections(model.unhandled);

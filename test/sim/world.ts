@@ -35,6 +35,8 @@ export interface World {
    * none of them runs exactly as it did before they existed.
    */
   laterChoices: Prng;
+  /** The run's seed, for streams derived without drawing from another. */
+  seed: number;
 }
 
 /** The ground truth a bus's events are held to: its private store's log, else the shared one's. */
