@@ -1,7 +1,6 @@
 // A real node-redis connection that records every command the store sends (never a mock: each
 // command still goes to the real Redis), to count XRANGE calls and append scripts, and that can
 // refuse chosen commands as if the connection had dropped them.
-import { afterAll, beforeAll } from 'vitest';
 import {
   CommandNotSentError,
   type NodeRedisClientLike,
@@ -10,7 +9,7 @@ import {
   RedisEventStore,
 } from '../../../src/redis/index.js';
 import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import { connectNodeRedis, deletePrefix, type NodeRedisClient, uniquePrefix } from './redis-fixtures.js';
+import { type NodeRedisClient, redisTestFile } from './redis-fixtures.js';
 
 export interface SentCommand {
   args: readonly string[];
@@ -80,22 +79,14 @@ export function countingConnection(client: NodeRedisClientLike): CountingConnect
  * of a test file (it registers the hooks).
  */
 export function countedStores(label: string) {
-  let client: NodeRedisClient;
-  const prefixes: string[] = [];
-  beforeAll(async () => {
-    client = await connectNodeRedis();
-  });
-  afterAll(async () => {
-    for (const prefix of prefixes) await deletePrefix(client, prefix);
-    client.destroy();
-  });
+  const redis = redisTestFile(label);
   return {
     get client(): NodeRedisClient {
-      return client;
+      return redis.client;
     },
     counted(options: Partial<ConstructorParameters<typeof RedisEventStore>[0]> = {}) {
-      const prefix = uniquePrefix(label);
-      prefixes.push(prefix);
+      const prefix = redis.prefix();
+      const client = redis.client;
       const counting = countingConnection(client);
       const store = new RedisEventStore({ client: counting.connection, prefix, ...options });
       return { store, counting, prefix, keys: new RedisKeys(prefix) };

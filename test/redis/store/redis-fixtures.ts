@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
+import { afterAll, beforeAll } from 'vitest';
 import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
 
 /** The shared test server (CONVENTIONS.md: integration tests run against a real Redis). */
@@ -67,4 +68,31 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A test file's Redis: one client, and a fresh prefix per call of `prefix()`; after the file
+ * every prefix is deleted and the client closed. Call it at the top of a test file (it
+ * registers the hooks).
+ */
+export function redisTestFile(label: string) {
+  let client: NodeRedisClient;
+  const prefixes: string[] = [];
+  beforeAll(async () => {
+    client = await connectNodeRedis();
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deletePrefix(client, prefix);
+    client.destroy();
+  });
+  return {
+    get client(): NodeRedisClient {
+      return client;
+    },
+    prefix(): string {
+      const prefix = uniquePrefix(label);
+      prefixes.push(prefix);
+      return prefix;
+    },
+  };
 }

@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBus, type StoredEvent } from '../../../src/index.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
 import type { TailOptions } from '../../../src/store/event-store.js';
-import { connectNodeRedis, deletePrefix, type NodeRedisClient, uniquePrefix } from './redis-fixtures.js';
+import { redisTestFile } from './redis-fixtures.js';
 
-let client: NodeRedisClient;
-const prefixes: string[] = [];
-
-beforeAll(async () => {
-  client = await connectNodeRedis();
-});
-
-afterAll(async () => {
-  for (const prefix of prefixes) await deletePrefix(client, prefix);
-  await client.close();
-});
+const redis = redisTestFile('own-events');
 
 /**
  * A RedisEventStore whose tail counts what it hands the bus decoded, and what the bus's skip
@@ -46,15 +36,13 @@ class ObservedStore extends RedisEventStore {
   }
 }
 
-function store(label: string): ObservedStore {
-  const prefix = uniquePrefix(label);
-  prefixes.push(prefix);
-  return new ObservedStore({ client, prefix });
+function store(): ObservedStore {
+  return new ObservedStore({ client: redis.client, prefix: redis.prefix() });
 }
 
 describe('a publisher on Redis with no local subscriber for its events', () => {
   it('is answered from the feed without decoding its own events, with the store’s cursors', async () => {
-    const observed = store('own-undecoded');
+    const observed = store();
     // Long enough that a publish left waiting for its event would outlast the test's timeout.
     const bus = new EventBus({ store: observed, feedTimeoutMs: 60_000 });
     await bus.ready();
@@ -79,7 +67,7 @@ describe('a publisher on Redis with no local subscriber for its events', () => {
   }, 20_000);
 
   it('still decodes and delivers the types it subscribes to, and counts them', async () => {
-    const observed = store('own-wanted');
+    const observed = store();
     const bus = new EventBus({ store: observed, feedTimeoutMs: 60_000 });
     const seen: unknown[] = [];
     bus.on('ingest.audited', (event) => {
