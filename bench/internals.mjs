@@ -32,8 +32,11 @@ const ENTRIES = {
   'tick-clock': 'src/publish/tick-clock.ts',
 };
 
-/** Bundles the internals (shared modules split into common chunks, one copy each) and imports them. */
-export async function loadInternals() {
+/**
+ * Bundles the internals (shared modules split into common chunks, one copy each) into
+ * bench/.build: once per run, before the scenarios' processes import them (`importInternals`).
+ */
+export async function buildInternals() {
   rmSync(outdir, { recursive: true, force: true }); // chunk names change between builds
   mkdirSync(outdir, { recursive: true });
   await esbuild.build({
@@ -50,6 +53,10 @@ export async function loadInternals() {
     outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
   });
+}
+
+/** Imports the internals `buildInternals` bundled. */
+export async function importInternals() {
   const load = (name) => import(pathToFileURL(path.join(outdir, `${name}.mjs`)).href);
   const [
     index,

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { DEFAULTS } from './harness.mjs';
-import { loadInternals } from './internals.mjs';
+import { buildInternals, importInternals } from './internals.mjs';
 import { peerVersions } from './peers.mjs';
 import { printSection, renderMarkdown } from './report.mjs';
 
@@ -48,7 +48,7 @@ if (typeof globalThis.gc !== 'function') {
 if (process.env.BENCH_SCENARIO !== undefined) {
   const { BENCH_SCENARIO: name, BENCH_EXCHANGE: exchange } = process.env;
   const busline = await import('../dist/index.js');
-  const internals = await loadInternals();
+  const internals = await importInternals();
   const findings = deserialize(readFileSync(exchange));
   const scenario = await import(`./scenarios/${name}.mjs`);
   const result = await scenario.run({ busline, internals, findings });
@@ -79,6 +79,8 @@ console.log(
 /** Measurements one scenario shares with later ones (the publish breakdown feeds their diagnoses). */
 let findings = {};
 const sections = [];
+// Bundled once here; each scenario's process imports the same build.
+await buildInternals();
 const exchangeDir = mkdtempSync(join(os.tmpdir(), 'busline-bench-'));
 try {
   for (const name of selected) {
