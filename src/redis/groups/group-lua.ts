@@ -102,13 +102,15 @@ end
 `;
 
 /** Arguments per settle operation, by kind (see SETTLE_OPERATIONS). */
-const SETTLE_ARITY = { ack: 5, retry: 10, dead: 12 } as const;
+const SETTLE_ARITY = { ack: 5, retry: 8, dead: 10 } as const;
 
 /**
  * `settleAll`: applies the settle operations in ARGV from index \`first\` on, each: kind
  * ('ack' | 'retry' | 'dead'), source ('l' | 'a'), entry id, PEL delivery count, deliveries in
- * all; 'retry' and 'dead' go on with event id, stream token, JSON, log id; then 'retry' with
- * the delay (ms), 'dead' with error name, error message, dead at (ms). Each applies only if
+ * all; 'retry' and 'dead' go on with the event's packed value (log-entry.ts) and log id; then
+ * 'retry' with the delay (ms), 'dead' with error name, error message, dead at (ms). The `again`
+ * and `dead` entries and the `delayed` payloads hold the packed value as the log entry does,
+ * so the type stays beside the JSON (which no longer has it). Each applies only if
  * this consumer still holds the entry with that delivery count (a stale one is ignored), and
  * each ack, retry and dead letter happens atomically with its XACK. Returns 0/1 per operation.
  * Needs ID_LESS.
@@ -185,19 +187,19 @@ local function settleAll(log, again, delayed, dead, group, consumer, maxDead, fi
         if source == 'a' then key = again end
         redis.call('XACK', key, group, entryId)
         if source == 'a' then redis.call('XDEL', again, entryId) end
-        local id, token, json, logId = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+        local packed, logId = ARGV[i + 5], ARGV[i + 6]
         if op == 'retry' then
-          local delay = tonumber(ARGV[i + 9])
+          local delay = tonumber(ARGV[i + 7])
           if delay <= 0 then
-            redis.call('XADD', again, '*', 'i', id, 's', token, 'e', json, 'c', logId, 'n', deliveries)
+            redis.call('XADD', again, '*', 'p', packed, 'c', logId, 'n', deliveries)
           else
             -- Unique: an event is in one place of its group at a time.
-            local payload = cjson.encode({ i = id, s = token, e = json, c = logId, n = deliveries })
+            local payload = cjson.encode({ p = packed, c = logId, n = deliveries })
             redis.call('ZADD', delayed, nowMs() + delay, payload)
           end
         else
-          redis.call('XADD', dead, 'MAXLEN', '=', maxDead, '*', 'i', id, 's', token, 'e', json, 'c', logId,
-            'n', deliveries, 'en', ARGV[i + 9], 'em', ARGV[i + 10], 't', ARGV[i + 11])
+          redis.call('XADD', dead, 'MAXLEN', '=', maxDead, '*', 'p', packed, 'c', logId,
+            'n', deliveries, 'en', ARGV[i + 7], 'em', ARGV[i + 8], 't', ARGV[i + 9])
         end
       end
     end

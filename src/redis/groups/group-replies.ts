@@ -2,7 +2,7 @@ import { StoreUnavailableError } from '../../errors.js';
 import type { DeadLetter } from '../../groups/dead-letters.js';
 import type { Delivery } from '../../groups/group-backend.js';
 import type { RedisReply } from '../client/redis-connection.js';
-import { entryParts } from '../store/log-entry.js';
+import { entryParts, packEntry } from '../store/log-entry.js';
 import type { RedisId } from '../store/redis-cursor.js';
 import { decodeEntry, field, type StreamEntry, UndecodableEntry } from '../store/redis-replies.js';
 
@@ -18,10 +18,10 @@ export interface RedisDelivery extends Delivery {
   readonly source: EntrySource;
   readonly entryId: RedisId;
   readonly pelCount: number;
-  /** The event's log id (its cursor's Redis id), stream token and JSON, as stored. */
+  /** The event's log id (its cursor's Redis id). */
   readonly logId: RedisId;
-  readonly token: string;
-  readonly json: string;
+  /** The event's packed value (log-entry.ts), as stored: what a retry or dead letter holds. */
+  readonly packed: string;
 }
 
 /** What the claim script returned (see CLAIM in group-scripts.ts). */
@@ -114,8 +114,8 @@ function toDelivery(item: RedisReply, epoch: string): RedisDelivery | InvalidDel
     entryId: entry.id,
     pelCount,
     logId: logId!,
-    token: parts!.token!,
-    json: parts!.json,
+    // An entry of the four-field format is packed now, with the type its JSON holds.
+    packed: parts!.packed ?? packEntry(decoded.id, parts!.token!, decoded.type, parts!.json),
   };
 }
 

@@ -100,7 +100,12 @@ if not epoch or not last then return { 'nogroup', settled } end
 local now = nowMs()
 for _, payload in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)) do
   local r = cjson.decode(payload)
-  redis.call('XADD', again, '*', 'i', r.i, 's', r.s, 'e', r.e, 'c', r.c, 'n', r.n)
+  -- A payload of an older version holds the four-field form.
+  if r.p then
+    redis.call('XADD', again, '*', 'p', r.p, 'c', r.c, 'n', r.n)
+  else
+    redis.call('XADD', again, '*', 'i', r.i, 's', r.s, 'e', r.e, 'c', r.c, 'n', r.n)
+  end
   redis.call('ZREM', delayed, payload)
 end
 local out, lost = {}, 0
@@ -248,8 +253,15 @@ local count = 0
 for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
   local f = {}
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
-  if wanted == nil or wanted[f.i] then
-    redis.call('XADD', KEYS[2], '*', 'i', f.i, 's', f.s, 'e', f.e, 'c', f.c, 'n', '0')
+  -- The event id starts the packed value; a dead letter of an older version has it in \`i\`.
+  local id = f.i
+  if f.p then id = string.sub(f.p, 1, (string.find(f.p, '\\n', 1, true) or 1) - 1) end
+  if wanted == nil or wanted[id] then
+    if f.p then
+      redis.call('XADD', KEYS[2], '*', 'p', f.p, 'c', f.c, 'n', '0')
+    else
+      redis.call('XADD', KEYS[2], '*', 'i', f.i, 's', f.s, 'e', f.e, 'c', f.c, 'n', '0')
+    end
     redis.call('XDEL', KEYS[1], entry[1])
     count = count + 1
   end

@@ -177,7 +177,7 @@ export class RedisGroupMember implements GroupMember {
       String(delivery.pelCount),
       String(delivery.deliveries),
     ];
-    if (op !== 'ack') args.push(delivery.event.id, delivery.token, delivery.json, delivery.logId, ...extra);
+    if (op !== 'ack') args.push(delivery.packed, delivery.logId, ...extra);
     return this.#queue(args, op === 'retry' && extra[0] === '0');
   }
 

@@ -43,6 +43,25 @@ export function decodeStreamToken(token: string): string {
   return Buffer.from(token, 'base64url').toString('utf8');
 }
 
+/** Tokens read back from entries, with their stream names: a feed meets the same few again and again. */
+const recentNames = new Map<string, string>();
+
+/**
+ * The stream name of a token read from an entry, or undefined when the token is not the
+ * encoding of a name (written by something else: base64url decoding is lenient, so the name
+ * is encoded again and must give the token back).
+ */
+export function streamOfToken(token: string): string | undefined {
+  let name = recentNames.get(token);
+  if (name === undefined) {
+    name = decodeStreamToken(token);
+    if (name.length === 0 || encodeStreamName(name) !== token) return undefined;
+    if (recentNames.size >= RECENT_TOKENS) recentNames.clear();
+    recentNames.set(token, name);
+  }
+  return name;
+}
+
 /**
  * Where one store keeps its data. Every key starts with the hash tag `{prefix}`, so all of
  * them live in one Cluster slot and one Lua script may touch any of them.

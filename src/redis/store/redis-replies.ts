@@ -3,6 +3,7 @@ import type { BusEvent, StoredEvent } from '../../event.js';
 import type { RedisReply } from '../client/redis-connection.js';
 import { type EntryParts, entryParts } from './log-entry.js';
 import { formatCursor, type RedisId } from './redis-cursor.js';
+import { streamOfToken } from './redis-keys.js';
 
 /** One stream entry: its Redis id and its fields as a flat `[name, value, …]` list. */
 export interface StreamEntry {
@@ -27,18 +28,21 @@ export interface TruncationFacts {
   hidden: boolean;
 }
 
-/** The body of a stored entry's `e` field: the envelope without id and cursor. */
+/**
+ * The JSON of a stored entry (log-entry.ts): the envelope without id, cursor, type and stream,
+ * which the entry's header holds. Entries of older formats have `type` and `stream` in it too.
+ */
 interface EventBody {
-  type: string;
-  stream: string;
+  type?: string;
+  stream?: string;
   time: number;
   data: unknown;
   meta?: BusEvent['meta'];
 }
 
-/** Serializes an event for the `e` field; a value JSON cannot carry is an InvalidEventError. */
+/** Serializes an event's JSON for its entry; a value JSON cannot carry is an InvalidEventError. */
 export function encodeEvent(event: BusEvent, index: number): string {
-  const body: EventBody = { type: event.type, stream: event.stream, time: event.time, data: event.data };
+  const body: EventBody = { time: event.time, data: event.data };
   if (event.meta !== undefined) body.meta = event.meta;
   try {
     return JSON.stringify(body);
@@ -81,10 +85,17 @@ export function decodeEntry(
   }
   const problem = bodyProblem(body);
   if (problem !== undefined) return new UndecodableEntry(problem);
+  // The header's, unless the JSON has its own (an entry of an older format).
+  const type = body.type ?? parts.type;
+  if (typeof type !== 'string' || type.length === 0) return new UndecodableEntry('it has no event type');
+  const stream = body.stream ?? (parts.token === undefined ? undefined : streamOfToken(parts.token));
+  if (typeof stream !== 'string' || stream.length === 0) {
+    return new UndecodableEntry('it has no stream (or a stream token that is not base64url of one)');
+  }
   const event: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
     id,
-    type: body.type,
-    stream: body.stream,
+    type,
+    stream,
     time: body.time,
     data: body.data,
     cursor: formatCursor(epoch, entry.id),
@@ -104,8 +115,12 @@ export function decodeEvent(entry: StreamEntry, epoch: string): StoredEvent {
 
 function bodyProblem(body: EventBody): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'its JSON is not an object';
-  if (typeof body.type !== 'string' || body.type.length === 0) return 'its JSON has no event type';
-  if (typeof body.stream !== 'string' || body.stream.length === 0) return 'its JSON has no stream';
+  if (body.type !== undefined && (typeof body.type !== 'string' || body.type.length === 0)) {
+    return 'its JSON has an event type that is not a string';
+  }
+  if (body.stream !== undefined && (typeof body.stream !== 'string' || body.stream.length === 0)) {
+    return 'its JSON has a stream that is not a string';
+  }
   if (typeof body.time !== 'number' || !Number.isFinite(body.time)) return 'its JSON has no time';
   if (body.meta !== undefined && (typeof body.meta !== 'object' || body.meta === null)) {
     return 'its `meta` is not an object';

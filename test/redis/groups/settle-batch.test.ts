@@ -21,7 +21,7 @@ const PER_OPERATION = `#!lua
 ${NOW}
 ${PENDING}
 local function settleAll(log, again, delayed, dead, group, consumer, maxDead, first)
-  local arity = { ack = 5, retry = 10, dead = 12 }
+  local arity = { ack = 5, retry = 8, dead = 10 }
   local flags = {}
   local i = first
   while i <= #ARGV do
@@ -34,18 +34,18 @@ local function settleAll(log, again, delayed, dead, group, consumer, maxDead, fi
       settled = 1
       redis.call('XACK', key, group, entryId)
       if source == 'a' then redis.call('XDEL', again, entryId) end
-      local id, token, json, logId = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+      local packed, logId = ARGV[i + 5], ARGV[i + 6]
       if op == 'retry' then
-        local delay = tonumber(ARGV[i + 9])
+        local delay = tonumber(ARGV[i + 7])
         if delay <= 0 then
-          redis.call('XADD', again, '*', 'i', id, 's', token, 'e', json, 'c', logId, 'n', deliveries)
+          redis.call('XADD', again, '*', 'p', packed, 'c', logId, 'n', deliveries)
         else
-          local payload = cjson.encode({ i = id, s = token, e = json, c = logId, n = deliveries })
+          local payload = cjson.encode({ p = packed, c = logId, n = deliveries })
           redis.call('ZADD', delayed, nowMs() + delay, payload)
         end
       elseif op == 'dead' then
-        redis.call('XADD', dead, 'MAXLEN', '=', maxDead, '*', 'i', id, 's', token, 'e', json, 'c', logId,
-          'n', deliveries, 'en', ARGV[i + 9], 'em', ARGV[i + 10], 't', ARGV[i + 11])
+        redis.call('XADD', dead, 'MAXLEN', '=', maxDead, '*', 'p', packed, 'c', logId,
+          'n', deliveries, 'en', ARGV[i + 7], 'em', ARGV[i + 8], 't', ARGV[i + 9])
       end
     end
     flags[#flags + 1] = settled
@@ -133,7 +133,7 @@ async function args(
     const entryId = list[entry % list.length]!;
     const held = (source === 'l' ? logCounts : againCounts).get(entryId) ?? 1;
     argv.push(op, source, entryId, String(held + countOff), '3');
-    if (op !== 'ack') argv.push(`event-${entry}`, 'dG9rZW4', '{"n":1}', `log-${entry % list.length}`);
+    if (op !== 'ack') argv.push(`event-${entry}\ndG9rZW4\na.b\n{"n":1}`, `log-${entry % list.length}`);
     if (op === 'retry') argv.push(String(delay));
     if (op === 'dead') argv.push('Error', 'failed', '1700000000000');
   }

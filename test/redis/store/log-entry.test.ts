@@ -15,7 +15,7 @@ describe('the packed entry field (log-entry.ts)', () => {
       fc.property(name, name, name, fc.string({ unit: 'grapheme' }), (id, stream, type, json) => {
         const token = encodeStreamName(stream);
         const entry = { id: '1-0', fields: [PACKED_FIELD, packEntry(id, token, type, json)] };
-        expect(entryParts(entry)).toEqual({ id, token, type, json });
+        expect(entryParts(entry)).toEqual({ packed: entry.fields[1], id, token, type, json });
       }),
     );
   });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus, type StoredEvent } from '../../../src/index.js';
+import { RedisGroupKeys } from '../../../src/redis/groups/redis-group-keys.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
+import { packEntry } from '../../../src/redis/store/log-entry.js';
 import { newEpoch } from '../../../src/redis/store/redis-cursor.js';
 import { encodeStreamName, RedisKeys } from '../../../src/redis/store/redis-keys.js';
 import {
@@ -52,6 +54,25 @@ async function writeOlderFormat(
   }
 }
 
+/** Writes events packed as before their JSON left out `type` and `stream` (the JSON's win). */
+async function writeOlderPacked(
+  client: NodeRedisClient,
+  keys: RedisKeys,
+  events: ReturnType<typeof event>[],
+) {
+  await client.set(keys.epoch, newEpoch(), { NX: true });
+  for (const e of events) {
+    const token = encodeStreamName(e.stream);
+    const json = JSON.stringify({ type: e.type, stream: e.stream, time: e.time, data: e.data });
+    const packed = packEntry(e.id, token, e.type, json);
+    const rid = String(await client.xAdd(keys.log, '*', { p: packed }));
+    await client.xAdd(keys.stream(token), rid, { p: packed });
+    await client.hSet(keys.ids, e.id, rid);
+    await client.rPush(keys.streamIds(token), rid);
+    await client.zAdd(keys.streams, { score: Number(rid.split('-')[0]), value: token });
+  }
+}
+
 const ids = (events: readonly { id: string }[]) => events.map((e) => e.id);
 
 describe('RedisEventStore reads entries of the older format beside packed ones', () => {
@@ -77,27 +98,68 @@ describe('RedisEventStore reads entries of the older format beside packed ones',
     expect(again[0]!.cursor).toBe(all.events[1]!.cursor);
   });
 
-  it('tails both formats, and a consumer group matches and decodes both', async () => {
+  it('tails all three formats, and a consumer group matches and decodes them', async () => {
     const { client, store, keys } = await setup();
     const old = [event({ type: 'job.run' }), event({ type: 'job.skip' })];
     await writeOlderFormat(client, keys, old);
-    const fresh = [event({ type: 'job.run' }), event({ type: 'job.skip' })];
+    const packedOld = [event({ type: 'job.run', stream: 'p' }), event({ type: 'job.skip' })];
+    await writeOlderPacked(client, keys, packedOld);
+    const fresh = [event({ type: 'job.run', stream: 'f' }), event({ type: 'job.skip' })];
     await store.append(fresh);
+    const all = [...old, ...packedOld, ...fresh];
 
     const tailed: StoredEvent[] = [];
     const stop = new AbortController();
     for await (const e of store.tail('start', stop.signal)) {
       tailed.push(e);
-      if (tailed.length === 4) break;
+      if (tailed.length === all.length) break;
     }
-    expect(ids(tailed)).toEqual(ids([...old, ...fresh]));
+    expect(ids(tailed)).toEqual(ids(all));
+    expect(tailed.map((e) => [e.type, e.stream, e.time, e.data])).toEqual(
+      all.map((e) => [e.type, e.stream, e.time, e.data]),
+    );
 
     const bus = new EventBus({ store });
     const handled: StoredEvent[] = [];
     await bus.consume('job.run', (e) => void handled.push(e), { group: 'runs', from: 'start' });
+    await waitFor(() => handled.length === 3, 5000);
+    expect(ids(handled)).toEqual([old[0]!.id, packedOld[0]!.id, fresh[0]!.id]);
+    expect(handled[1]).toMatchObject({ type: 'job.run', stream: 'p', data: packedOld[0]!.data });
+    await bus.close();
+  });
+
+  it('redelivers a delayed retry and redrives a dead letter that an older version wrote', async () => {
+    const { client, store, keys } = await setup();
+    const [late, dead] = [event({ type: 'job.run' }), event({ type: 'job.run' })];
+    await writeOlderFormat(client, keys, [late!, dead!]);
+    const bus = new EventBus({ store });
+    const handled: StoredEvent[] = [];
+    // The group reads from 'now': these two reach it only through its own keys.
+    await bus.consume('job.run', (e) => void handled.push(e), { group: 'old', from: 'now' });
+    const g = new RedisGroupKeys(keys, 'old');
+    const entries = (await client.xRange(keys.log, '-', '+')) as { id: string }[];
+    const [lateRid, deadRid] = entries.map((entry) => entry.id);
+    const older = (e: ReturnType<typeof event>) => ({
+      i: e.id,
+      s: encodeStreamName(e.stream),
+      e: JSON.stringify({ type: e.type, stream: e.stream, time: e.time, data: e.data }),
+    });
+    await client.zAdd(g.delayed, {
+      score: 0,
+      value: JSON.stringify({ ...older(late!), c: lateRid, n: '1' }),
+    });
+    await client.xAdd(g.dead, '*', { ...older(dead!), c: deadRid!, n: '5', en: 'Error', em: 'boom', t: '1' });
+
+    const letters = await bus.deadLetters('old').list();
+    expect(letters.map((l) => [l.event.id, l.event.type, l.deliveries, l.lastError.message])).toEqual([
+      [dead!.id, 'job.run', 5, 'boom'],
+    ]);
+    expect(await bus.deadLetters('old').redrive([dead!.id])).toBe(1);
     await waitFor(() => handled.length === 2, 5000);
-    expect(ids(handled)).toEqual([old[0]!.id, fresh[0]!.id]);
-    expect(handled[0]).toMatchObject({ type: 'job.run', data: old[0]!.data });
+    expect(ids(handled).sort()).toEqual([late!.id, dead!.id].sort());
+    expect(handled.map((e) => e.data)).toEqual(
+      handled.map((e) => (e.id === late!.id ? late!.data : dead!.data)),
+    );
     await bus.close();
   });
 

@@ -1,12 +1,17 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeReply } from '../../../src/redis/client/redis-connection.js';
+import { PACKED_FIELD, packEntry } from '../../../src/redis/store/log-entry.js';
+import { encodeStreamName } from '../../../src/redis/store/redis-keys.js';
 import { isTruncated } from '../../../src/redis/store/redis-read.js';
 import {
+  decodeEntry,
   decodeEvent,
   encodeEvent,
   parseAppendReply,
   parseEntries,
   parseXRead,
+  UndecodableEntry,
 } from '../../../src/redis/store/redis-replies.js';
 
 const entry = [
@@ -47,12 +52,11 @@ describe('reply parsing (pure, no Redis)', () => {
 
   it('serializes without id and cursor, leaves out an absent meta, and types unserializable data', () => {
     const base = { id: 'x', type: 't', stream: 's', time: 1 };
-    expect(JSON.parse(encodeEvent({ ...base, data: 1 }, 0))).toEqual({
-      type: 't',
-      stream: 's',
-      time: 1,
-      data: 1,
-    });
+    // Type and stream are in the entry's header (log-entry.ts), not in the JSON again.
+    expect(encodeEvent({ ...base, data: 1 }, 0)).toBe('{"time":1,"data":1}');
+    expect(encodeEvent({ ...base, data: 1, meta: { k: 'v' } }, 0)).toBe(
+      '{"time":1,"data":1,"meta":{"k":"v"}}',
+    );
     const error = (() => {
       try {
         encodeEvent({ ...base, data: { big: 1n } }, 3);
@@ -80,6 +84,70 @@ describe('reply parsing (pure, no Redis)', () => {
         expect.objectContaining({ code: 'STORE_UNAVAILABLE' }),
       );
     }
+  });
+});
+
+describe('the entry JSON without type and stream (log-entry.ts)', () => {
+  const name = fc
+    .string({ minLength: 1, maxLength: 30, unit: 'grapheme' })
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: filtering control characters out is the point
+    .filter((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s));
+  const packed = (id: string, stream: string, type: string, json: string) => ({
+    id: '12-3',
+    fields: [PACKED_FIELD, packEntry(id, encodeStreamName(stream), type, json)],
+  });
+
+  it('decodes what it encodes: type from the header, stream from the token, the rest from the JSON', () => {
+    fc.assert(
+      fc.property(
+        name,
+        name,
+        name,
+        fc.jsonValue(),
+        fc.option(fc.dictionary(name, fc.string())),
+        (id, stream, type, data, meta) => {
+          const event = {
+            id,
+            type,
+            stream,
+            time: 1_700_000_000_000,
+            data,
+            ...(meta === null ? {} : { meta }),
+          };
+          const decoded = decodeEntry(packed(id, stream, type, encodeEvent(event, 0)), 'a1b2c3d4e5');
+          // Through JSON, as stored: -0 comes back as 0.
+          expect(decoded).toEqual({
+            ...JSON.parse(JSON.stringify(event)),
+            cursor: 'a1b2c3d4e5-000000000000012-0000000003',
+          });
+        },
+      ),
+    );
+  });
+
+  it('takes type and stream from a JSON that holds them (an entry of the older packed form)', () => {
+    const json = '{"type":"old.type","stream":"old stream","time":5,"data":1}';
+    expect(decodeEntry(packed('x', 'header stream', 'header.type', json), 'a1b2c3d4e5')).toMatchObject({
+      type: 'old.type',
+      stream: 'old stream',
+    });
+  });
+
+  it('refuses an entry whose token is not the encoding of a stream name, or whose JSON has a bad type', () => {
+    for (const token of ['', 'not base64!', 'ZGVmYXVsdA==', 'ZGVmYXVsdB']) {
+      const entry = {
+        id: '1-0',
+        fields: [PACKED_FIELD, packEntry('x', token, 'a.b', '{"time":1,"data":1}')],
+      };
+      const decoded = decodeEntry(entry, 'a1b2c3d4e5');
+      expect(decoded, token).toBeInstanceOf(UndecodableEntry);
+    }
+    const badType = packed('x', 's', 'a.b', '{"type":7,"time":1,"data":1}');
+    expect(decodeEntry(badType, 'a1b2c3d4e5')).toBeInstanceOf(UndecodableEntry);
+    // The same token read twice (the second from the cache) decodes the same.
+    const ok = packed('x', 'default', 'a.b', '{"time":1,"data":1}');
+    expect(decodeEntry(ok, 'a1b2c3d4e5')).toMatchObject({ stream: 'default' });
+    expect(decodeEntry(ok, 'a1b2c3d4e5')).toMatchObject({ stream: 'default' });
   });
 });
 
