@@ -1,4 +1,5 @@
 export type { BusHealth, GroupHealth, HealthError } from './bus/bus-health.js';
+export { createErrorLogger, ERROR_LOG_DEFAULTS, type ErrorLoggerOptions } from './bus/error-logger.js';
 export { type BusCloseOptions, type BusStats, EventBus, type PublishResult } from './bus/event-bus.js';
 export type { ErrorContext, EventBusOptions, EventSchemas } from './bus/options.js';
 export type {

@@ -1,4 +1,6 @@
-import { BuslineError } from '../errors.js';
+import { BuslineError, InvalidOptionError } from '../errors.js';
+import { describe } from '../event.js';
+import { optionsObject, positiveInteger } from '../option-checks.js';
 import type { ErrorContext } from './options.js';
 
 /** The bounds of the default `onError` logger. */
@@ -42,12 +44,18 @@ interface Seen {
  * something is reported. Remembers at most `maxDistinct` failures.
  */
 export function createErrorLogger(
-  options: ErrorLoggerOptions = {},
+  options?: ErrorLoggerOptions,
 ): (error: unknown, context: ErrorContext) => void {
-  const write = options.write ?? ((line: string) => console.error(line));
-  const clock = options.clock ?? Date.now;
-  const maxDistinct = options.maxDistinct ?? ERROR_LOG_DEFAULTS.maxDistinct;
-  const intervalMs = options.summaryIntervalMs ?? ERROR_LOG_DEFAULTS.summaryIntervalMs;
+  const o = optionsObject('createErrorLogger', options);
+  const write = optionalFunction('write', o.write) ?? ((line: string) => console.error(line));
+  const clock = optionalFunction('clock', o.clock) ?? Date.now;
+  const maxDistinct = positiveInteger('maxDistinct', o.maxDistinct, ERROR_LOG_DEFAULTS.maxDistinct);
+  const intervalMs = o.summaryIntervalMs ?? ERROR_LOG_DEFAULTS.summaryIntervalMs;
+  if (typeof intervalMs !== 'number' || !(intervalMs >= 0)) {
+    throw new InvalidOptionError(
+      `Expected \`summaryIntervalMs\` to be a number of ms ≥ 0, got ${describe(intervalMs)}`,
+    );
+  }
   /** Insertion order is recency: a repeat moves its failure to the end. */
   const recent = new Map<string, Seen>();
 
@@ -61,6 +69,8 @@ export function createErrorLogger(
 
   return (error, context) => {
     const now = clock();
+    // Called by hand too: a logger must not throw on what it is given, whatever that is.
+    context = safeContext(context);
     // The live feed serves every pattern: it has none of its own to name.
     const of = context.patterns.length > 0 ? ` of ${context.patterns.join(', ')}` : '';
     const failure = describeFailure(error);
@@ -91,8 +101,38 @@ export function createErrorLogger(
   };
 }
 
+function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** The context as the logger reads it: a source and pattern strings, the event's type if any. */
+function safeContext(context: unknown): ErrorContext {
+  const c = (typeof context === 'object' && context !== null ? context : {}) as Partial<ErrorContext>;
+  const source = typeof c.source === 'string' ? c.source : 'unknown';
+  const patterns = Array.isArray(c.patterns) ? c.patterns.map((p) => (typeof p === 'string' ? p : '?')) : [];
+  const event = c.event;
+  const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+  return {
+    source: source as ErrorContext['source'],
+    patterns,
+    ...(typeof type === 'string' ? { event: { type } as ErrorContext['event'] } : {}),
+  };
+}
+
 /** `Name [CODE]: message`, then the causes that add something, then where user code threw it. */
 function describeFailure(error: unknown): string {
+  try {
+    return describeChain(error);
+  } catch {
+    // A hostile error (a throwing getter, a Symbol message, a revoked Proxy).
+    return 'a failure that could not be described';
+  }
+}
+
+function describeChain(error: unknown): string {
   let text = describeOne(error);
   let cause = error instanceof Error ? error.cause : undefined;
   for (let i = 0; i < ERROR_LOG_DEFAULTS.maxCauses && cause !== undefined; i++) {

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createErrorLogger } from '../../src/bus/error-logger.js';
 import type { ErrorContext } from '../../src/bus/options.js';
-import { EventBus, StoreUnavailableError } from '../../src/index.js';
+import {
+  ERROR_LOG_DEFAULTS,
+  EventBus,
+  createErrorLogger as exported,
+  StoreUnavailableError,
+} from '../../src/index.js';
 
 /** A logger writing into an array, on a clock the test moves. */
 function recordingLogger(options: { maxDistinct?: number; summaryIntervalMs?: number } = {}) {
@@ -147,5 +152,30 @@ describe('a bus without onError', () => {
         /^\[busline\] handler of task\.\* failed delivering "task\.created": Error: handler bug \(at /,
       ),
     ]);
+  });
+});
+
+describe('createErrorLogger from the public entry', () => {
+  it('keeps the default logging when an onError of your own wraps it', async () => {
+    const lines: string[] = [];
+    const counted: string[] = [];
+    const log = exported({ write: (line) => lines.push(line) });
+    const bus = new EventBus({
+      onError: (error, context) => {
+        counted.push(context.source);
+        log(error, context);
+      },
+    });
+    bus.on('job.*', () => {
+      throw new Error('handler broke');
+    });
+    await bus.publish({ type: 'job.run', data: 1 });
+    await bus.publish({ type: 'job.run', data: 2 });
+    await bus.close();
+    expect(counted).toEqual(['handler', 'handler']);
+    // Once, on one line: the repeat is counted, not printed.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('handler of job.* failed delivering "job.run": Error: handler broke');
+    expect(ERROR_LOG_DEFAULTS.maxDistinct).toBeGreaterThan(0);
   });
 });

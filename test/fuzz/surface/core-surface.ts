@@ -148,6 +148,33 @@ export const coreSurface: Record<keyof typeof core, SurfaceCase> = {
   StoreUnavailableError: errorCase((m, o) => new core.StoreUnavailableError(m as never, o as never)),
   UnexpectedResponseError: errorCase((m, o) => new core.UnexpectedResponseError(m as never, o as never)),
   TimeoutError: errorCase((m, o) => new core.TimeoutError(m as never, o as never)),
+  createErrorLogger: {
+    fuzz: {
+      options: () =>
+        fuzzInputs({
+          inputs: ['write', 'clock', 'maxDistinct', 'summaryIntervalMs'],
+          valid: { write: () => {} },
+          call: (v) => core.createErrorLogger(v as never),
+        }),
+      // The logger itself takes whatever it is handed (it is called by hand too) and never throws.
+      log: () =>
+        fuzzInputs({
+          inputs: ['error', 'context'],
+          arbitraries: {
+            context: fc.oneof(
+              anyValue,
+              fc.record({
+                source: anyValue,
+                patterns: fc.oneof(anyValue, fc.array(anyValue)),
+                event: anyValue,
+              }),
+            ),
+          },
+          call: (v) => core.createErrorLogger({ write: () => {} })(v.error, v.context as never),
+        }),
+    },
+  },
+  ERROR_LOG_DEFAULTS: { notCallable: 'constant' },
   CONSUMER_GROUP_LIMITS: { notCallable: 'constant' },
   CONSUME_DEFAULTS: { notCallable: 'constant' },
   DEDUP_DEFAULTS: { notCallable: 'constant' },
