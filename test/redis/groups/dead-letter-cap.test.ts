@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONSUMER_GROUP_LIMITS } from '../../../src/groups/consumer-group-options.js';
 import { capDeliveryError, deliveryError } from '../../../src/groups/dead-letters.js';
 import { EventBus } from '../../../src/index.js';
 import { RedisGroupKeys } from '../../../src/redis/groups/redis-group-keys.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
 import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from '../store/redis-fixtures.js';
+import { type connectNodeRedis, redisPerTest, waitFor } from '../store/redis-fixtures.js';
 
 /**
  * Security review, finding 16: a dead letter kept its error message whole, and a group keeps
@@ -13,10 +13,7 @@ import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from '../store/
  * that gigabytes. Messages are capped at 1,024 characters (names at 256), ending in a marker,
  * on the memory backend and on the Redis one alike.
  */
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const tests = redisPerTest('dead-cap');
 
 describe('capDeliveryError', () => {
   it('keeps a message up to 1,024 characters as is', () => {
@@ -55,21 +52,16 @@ async function failingGroup(backend: 'memory' | 'redis', message: string) {
   let bus: EventBus;
   let redis: { client: Awaited<ReturnType<typeof connectNodeRedis>>; prefix: string } | undefined;
   if (backend === 'redis') {
-    const client = await connectNodeRedis();
-    const prefix = uniquePrefix('dead-cap');
+    const { client, prefix } = await tests.connect();
     redis = { client, prefix };
     bus = new EventBus({
       store: new RedisEventStore({ client, prefix, groupPollMs: 50 }),
       onError: () => {},
     });
-    cleanups.push(async () => {
-      await bus.close();
-      await deletePrefix(client, prefix);
-      client.destroy();
-    });
+    tests.defer(() => bus.close());
   } else {
     bus = new EventBus({ onError: () => {} });
-    cleanups.push(() => bus.close());
+    tests.defer(() => bus.close());
   }
   await bus.ready();
   const consumer = await bus.consume(

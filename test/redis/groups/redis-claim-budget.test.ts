@@ -1,10 +1,10 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EventBus } from '../../../src/index.js';
 import { compileGroupMatcher } from '../../../src/redis/groups/group-matcher.js';
 import { CLAIM } from '../../../src/redis/groups/group-scripts.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
 import { type CountingConnection, countingConnection } from '../store/counting-connection.js';
-import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from '../store/redis-fixtures.js';
+import { redisPerTest, waitFor } from '../store/redis-fixtures.js';
 
 /**
  * Security review, finding 4 (proof script redis-claim-patterns.mjs): every claim re-parsed all
@@ -14,25 +14,17 @@ import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from '../store/
  * log entries or 20,000 trie-node visits (then the member claims again). Tests never assert
  * timings: these check that the work is split and that nothing is lost by splitting it.
  */
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const redis = redisPerTest('claim-budget');
 
 async function countedBus(): Promise<{ bus: EventBus; counting: CountingConnection }> {
-  const client = await connectNodeRedis();
-  const prefix = uniquePrefix('claim-budget');
+  const { client, prefix } = await redis.connect();
   const counting = countingConnection(client);
   const bus = new EventBus({
     store: new RedisEventStore({ client: counting.connection, prefix, groupPollMs: 50 }),
     onError: () => {},
   });
+  redis.defer(() => bus.close());
   await bus.ready();
-  cleanups.push(async () => {
-    await bus.close();
-    await deletePrefix(client, prefix);
-    client.destroy();
-  });
   return { bus, counting };
 }
 

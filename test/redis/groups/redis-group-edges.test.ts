@@ -1,36 +1,22 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EventBus } from '../../../src/index.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  type NodeRedisClient,
-  uniquePrefix,
-  waitFor,
-} from '../store/redis-fixtures.js';
+import { type NodeRedisClient, redisPerTest, waitFor } from '../store/redis-fixtures.js';
 
 /** Odd input through Redis groups: names that are not key-safe, many patterns, large events. */
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const redis = redisPerTest('group-edges');
 
 async function redisBus(
   storeOptions: { maxEvents?: number; maxGroupPatterns?: number } = {},
 ): Promise<{ bus: EventBus; client: NodeRedisClient; errors: unknown[]; prefix: string }> {
-  const client = await connectNodeRedis();
-  const prefix = uniquePrefix('group-edges');
+  const { client, prefix } = await redis.connect();
   const errors: unknown[] = [];
   const bus = new EventBus({
     store: new RedisEventStore({ client, prefix, groupPollMs: 50, ...storeOptions }),
     onError: (error) => errors.push(error),
   });
+  redis.defer(() => bus.close());
   await bus.ready();
-  cleanups.push(async () => {
-    await bus.close();
-    await deletePrefix(client, prefix);
-    client.destroy();
-  });
   return { bus, client, errors, prefix };
 }
 

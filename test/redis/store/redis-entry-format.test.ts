@@ -1,38 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBus, type StoredEvent } from '../../../src/index.js';
 import { RedisGroupKeys } from '../../../src/redis/groups/redis-group-keys.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
 import { packEntry } from '../../../src/redis/store/log-entry.js';
 import { newEpoch } from '../../../src/redis/store/redis-cursor.js';
 import { encodeStreamName, RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  testEvent as event,
-  type NodeRedisClient,
-  uniquePrefix,
-  waitFor,
-} from './redis-fixtures.js';
+import { testEvent as event, type NodeRedisClient, redisPerTest, waitFor } from './redis-fixtures.js';
 
 // Since the packed entry format (log-entry.ts), entries hold one field `p`. A store keeps its
 // data across an upgrade: entries written by earlier versions (`i`, `s`, `t`, `e` in the log,
 // `i` and `e` in a stream key) must still be read, tailed, consumed by groups, recognized as
 // duplicates and trimmed, side by side with new ones.
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const redis = redisPerTest('entry-format');
 
 async function setup(options: { maxEvents?: number } = {}) {
-  const client = await connectNodeRedis();
-  const prefix = uniquePrefix('entry-format');
+  const { client, prefix } = await redis.connect();
   const store = new RedisEventStore({ client, prefix, groupPollMs: 50, ...options });
-  cleanups.push(async () => {
-    await store.close();
-    await deletePrefix(client, prefix);
-    client.destroy();
-  });
+  redis.defer(() => store.close());
   return { client, store, keys: new RedisKeys(prefix) };
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
 
 /** The shared test server (CONVENTIONS.md: integration tests run against a real Redis). */
@@ -93,6 +93,34 @@ export function redisTestFile(label: string) {
       const prefix = uniquePrefix(label);
       prefixes.push(prefix);
       return prefix;
+    },
+  };
+}
+
+/**
+ * Redis for tests that each need a client of their own (one they may close, block or count
+ * through): `connect()` gives a client and a fresh prefix, deleted and closed after the test;
+ * `defer(fn)` runs `fn` after the test too. Cleanups run newest first, so a store or bus
+ * deferred after its `connect()` closes before its client does. Call it at the top of a test
+ * file (it registers the hook).
+ */
+export function redisPerTest(label: string) {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    async connect(): Promise<{ client: NodeRedisClient; prefix: string }> {
+      const client = await connectNodeRedis();
+      const prefix = uniquePrefix(label);
+      cleanups.push(async () => {
+        await deletePrefix(client, prefix);
+        client.destroy();
+      });
+      return { client, prefix };
+    },
+    defer(cleanup: () => unknown): void {
+      cleanups.push(cleanup);
     },
   };
 }

@@ -1,8 +1,8 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EventBus, HistoryTruncated, type StoredEvent } from '../../../src/index.js';
 import { RedisEventStore } from '../../../src/redis/index.js';
 import { RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from './redis-fixtures.js';
+import { deletePrefix, redisPerTest, waitFor } from './redis-fixtures.js';
 
 /**
  * Redis comes back empty (a new epoch) under a running bus: a subscription whose position is
@@ -10,10 +10,7 @@ import { connectNodeRedis, deletePrefix, uniquePrefix, waitFor } from './redis-f
  * against the new history (reading the whole new log for every stale cursor is what a forged
  * Last-Event-ID exploited, security review finding 2).
  */
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const redis = redisPerTest('new-epoch');
 
 // Epochs are random, and cursors of two epochs do not compare: code that compares them as
 // strings is right for one order of the two epochs and wrong for the other. Both orders are
@@ -24,19 +21,14 @@ it.each([
 ])(
   'tells a subscription that had a position, then delivers the new epoch live (new epoch %s the old)',
   async (_order, newEpoch) => {
-    const client = await connectNodeRedis();
-    const prefix = uniquePrefix('new-epoch');
+    const { client, prefix } = await redis.connect();
     const errors: unknown[] = [];
     const keys = new RedisKeys(prefix);
     await client.set(keys.epoch, '8000000000');
     const store = new RedisEventStore({ client, prefix });
     const bus = new EventBus({ store, onError: (error) => errors.push(error) });
-    cleanups.push(async () => {
-      await bus.close();
-      await store.close();
-      await deletePrefix(client, prefix);
-      client.destroy();
-    });
+    redis.defer(() => store.close());
+    redis.defer(() => bus.close());
     await bus.ready();
     const sub = bus.subscribe('task.*', { onTruncated: 'signal' });
     const items: (StoredEvent | HistoryTruncated)[] = [];

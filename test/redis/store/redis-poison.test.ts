@@ -3,13 +3,7 @@ import { EventBus } from '../../../src/index.js';
 import { RedisGroupKeys } from '../../../src/redis/groups/redis-group-keys.js';
 import { type InvalidEntry, RedisEventStore } from '../../../src/redis/index.js';
 import { encodeStreamName, RedisKeys } from '../../../src/redis/store/redis-keys.js';
-import {
-  connectNodeRedis,
-  deletePrefix,
-  testEvent as event,
-  uniquePrefix,
-  waitFor,
-} from './redis-fixtures.js';
+import { testEvent as event, redisPerTest, waitFor } from './redis-fixtures.js';
 
 /**
  * Security review, finding 14 (proof script redis-poison-entry.mjs): one entry under the prefix
@@ -17,15 +11,13 @@ import {
  * was restarted on it, threw again). Such an entry is now reported once, through the store's
  * `onInvalidEntry`, and skipped by the live feed, by reads and by consumer groups.
  */
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+const redis = redisPerTest('poison');
+afterEach(() => {
   vi.restoreAllMocks();
 });
 
 async function setup(options: { reportTo?: InvalidEntry[] | 'default' } = {}) {
-  const client = await connectNodeRedis();
-  const prefix = uniquePrefix('poison');
+  const { client, prefix } = await redis.connect();
   const invalid: InvalidEntry[] = [];
   const store = new RedisEventStore({
     client,
@@ -33,11 +25,7 @@ async function setup(options: { reportTo?: InvalidEntry[] | 'default' } = {}) {
     groupPollMs: 50,
     ...(options.reportTo === 'default' ? {} : { onInvalidEntry: (entry) => invalid.push(entry) }),
   });
-  cleanups.push(async () => {
-    await store.close();
-    await deletePrefix(client, prefix);
-    client.destroy();
-  });
+  redis.defer(() => store.close());
   const keys = new RedisKeys(prefix);
   /** Writes an entry straight into a key, as another program with access to the prefix could. */
   const xadd = async (key: string, fields: Record<string, string>) =>
@@ -69,7 +57,7 @@ describe('an entry that is not an event', () => {
     const { store, keys, invalid, xadd } = await setup();
     const errors: unknown[] = [];
     const bus = new EventBus({ store, onError: (error) => errors.push(error) });
-    cleanups.unshift(() => bus.close());
+    redis.defer(() => bus.close());
     const got: unknown[] = [];
     bus.on('**', (e) => void got.push(e.data));
     await bus.ready();
@@ -94,7 +82,7 @@ describe('an entry that is not an event', () => {
     // nobody here wants shows it: it is never reported, while one of a wanted type is.
     const { store, keys, invalid, xadd } = await setup();
     const bus = new EventBus({ store, onError: () => {} });
-    cleanups.unshift(() => bus.close());
+    redis.defer(() => bus.close());
     const got: unknown[] = [];
     bus.on('ok.*', (e) => void got.push(e.data));
     await bus.ready();
@@ -155,7 +143,7 @@ describe('an entry that is not an event', () => {
     const { client, store, keys, invalid, xadd } = await setup();
     const errors: unknown[] = [];
     const bus = new EventBus({ store, onError: (error) => errors.push(error) });
-    cleanups.unshift(() => bus.close());
+    redis.defer(() => bus.close());
     const handled: unknown[] = [];
     const consumer = await bus.consume('job.*', (e) => void handled.push(e.data), { group: 'workers' });
     // A `t` field of the group's types makes the claim script hand the entries out: the member
@@ -184,7 +172,7 @@ describe('an entry that is not an event', () => {
     const { client, store, keys, invalid, xadd } = await setup();
     const errors: unknown[] = [];
     const bus = new EventBus({ store, onError: (error) => errors.push(error) });
-    cleanups.unshift(() => bus.close());
+    redis.defer(() => bus.close());
     const handled: unknown[] = [];
     await bus.consume('job.*', (e) => void handled.push(e.data), { group: 'g' });
     const group = new RedisGroupKeys(keys, 'g');
@@ -226,8 +214,7 @@ describe('an entry that is not an event', () => {
   });
 
   it('survives an onInvalidEntry that throws', async () => {
-    const client = await connectNodeRedis();
-    const prefix = uniquePrefix('poison-throws');
+    const { client, prefix } = await redis.connect();
     const store = new RedisEventStore({
       client,
       prefix,
@@ -235,19 +222,14 @@ describe('an entry that is not an event', () => {
         throw new Error('handler bug');
       },
     });
-    cleanups.push(async () => {
-      await store.close();
-      await deletePrefix(client, prefix);
-      client.destroy();
-    });
+    redis.defer(() => store.close());
     const [good] = await store.append([event()]);
     await client.xAdd(new RedisKeys(prefix).log, '*', { i: 'x', e: '{' });
     expect((await store.read({})).events.map((e) => e.cursor)).toEqual([good!.cursor]);
   });
 
   it('rejects an onInvalidEntry that is not a function', async () => {
-    const client = await connectNodeRedis();
-    cleanups.push(async () => client.destroy());
+    const { client } = await redis.connect();
     expect(() => new RedisEventStore({ client, onInvalidEntry: 'log' as never })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
