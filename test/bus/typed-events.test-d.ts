@@ -1,5 +1,13 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { EventBus, type HistoryTruncated, type StoredEvent, type Subscription } from '../../src/index.js';
+import {
+  type BusHealth,
+  type BusStats,
+  EventBus,
+  type EventMap,
+  type HistoryTruncated,
+  type StoredEvent,
+  type Subscription,
+} from '../../src/index.js';
 
 type Events = {
   'task.created': { id: string; title: string };
@@ -109,5 +117,19 @@ describe('subscribe element type (onTruncated)', () => {
     expectTypeOf(stored.subscribe('task.done', { onTruncated: choice })).toEqualTypeOf<
       Subscription<StoredEvent<'task.done', { id: string }> | HistoryTruncated>
     >();
+  });
+});
+
+describe('a typed bus handed to code that takes any bus', () => {
+  const typed = new EventBus<Events>();
+  it('is not an open EventBus (which could publish any type into it), but fits a generic helper', () => {
+    const open = (bus: EventBus) => bus;
+    // @ts-expect-error the open bus's publish takes any type; the typed one refuses them
+    open(typed);
+    const generic = <E extends EventMap>(bus: EventBus<E>) => bus.stats();
+    expectTypeOf(generic(typed)).toEqualTypeOf<BusStats>();
+    // biome-ignore lint/suspicious/noExplicitAny: the documented way to take any bus and only read it
+    const readsOnly = (bus: EventBus<any>) => bus.health();
+    expectTypeOf(readsOnly(typed)).resolves.toEqualTypeOf<BusHealth>();
   });
 });
