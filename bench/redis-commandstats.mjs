@@ -10,3 +10,10 @@ export async function commandStats(client) {
   }
   return stats;
 }
+
+/** Redis's own CPU time so far, in µs (INFO cpu: used_cpu_user + used_cpu_sys, the whole server). */
+export async function serverCpuUs(client) {
+  const info = await client.info('cpu');
+  const read = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
+}

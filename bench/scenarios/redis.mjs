@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { measure } from '../harness.mjs';
-import { commandStats } from '../redis-commandstats.mjs';
+import { commandStats, serverCpuUs } from '../redis-commandstats.mjs';
 import { formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
 import { pagingContender } from './shared.mjs';
 
@@ -453,13 +453,6 @@ function multiXAdd(client, keys, payloads, keysOf = () => keys) {
         { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: RAW_MAXLEN } },
       );
   return multi.execAsPipeline();
-}
-
-/** Redis's own CPU time so far, in µs (INFO cpu: used_cpu_user + used_cpu_sys, the whole server). */
-async function serverCpuUs(client) {
-  const info = await client.info('cpu');
-  const read = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
-  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
 }
 
 async function replaying(RedisEventStore, busline, client, base) {
