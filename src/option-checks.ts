@@ -10,6 +10,14 @@ export function positiveInteger(name: string, value: unknown, fallback: number):
   return value;
 }
 
+/** Returns `value` after checking it is a function or undefined (an optional callback option). */
+export function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
+  }
+  return value;
+}
+
 /**
  * Accepts any AbortSignal-shaped object (`aborted`, `addEventListener`), so signals from
  * polyfills or other realms work: `instanceof AbortSignal` would reject them.

@@ -1,6 +1,6 @@
 import { BuslineError, InvalidOptionError } from '../errors.js';
 import { describe } from '../event.js';
-import { optionsObject, positiveInteger } from '../option-checks.js';
+import { optionalFunction, optionsObject, positiveInteger } from '../option-checks.js';
 import type { ErrorContext } from './options.js';
 
 /** The bounds of the default `onError` logger. */
@@ -99,13 +99,6 @@ export function createErrorLogger(
       summarise(oldest, now);
     }
   };
-}
-
-function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
-  }
-  return value;
 }
 
 /** The context as the logger reads it: a source and pattern strings, the event's type if any. */

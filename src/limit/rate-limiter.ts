@@ -1,6 +1,6 @@
 import { InvalidOptionError, RateLimitedError } from '../errors.js';
 import { describe } from '../event.js';
-import { checkSignal, checkTime, positiveInteger } from '../option-checks.js';
+import { checkSignal, checkTime, optionalFunction, positiveInteger } from '../option-checks.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type OnLimit = 'drop' | 'delay' | 'throw';
@@ -129,10 +129,7 @@ export class RateLimiter implements RateLimiterLike {
     } = checkBucketOptions(options));
     this.#maxKeys = positiveInteger('maxKeys', options.maxKeys, RATE_LIMIT_DEFAULTS.maxKeys);
     this.#maxWaiting = positiveInteger('maxWaiting', options.maxWaiting, RATE_LIMIT_DEFAULTS.maxWaiting);
-    if (options.clock !== undefined && typeof options.clock !== 'function') {
-      throw new InvalidOptionError(`Expected \`clock\` to be a function, got ${describe(options.clock)}`);
-    }
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = optionalFunction('clock', options.clock) ?? Date.now;
     this.#tokensPerMs = this.rate / this.intervalMs;
   }
 

@@ -1,6 +1,6 @@
 import { ClosedError, InvalidOptionError } from '../../errors.js';
 import { type BusEvent, describe, type StoredEvent, toStoredEvent } from '../../event.js';
-import { checkTime, optionsObject, positiveInteger } from '../../option-checks.js';
+import { checkTime, optionalFunction, optionsObject, positiveInteger } from '../../option-checks.js';
 import { checkAppendInput } from '../append-input.js';
 import type { AppendResult, EventStore, ReadPage, ReadQuery, StoreStats } from '../event-store.js';
 import { type CheckedReadQuery, checkReadQuery } from '../read-query.js';
@@ -82,10 +82,7 @@ export class MemoryEventStore implements EventStore {
     this.#maxEvents = positiveInteger('maxEvents', options.maxEvents, MEMORY_STORE_DEFAULTS.maxEvents);
     this.#retentionMs =
       options.retentionMs === undefined ? undefined : positiveInteger('retentionMs', options.retentionMs, 0);
-    if (options.clock !== undefined && typeof options.clock !== 'function') {
-      throw new InvalidOptionError(`Expected \`clock\` to be a function, got ${describe(options.clock)}`);
-    }
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = optionalFunction('clock', options.clock) ?? Date.now;
   }
 
   async append(events: readonly BusEvent[]): Promise<AppendResult[]> {
