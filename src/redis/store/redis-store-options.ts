@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../../errors.js';
 import { describe, EVENT_DEFAULTS } from '../../event.js';
-import { positiveInteger } from '../../option-checks.js';
+import { optionalFunction, positiveInteger } from '../../option-checks.js';
 import { toRedisConnection } from '../client/client-connection.js';
 import type { NodeRedisClientLike } from '../client/node-redis-client.js';
 import type { RedisConnection } from '../client/redis-connection.js';
@@ -128,11 +128,8 @@ export function resolveStoreOptions(options: RedisEventStoreOptions): ResolvedSt
     );
   }
   const d = REDIS_STORE_DEFAULTS;
-  for (const name of ['clock', 'onInvalidEntry'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(options[name])}`);
-    }
-  }
+  const clock = optionalFunction('clock', options.clock);
+  const onInvalidEntry = optionalFunction('onInvalidEntry', options.onInvalidEntry);
   return {
     connection: toRedisConnection(options.client),
     keys: new RedisKeys(options.prefix ?? d.prefix),
@@ -148,12 +145,12 @@ export function resolveStoreOptions(options: RedisEventStoreOptions): ResolvedSt
     tailBatchSize: positiveInteger('tailBatchSize', options.tailBatchSize, d.tailBatchSize),
     commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs, d.commandTimeoutMs),
     groupPollMs: positiveInteger('groupPollMs', options.groupPollMs, d.groupPollMs),
-    clock: options.clock ?? Date.now,
+    clock: clock ?? Date.now,
     readScanLimit: positiveInteger('readScanLimit', options.readScanLimit, d.readScanLimit),
     appendChunkEvents: positiveInteger('appendChunkEvents', options.appendChunkEvents, d.appendChunkEvents),
     appendChunkBytes: positiveInteger('appendChunkBytes', options.appendChunkBytes, d.appendChunkBytes),
     maxGroupPatterns: positiveInteger('maxGroupPatterns', options.maxGroupPatterns, d.maxGroupPatterns),
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, d.maxEventBytes),
-    onInvalidEntry: options.onInvalidEntry,
+    onInvalidEntry,
   };
 }
