@@ -1,13 +1,13 @@
 import { ClosedError, TimeoutError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import {
-  type ConsumerContext,
   type ConsumerHandler,
   checkCloseTimeout,
   type ResolvedConsumeOptions,
   retryDelay,
 } from './consumer-group-options.js';
 import { deliveryError } from './dead-letters.js';
+import { DeliveryContext } from './delivery-context.js';
 import type { Delivery, GroupMember } from './group-backend.js';
 import { LazyAbort } from './lazy-abort.js';
 
@@ -221,14 +221,7 @@ export class GroupConsumer implements Consumer {
         clearTimeout(timer);
         resolve(outcome);
       };
-      // An own getter, so a handler that copies the context ({ ...context }) still gets a signal.
-      const context: ConsumerContext = {
-        deliveries: delivery.deliveries,
-        get signal() {
-          return abort.signal;
-        },
-        group,
-      };
+      const context = new DeliveryContext(delivery.deliveries, group, abort);
       let result: unknown;
       try {
         result = this.#handler(delivery.event, context);

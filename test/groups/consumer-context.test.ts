@@ -90,6 +90,9 @@ describe('the consumer handler context', () => {
   it('a copied context ({ ...context }) has the same signal, aborted at the timeout', async () => {
     const context = await hangingDelivery();
     const copy = { ...context };
+    // A copy holds the three fields and nothing of the consumer's own state.
+    expect(Object.keys(copy)).toEqual(['deliveries', 'signal', 'group']);
+    expect(copy).toMatchObject({ deliveries: 1, group: 'jobs' });
     expect(copy.signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(100);
     expect(context.signal).toBe(copy.signal);
