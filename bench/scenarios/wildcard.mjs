@@ -21,67 +21,9 @@ export const RAW = 'busline PatternTrie.matchType(type) (no cache)';
 export const QLOBBER = 'qlobber match (cache_splits)';
 
 export async function run({ busline, internals, findings }) {
-  findings.setProbe = await setProbe();
   const sections = [];
   for (const c of CASES) sections.push(await runCase(c, busline, internals, findings));
   return sections;
-}
-
-/**
- * Below a `**`, PatternTrie.match records visited (node, position) pairs in a Set it keeps and
- * clears on every match. This probe times that pattern of use in isolation (a long-lived Set,
- * cleared and refilled with 5 keys per call) against a fresh Set per call and a stamp array, so
- * the diagnosis of a slow `**` match rests on a measurement.
- */
-async function setProbe() {
-  const rows = await measure([
-    {
-      name: 'long-lived Set: clear() + 5 has/add per call',
-      setup: () => ({ set: new Set(), total: 0 }),
-      loop: (ctx, n) => {
-        const { set } = ctx;
-        let total = 0;
-        for (let i = 0; i < n; i++) {
-          if (set.size > 0) set.clear();
-          for (let k = 200; k < 205; k++) if (!set.has(k)) set.add(k);
-          total += set.size;
-        }
-        ctx.total = total;
-      },
-    },
-    {
-      name: 'new Set() + 5 has/add per call',
-      setup: () => ({ total: 0 }),
-      loop: (ctx, n) => {
-        let total = 0;
-        for (let i = 0; i < n; i++) {
-          const set = new Set();
-          for (let k = 200; k < 205; k++) if (!set.has(k)) set.add(k);
-          total += set.size;
-        }
-        ctx.total = total;
-      },
-    },
-    {
-      name: 'stamp array (Int32Array), 5 checks per call',
-      setup: () => ({ stamps: new Int32Array(4096), stamp: 0, total: 0 }),
-      loop: (ctx, n) => {
-        const { stamps } = ctx;
-        let total = 0;
-        for (let i = 0; i < n; i++) {
-          const stamp = ++ctx.stamp;
-          for (let k = 200; k < 205; k++) {
-            if (stamps[k] !== stamp) {
-              stamps[k] = stamp;
-              total++;
-            }
-          }
-        }
-        ctx.total = total;
-      },
-    },
-  ]);
-  return rows;
 }
 
 /** The three match-step contenders for `patterns` (one member each) and `type`. */
@@ -175,13 +117,6 @@ async function runCase({ title, pattern, type }, busline, internals, findings) {
   const matchRows = await measure([...matchContenders(internals, [pattern], type)]);
 
   const rawProfile = formatProfile(await profileLoop(matchContenders(internals, [pattern], type)[1]));
-  const [setClear, setFresh, stampArray] = findings.setProbe ?? [];
-  const probe =
-    pattern.includes('**') && setClear
-      ? ` Below a \`**\` the match also clears and refills its long-lived visited Set; timed alone (probe table above), that costs ` +
-        `${setClear.nsPerOp.toFixed(0)} ns per call with 5 keys, against ${setFresh.nsPerOp.toFixed(0)} ns for a fresh Set ` +
-        `and ${stampArray.nsPerOp.toFixed(1)} ns for a stamp array.`
-      : '';
   const bus = row(publishRows, 'busline publish');
   const ee2 = row(publishRows, 'eventemitter2 emit (wildcard)');
   const lookup = row(matchRows, LOOKUP);
@@ -200,15 +135,6 @@ async function runCase({ title, pattern, type }, busline, internals, findings) {
     ].join(' '),
     tables: [
       { caption: 'Publish:', rows: publishRows, baseline: 'busline publish', ratioLabel: 'busline ÷ this' },
-      ...(pattern === 'a.**.z' && findings.setProbe
-        ? [
-            {
-              caption:
-                'Probe (no target): the visited-set bookkeeping PatternTrie.match does below a `**`, timed alone:',
-              rows: findings.setProbe,
-            },
-          ]
-        : []),
       {
         caption: 'Match step alone (speed relative to qlobber; above 1 = faster than qlobber):',
         rows: matchRows,
@@ -243,7 +169,7 @@ async function runCase({ title, pattern, type }, busline, internals, findings) {
         '>=',
         1,
         `the raw match costs ${raw.nsPerOp.toFixed(0)} ns against qlobber's ${qlobber.nsPerOp.toFixed(0)} ns ` +
-          `(qlobber looks its cached split up in a Map, then walks). CPU profile of the raw match loop, self time: ${rawProfile}.${probe}`,
+          `(qlobber looks its cached split up in a Map, then walks). CPU profile of the raw match loop, self time: ${rawProfile}.`,
       ),
     ],
   };
