@@ -33,6 +33,7 @@ const SCENARIOS = [
   'bundle-size',
   'telemetry',
   'sse-fanout',
+  'groups',
   'redis',
   'redis-groups',
 ];
