@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BuslineError } from '../errors.js';
 import type { BusEvent } from '../event.js';
+import { randomHex } from '../random-hex.js';
 import type { EventStore, ReadPage, ReadQuery } from '../store/event-store.js';
 
 /** Hints a factory may honour; the suite only relies on them when told it can (see ConformanceOptions). */
@@ -17,11 +18,18 @@ export interface ConformanceOptions {
 export type StoreFactory = (options: StoreFactoryOptions) => EventStore | Promise<EventStore>;
 
 let nextId = 0;
+/**
+ * Tells this run's ids from another run's against the same store (a shared Redis). Random, not
+ * `process.pid`: the suite also runs where there is no `process` (a browser test runner, Deno).
+ * Drawn on first use, never at module load (Workers refuse random values in the global scope).
+ */
+let runTag: string | undefined;
 /** A valid event with a unique id; override any field. */
 function event(overrides: Partial<BusEvent> = {}): BusEvent {
   nextId++;
+  runTag ??= randomHex(6);
   return {
-    id: `conformance-${process.pid}-${Date.now()}-${nextId}`,
+    id: `conformance-${runTag}-${Date.now()}-${nextId}`,
     type: 'task.created',
     stream: 'default',
     time: 1_700_000_000_000 + nextId,
