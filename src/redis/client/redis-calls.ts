@@ -111,12 +111,14 @@ export class RedisCalls {
     args: readonly string[],
     options?: CallOptions,
   ): Promise<RedisReply> {
-    const tail = [String(keys.length), ...keys, ...args];
+    // concat, not spreads into a literal: an append passes 3,000+ arguments, and V8 copies a
+    // spread next to other elements one by one (about 10× slower than concat's block copy).
+    const tail = [String(keys.length)].concat(keys, args);
     try {
-      return await this.send(connection, ['EVALSHA', script.sha, ...tail], options);
+      return await this.send(connection, ['EVALSHA', script.sha].concat(tail), options);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return await this.send(connection, ['EVAL', script.source, ...tail], options);
+      return await this.send(connection, ['EVAL', script.source].concat(tail), options);
     }
   }
 }
