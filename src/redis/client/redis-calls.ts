@@ -18,6 +18,13 @@ export interface CallOptions {
  */
 export class RedisCalls {
   readonly #timeoutMs: number;
+  /**
+   * Withdrawal controllers a finished call left unused (never aborted, no command still
+   * waiting on its signal), for the next calls. On Node 20 an AbortController's signal costs
+   * about 2.8 µs to make, about what the live feed spends on a whole read of a few events:
+   * every call made one before.
+   */
+  readonly #spare: AbortController[] = [];
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
@@ -42,9 +49,16 @@ export class RedisCalls {
     options: CallOptions = {},
   ): Promise<RedisReply[]> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    const withdraw = new AbortController();
     const external = options.signal;
     if (external?.aborted) return Promise.reject(external.reason);
+    const withdraw = this.#spare.pop() ?? new AbortController();
+    let settled = 0;
+    // Once every command has settled, nothing listens to the signal any more (a connection
+    // drops its listener when it writes or fails the command): unless aborted, it can serve again.
+    const release = (): void => {
+      if (++settled === commands.length && !withdraw.signal.aborted && this.#spare.length < SPARE_CONTROLLERS)
+        this.#spare.push(withdraw);
+    };
     const names = commands.map((args) => args[0]!).join('+');
     return new Promise<RedisReply[]>((resolve, reject) => {
       const finish = (): void => {
@@ -84,8 +98,9 @@ export class RedisCalls {
         } catch (error) {
           reply = Promise.reject(error);
         }
-        reply.catch((error: unknown) => {
+        reply.then(release, (error: unknown) => {
           if (error instanceof CommandNotSentError) unsent++;
+          release();
         });
         return reply;
       });
@@ -122,6 +137,9 @@ export class RedisCalls {
     }
   }
 }
+
+/** Spare withdrawal controllers kept at most: about as many calls as are in flight at once. */
+const SPARE_CONTROLLERS = 16;
 
 function isNoScript(error: unknown): boolean {
   const cause = error instanceof StoreUnavailableError ? error.cause : error;

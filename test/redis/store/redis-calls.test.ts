@@ -57,6 +57,60 @@ describe('RedisCalls (commands with a deadline and typed failures, against the r
     expect(await calls.send(connection, ['PING', 'next'])).toBe('next');
   });
 
+  describe('withdrawal signals (made once and reused: each costs ~2.8 µs on Node 20)', () => {
+    /** The real connection, recording the withdrawal signal each command was sent with. */
+    function recording(): { connection: RedisConnection; signals: (AbortSignal | undefined)[] } {
+      const signals: (AbortSignal | undefined)[] = [];
+      return {
+        signals,
+        connection: {
+          isOpen: true,
+          send: (args, options) => {
+            signals.push(options?.signal);
+            return connection.send(args, options);
+          },
+          duplicate: () => connection.duplicate(),
+          destroy: () => {},
+        },
+      };
+    }
+
+    it('a call after another has settled reuses its signal; calls in flight at once never share one', async () => {
+      const calls = new RedisCalls(5000);
+      const { connection: recorded, signals } = recording();
+      await calls.sendAll(recorded, [['PING', 'a'], ['PING', 'b']]);
+      await calls.send(recorded, ['PING', 'c']);
+      expect(signals[0]).toBe(signals[1]); // one per call, shared by its commands
+      expect(signals[2]).toBe(signals[0]);
+      const together = [calls.send(recorded, ['PING', 'd']), calls.send(recorded, ['PING', 'e'])];
+      await Promise.all(together);
+      expect(signals[3]).not.toBe(signals[4]);
+      expect(signals.every((signal) => signal !== undefined && !signal.aborted)).toBe(true);
+    });
+
+    it('a signal aborted by a deadline or by the caller is never handed to a later call', async () => {
+      const calls = new RedisCalls(5000);
+      const { connection: recorded, signals } = recording();
+      const timedOut = calls.send(recorded, ['XREAD', 'BLOCK', '300', 'STREAMS', `${key}:stream`, '$'], {
+        timeoutMs: 50,
+      });
+      await expect(timedOut).rejects.toThrow(/did not answer XREAD within 50 ms/);
+      const abort = new AbortController();
+      const aborted = calls.send(recorded, ['XREAD', 'BLOCK', '300', 'STREAMS', `${key}:stream`, '$'], {
+        signal: abort.signal,
+      });
+      abort.abort(new Error('stop'));
+      await expect(aborted).rejects.toThrow('stop');
+      // Let the blocked reads answer (to nobody), then call again.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await calls.send(recorded, ['PING', 'after'])).toBe('after');
+      expect(signals[0]!.aborted && signals[1]!.aborted).toBe(true);
+      expect(signals[2]).not.toBe(signals[0]);
+      expect(signals[2]).not.toBe(signals[1]);
+      expect(signals[2]!.aborted).toBe(false);
+    });
+  });
+
   it('ends at once when the caller aborts, with the abort reason', async () => {
     const calls = new RedisCalls(5000);
     const abort = new AbortController();
