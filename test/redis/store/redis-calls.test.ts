@@ -78,7 +78,10 @@ describe('RedisCalls (commands with a deadline and typed failures, against the r
     it('a call after another has settled reuses its signal; calls in flight at once never share one', async () => {
       const calls = new RedisCalls(5000);
       const { connection: recorded, signals } = recording();
-      await calls.sendAll(recorded, [['PING', 'a'], ['PING', 'b']]);
+      await calls.sendAll(recorded, [
+        ['PING', 'a'],
+        ['PING', 'b'],
+      ]);
       await calls.send(recorded, ['PING', 'c']);
       expect(signals[0]).toBe(signals[1]); // one per call, shared by its commands
       expect(signals[2]).toBe(signals[0]);
