@@ -20,7 +20,7 @@ export type StoreFactory = (options: StoreFactoryOptions) => EventStore | Promis
 let nextId = 0;
 /**
  * Tells this run's ids from another run's against the same store (a shared Redis). Random, not
- * `process.pid`: the suite also runs where there is no `process` (a browser test runner, Deno).
+ * `process.pid`: the suite also runs where there is no `process` (a browser test runner).
  * Drawn on first use, never at module load (Workers refuse random values in the global scope).
  */
 let runTag: string | undefined;
