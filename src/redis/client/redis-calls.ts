@@ -58,7 +58,8 @@ export class RedisCalls {
       if (++settled === commands.length && !withdraw.signal.aborted && this.#spare.length < SPARE_CONTROLLERS)
         this.#spare.push(withdraw);
     };
-    const names = commands.map((args) => args[0]!).join('+');
+    // For error messages only: built when one is needed, not on every call.
+    const names = (): string => commands.map((args) => args[0]!).join('+');
     return new Promise<RedisReply[]>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
@@ -83,7 +84,7 @@ export class RedisCalls {
           const outcome = withdrawn ? 'it was withdrawn unsent' : 'it was sent, so Redis may still run it';
           reject(
             new StoreUnavailableError(
-              `Redis did not answer ${names} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs); ${outcome}`,
+              `Redis did not answer ${names()} within ${timeoutMs} ms (RedisEventStore commandTimeoutMs); ${outcome}`,
               { mayHaveApplied: !withdrawn },
             ),
           );
@@ -111,7 +112,7 @@ export class RedisCalls {
         (error: unknown) => {
           if (timedOut) return; // the timer reports it, knowing whether it was sent
           finish();
-          reject(unavailable(error, names));
+          reject(unavailable(error, names()));
         },
       );
     });
