@@ -1,6 +1,7 @@
 import { BuslineError, StoreUnavailableError } from '../../errors.js';
 import type { LuaScript } from '../store/lua-scripts.js';
 import { CommandNotSentError, type RedisConnection, type RedisReply } from './redis-connection.js';
+import { whenAborted } from './shared-abort.js';
 
 export interface CallOptions {
   /** Ends the wait early; the call then rejects with the signal's reason. */
@@ -63,13 +64,14 @@ export class RedisCalls {
     return new Promise<RedisReply[]>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
-        external?.removeEventListener('abort', onAbort);
+        stopWaiting?.();
       };
       const onAbort = (): void => {
         finish();
         withdraw.abort(external!.reason);
         reject(external!.reason);
       };
+      const stopWaiting = external === undefined ? undefined : whenAborted(external, onAbort);
       let timedOut = false;
       let unsent = 0;
       const timer = setTimeout(() => {
@@ -90,7 +92,6 @@ export class RedisCalls {
           );
         }, 0);
       }, timeoutMs);
-      external?.addEventListener('abort', onAbort, { once: true });
       const sent = commands.map((args) => {
         let reply: Promise<RedisReply>;
         try {
