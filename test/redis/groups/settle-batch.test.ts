@@ -155,7 +155,9 @@ async function snapshot(client: NodeRedisClient, keys: Keys, ids: { l: string[];
     again: await pending(keys.again, ids.a),
     againEntries: await fields(keys.again),
     dead: await fields(keys.dead),
-    delayed: await client.zRange(keys.delayed, 0, -1),
+    // Sorted: the zset orders by due time, and two retries of one call may be due in the same
+    // millisecond (then by payload) or not, as the clock happens to tick between them.
+    delayed: (await client.zRange(keys.delayed, 0, -1)).sort(),
   };
 }
 
