@@ -35,6 +35,7 @@ const SCENARIOS = [
   'sse-fanout',
   'groups',
   'redis',
+  'redis-publishers',
   'redis-groups',
 ];
 

@@ -3,10 +3,10 @@
 // no-op handler, and the clock runs until Redis says the group has read every event and holds
 // nothing pending (XINFO GROUPS: lag 0, pending 0). Rate = events / that time.
 
-import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { ask, spawnChild } from '../child-process.mjs';
 import { commandStats, serverCpuUs } from '../redis-commandstats.mjs';
 import { formatNs, target } from '../report.mjs';
 
@@ -36,7 +36,7 @@ export async function run({ busline }) {
   try {
     await fill(RedisEventStore, createEventId, client, prefix, EVENTS);
     const childPath = fileURLToPath(new URL('../redis-group-child.mjs', import.meta.url));
-    for (let i = 0; i < 3; i++) children.push(await spawnChild(childPath, prefix));
+    for (let i = 0; i < 3; i++) children.push(await spawnChild(childPath, [prefix, URL_]));
 
     const rows = [];
     const costs = [];
@@ -161,26 +161,6 @@ async function fill(RedisEventStore, createEventId, client, prefix, events) {
     );
   }
   await store.close();
-}
-
-function spawnChild(path, prefix) {
-  const child = fork(path, [prefix, URL_], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('message', () => resolve(child));
-  });
-}
-
-function ask(child, message, answer) {
-  return new Promise((resolve) => {
-    const onMessage = (m) => {
-      if (!m[answer]) return;
-      child.off('message', onMessage);
-      resolve(m);
-    };
-    child.on('message', onMessage);
-    child.send(message);
-  });
 }
 
 /**
