@@ -3,7 +3,8 @@
 // working on the feed path. Usage: npm run build && node bench/redis-latency.mjs
 
 import { createClient } from 'redis';
-import { crossProcess, deleteKeys } from './scenarios/redis.mjs';
+import { deleteKeys } from './redis-keys.mjs';
+import { crossProcess } from './scenarios/redis.mjs';
 
 const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect();
 const base = `bench-lat-${process.pid}`;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { ask, spawnChild } from '../child-process.mjs';
 import { serverCpuUs } from '../redis-commandstats.mjs';
+import { deleteKeys } from '../redis-keys.mjs';
 import { formatNs } from '../report.mjs';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -90,11 +91,7 @@ export async function run() {
           }),
       ),
     );
-    let deleted = 0;
-    for await (const chunk of client.scanIterator({ MATCH: `{${prefix}}*`, COUNT: 1000 })) {
-      const keys = Array.isArray(chunk) ? chunk : [chunk];
-      if (keys.length) deleted += await client.del(keys);
-    }
+    const deleted = await deleteKeys(client, prefix);
     console.log(`(redis-publishers scenario: deleted ${deleted} keys)`);
     await client.close();
   }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { measure } from '../harness.mjs';
 import { commandStats, serverCpuUs } from '../redis-commandstats.mjs';
+import { deleteKeys } from '../redis-keys.mjs';
 import { formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
 import { pagingContender } from './shared.mjs';
 
@@ -82,16 +83,6 @@ export async function run({ busline }) {
     console.log(`(redis scenario: deleted ${deleted} keys matching {${base}*)`);
     await client.close();
   }
-}
-
-/** Deletes every key under prefixes starting with `base`; returns how many. */
-export async function deleteKeys(client, base) {
-  let deleted = 0;
-  for await (const chunk of client.scanIterator({ MATCH: `{${base}*`, COUNT: 1000 })) {
-    const keys = Array.isArray(chunk) ? chunk : [chunk];
-    if (keys.length) deleted += await client.del(keys);
-  }
-  return deleted;
 }
 
 /**
