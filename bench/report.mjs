@@ -9,6 +9,11 @@ export function formatRate(rate) {
   return rate.toFixed(1);
 }
 
+/** A whole number with thousands separators, as the prose of the report writes counts: 100,000. */
+export function formatCount(n) {
+  return n.toLocaleString('en-US');
+}
+
 export function formatNs(ns) {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
@@ -26,6 +31,16 @@ export function formatBytes(bytes) {
   if (b >= 1024 * 1024) return `${sign}${(b / 1024 / 1024).toFixed(1)} MiB`;
   if (b >= 1024) return `${sign}${(b / 1024).toFixed(1)} KiB`;
   return `${sign}${b.toFixed(0)} B`;
+}
+
+/**
+ * A table row from the rates of several runs: the best one, and spread = best ÷ median (the
+ * upper median for an even count), as the harness reports its passes.
+ */
+export function rateRow(name, rates) {
+  const best = Math.max(...rates);
+  const sorted = [...rates].sort((a, b) => a - b);
+  return { name, best, nsPerOp: 1e9 / best, spread: best / sorted[Math.floor(sorted.length / 2)] };
 }
 
 /** Looks a row up by name; throws so a renamed contender cannot silently drop a target. */

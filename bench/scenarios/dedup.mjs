@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { measure } from '../harness.mjs';
 import { formatLines, formatProfile, profileLoop } from '../profile.mjs';
-import { formatBytes, formatNs, formatRatio, row, target } from '../report.mjs';
+import { formatCount as count, formatBytes, formatNs, formatRatio, row, target } from '../report.mjs';
 import { CLOCK_READ } from './exact.mjs';
 import { eventIdContender, flatIds } from './shared.mjs';
 
@@ -30,7 +30,6 @@ const FRESH = 'createEventId(now) + checkAndMark(id): a fresh id as publish make
 const ID_ALONE = '  createEventId(now) alone';
 const TWO_STEP = 'isDuplicate(id) + markSeen(id) (what the gate runs when a rate limit is set)';
 
-const count = (n) => n.toLocaleString('en-US');
 const pct = (x) => `${(100 * x).toFixed(2)} %`;
 
 export async function run({ busline, internals, findings }) {

@@ -3,12 +3,11 @@
 // hand-rolled loop that calls the same handler with the same bound on calls in flight but keeps
 // no group state (no ack, no retry timer, no delivery count), so the gap is the group's cost.
 
-import { formatNs } from '../report.mjs';
+import { formatCount as count, formatNs, rateRow } from '../report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const EVENTS = QUICK ? 20_000 : 100_000;
 const RUNS = QUICK ? 2 : 4;
-const count = (n) => n.toLocaleString('en-US');
 
 export async function run({ busline }) {
   const { EventBus, MemoryEventStore } = busline;
@@ -38,14 +37,7 @@ export async function run({ busline }) {
       rates.push(EVENTS / seconds);
       cpuUs += used.user + used.system;
     }
-    const best = Math.max(...rates);
-    const sorted = [...rates].sort((a, b) => a - b);
-    rows.push({
-      name: c.name,
-      best,
-      nsPerOp: 1e9 / best,
-      spread: best / sorted[Math.floor(sorted.length / 2)],
-    });
+    rows.push(rateRow(c.name, rates));
     cpu.push(`${c.name}: ${formatNs((cpuUs * 1000) / (RUNS * EVENTS))}`);
   }
   return {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import v8 from 'node:v8';
-import { formatBytes, target } from '../report.mjs';
+import { formatCount as count, formatBytes, target } from '../report.mjs';
 
 const BURST = 200_000;
 /** One extra run five times bigger: a bounded buffer must not grow the heap any further. */
@@ -126,7 +126,6 @@ export async function run() {
   const perEvent = median(weights);
   const held = [...bursts].sort((a, b) => a.bytes - b.bytes)[bursts.length >> 1];
   const heldEvents = held.bytes / perEvent;
-  const count = (n) => n.toLocaleString('en-US');
   const rows = [
     [
       'busline subscribe() (bufferSize 1024, drop-oldest)',

@@ -9,7 +9,7 @@ import { createClient } from 'redis';
 import { ask, spawnChild } from '../child-process.mjs';
 import { commandStats, serverCpuUs } from '../redis-commandstats.mjs';
 import { deleteKeys } from '../redis-keys.mjs';
-import { formatNs, target } from '../report.mjs';
+import { formatCount as count, formatNs, rateRow, target } from '../report.mjs';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -23,7 +23,6 @@ const CASES = [
   { consumers: 3, concurrency: 1 },
   { consumers: 3, concurrency: 32 },
 ];
-const count = (n) => n.toLocaleString('en-US');
 
 export async function run({ busline }) {
   const { createEventId } = busline;
@@ -79,14 +78,12 @@ export async function run({ busline }) {
         consumerUsPerEvent: consumerUs / (RUNS * EVENTS),
         serverUsPerEvent: serverUs / (RUNS * EVENTS),
       });
-      const best = Math.max(...rates);
-      const sorted = [...rates].sort((a, b) => a - b);
-      rows.push({
-        name: `${c.consumers} consumer process${c.consumers > 1 ? 'es' : ''}, concurrency ${c.concurrency}`,
-        best,
-        nsPerOp: 1e9 / best,
-        spread: best / sorted[Math.floor(sorted.length / 2)],
-      });
+      rows.push(
+        rateRow(
+          `${c.consumers} consumer process${c.consumers > 1 ? 'es' : ''}, concurrency ${c.concurrency}`,
+          rates,
+        ),
+      );
     }
     // Sustained: the log grown to ten times the length, drained once by the same (warm) three
     // consumer processes at concurrency 32, as long-running consumers would.

@@ -9,7 +9,7 @@ import { createClient } from 'redis';
 import { ask, spawnChild } from '../child-process.mjs';
 import { serverCpuUs } from '../redis-commandstats.mjs';
 import { deleteKeys } from '../redis-keys.mjs';
-import { formatNs } from '../report.mjs';
+import { formatCount as count, formatNs, rateRow } from '../report.mjs';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -18,7 +18,6 @@ const WARMUP_BATCHES = QUICK ? 2 : 10;
 const BATCHES = QUICK ? 5 : 30;
 const RUNS = QUICK ? 1 : 3;
 const PUBLISHERS = 3;
-const count = (n) => n.toLocaleString('en-US');
 
 export async function run() {
   const client = await createClient({ url: URL_ })
@@ -65,12 +64,10 @@ export async function run() {
       tables: [
         {
           rows: [
-            {
-              name: `${PUBLISHERS} publisher processes at once, all events`,
-              best: best.rate,
-              nsPerOp: 1e9 / best.rate,
-              spread: best.rate / median.rate,
-            },
+            rateRow(
+              `${PUBLISHERS} publisher processes at once, all events`,
+              runs.map((run) => run.rate),
+            ),
           ],
           unit: 'events/s',
         },

@@ -9,7 +9,7 @@ import { createClient } from 'redis';
 import { measure } from '../harness.mjs';
 import { commandStats, serverCpuUs } from '../redis-commandstats.mjs';
 import { deleteKeys } from '../redis-keys.mjs';
-import { formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
+import { formatCount as count, formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
 import { pagingContender } from './shared.mjs';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -37,7 +37,6 @@ const SUSTAINED_BATCHES = 60;
 const PROFILE_WARMUP = 10;
 /** One EVAL appending every ARGV to KEYS[1], bounded like the store's log. */
 const XADD_ALL = `for i = 1, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ${RAW_MAXLEN}, '*', 'e', ARGV[i]) end return #ARGV`;
-const count = (n) => n.toLocaleString('en-US');
 
 // The Redis CPU floor, step by step (same run, same events): what an atomic write of both copies
 // costs from a script, then with the id index that makes appends idempotent. ARGV: id, stream

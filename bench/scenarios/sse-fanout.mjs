@@ -6,7 +6,7 @@
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { formatBytes, formatRate, target } from '../report.mjs';
+import { formatCount as count, formatBytes, formatRate, target } from '../report.mjs';
 
 const CONNECTIONS = Number(process.env.SSE_CONNECTIONS ?? 1000);
 /** Events per second, tried in turn until one is not delivered complete. */
@@ -68,7 +68,6 @@ export async function run() {
   // as fast as asked, so what counts is the rate delivered, first publish to last frame.
   const deliveredRate = (r) => (r.published * CONNECTIONS) / (r.ms / 1000);
   const bestFrames = Math.max(0, ...runs.filter((r) => r.complete).map(deliveredRate));
-  const count = (n) => n.toLocaleString('en-US');
   const table = [
     '| events/s | frames/s asked (× connections) | all complete, in order | frames/s delivered (first publish → last frame) | connections behind | server RSS after |',
     '| ---: | ---: | --- | ---: | ---: | ---: |',

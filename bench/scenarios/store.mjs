@@ -4,7 +4,7 @@
 
 import { measure } from '../harness.mjs';
 import { formatLines, formatProfile, profileLoop } from '../profile.mjs';
-import { formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
+import { formatCount as count, formatNs, formatRate, formatRatio, row, target } from '../report.mjs';
 import {
   BATCH,
   flatIds,
@@ -34,8 +34,6 @@ const REPLAY_STREAMS = 5;
 const REPLAY_EVENTS = 100_000;
 const PAGE = 1000;
 const REPLAY_TYPES = ['job.created', 'order.placed', 'job.completed', 'order.shipped'];
-
-const count = (n) => n.toLocaleString('en-US');
 
 export async function run({ busline, internals }) {
   return [await pipeline(busline, internals), await replay(busline)];
