@@ -86,6 +86,12 @@ export class CatchUp {
    * dropped, or the feed lost its place).
    */
   #watch: CursorWatch | undefined;
+  /**
+   * How many times the shared feed was placed again (after losing its place) while this
+   * subscription was reading the store. A read begun before a placement may have looked before
+   * events the feed then skipped: only a read begun after the last one may end the catch-up.
+   */
+  #placements = 0;
 
   constructor(inbox: Inbox<StoredEvent>, options: CatchUpOptions) {
     this.#inbox = inbox;
@@ -119,13 +125,19 @@ export class CatchUp {
   }
 
   /**
-   * The shared feed lost its place after `position` (every event up to it was dispatched):
-   * a live subscription reads what follows it from the store and hands over to live again;
-   * one that is reading already needs nothing. Retention that passed it is reported as usual.
+   * The shared feed lost its place after `position` (every event up to it was dispatched) and
+   * is placed again at the newest event: a live subscription reads what follows it from the
+   * store and hands over to live again. One that is reading already goes on reading, but does
+   * not go live on a read begun before now: what that read did not see and the feed skipped
+   * would be lost (simulation seed 118183). Retention that passed it is reported as usual.
    */
   resync(position: string): void {
-    if (!this.#live) this.#dropWatch();
-    if (!this.#live || !this.#inbox.isOpen) return;
+    if (!this.#live) {
+      this.#dropWatch();
+      this.#placements++;
+      return;
+    }
+    if (!this.#inbox.isOpen) return;
     this.#live = false;
     // How much the feed skipped is not known here: count only what arrives from now on.
     this.#behind = 0;
@@ -205,6 +217,8 @@ export class CatchUp {
         continue;
       }
       let page: Awaited<ReturnType<EventStore['read']>>;
+      // Placements of the feed before this read began: a later one voids its "nothing more".
+      const placements = this.#placements;
       try {
         const query = { after, types, stream, since, limit: pageSize };
         page = await this.#options.slots.run(() => store.read(query));
@@ -233,7 +247,7 @@ export class CatchUp {
         // (and is held), or will come live. Nothing is lost: hand over and go live, no report
         // (simulation seed 3471).
         this.#readUpTo = after;
-        if (await this.#handOverPending()) return;
+        if (await this.#handOverPending(placements)) return;
         after = this.#readUpTo ?? after;
         continue;
       }
@@ -253,7 +267,7 @@ export class CatchUp {
       if (page.next !== undefined) continue;
       // Live from inside the hand-over, in the same turn that found nothing more held: awaited
       // here, an event dispatched during the await's turn would be held and never handed over.
-      if (await this.#handOverPending()) return;
+      if (await this.#handOverPending(placements)) return;
       after = this.#readUpTo ?? after;
     }
   }
@@ -261,9 +275,10 @@ export class CatchUp {
   /**
    * Gives the held live events not read already, waiting for room like read ones, and turns
    * the subscription live once none is left. Returns false when the held list overflowed
-   * meanwhile (the caller then reads the rest from the store).
+   * meanwhile, or when the feed was placed again since the last read began (`placements`, the
+   * count then): the caller then reads the rest from the store.
    */
-  async #handOverPending(): Promise<boolean> {
+  async #handOverPending(placements: number): Promise<boolean> {
     const inbox = this.#inbox;
     for (;;) {
       if (this.#pendingOverflowed) {
@@ -272,6 +287,9 @@ export class CatchUp {
         this.#dropWatch();
         return false;
       }
+      // What is held (not read already) is kept: the next read's events come first, and a held
+      // event at or below what it reads is skipped then.
+      if (this.#placements !== placements) return false;
       const held = this.#pending;
       if (held.length === 0) {
         this.#live = true;

@@ -177,6 +177,32 @@ describe('a bus on a shared store (with tail)', () => {
     await bus.close();
   });
 
+  it('a replay that read the whole store before the feed lost its place reads again before going live', async () => {
+    // Found by the simulation (seed 118183 of 120,000): the replay's last read found nothing
+    // more, then waited for its reader; meanwhile the feed lost its place and was placed again
+    // past an event appended after that read. The replay then went live on its old read and the
+    // event was lost: neither the read nor the feed had it.
+    const { store, bus, errors, remote } = await busWithRemoteWriter(new SharedMemoryStore());
+    for (let d = 1; d <= 4; d++) await remote(d);
+    const sub = bus.subscribe('x', { from: 'start', bufferSize: 2 }); // pages of 2
+    expect((await sub.next()).value?.data).toBe(1); // room: the replay reads 3 and 4, and nothing after
+    await vi.waitFor(() => expect(sub.stats().buffered).toBe(2)); // 2 and 3; 4 waits for room
+    store.losingHistory = true;
+    await remote(5); // wakes the tail, which ends with HISTORY_TRUNCATED: 5 is stored, not delivered
+    await vi.waitFor(() => expect(errors).toMatchObject([{ code: 'HISTORY_TRUNCATED' }]));
+    await bus.ready(); // placed again at 5: the feed brings only what follows it
+    // Each read bounded: without the fix the fourth never comes (5 was lost).
+    const next = () =>
+      Promise.race([
+        sub.next().then((r) => r.value?.data),
+        new Promise((resolve) => setTimeout(() => resolve('nothing within 2 s'), 2000)),
+      ]);
+    expect([await next(), await next(), await next(), await next()]).toEqual([2, 3, 4, 5]);
+    await remote(6);
+    expect(await next()).toBe(6);
+    await bus.close();
+  });
+
   it('when the feed loses its place, a consumer group is woken for the events it skipped', async () => {
     // Found by the simulation (seed 4691 of 20,000): the group's wake-up rode on the feed, so an
     // event the re-placed feed skipped sat in the store until another one came.

@@ -24,4 +24,6 @@ export const REGRESSION_SEEDS: Readonly<Record<number, string>> = {
   35993: 'group-at-least-once (a checker fault): a burst stored late in the calm was judged as owed work',
   44493:
     'live-no-gap (a checker fault): a burst a delay limiter held until the buses closed was judged as owed',
+  118183:
+    'resume-no-gap: a replay whose last read found nothing more waited for its reader while the feed lost its place and was placed again past an event appended after that read; it went live on the old read',
 };
