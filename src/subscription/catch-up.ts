@@ -204,7 +204,7 @@ export class CatchUp {
   }
 
   async #readUntilLive(from: Exclude<CatchUpStart, 'now'>, lostAlready: boolean): Promise<void> {
-    if (lostAlready && !(await this.#truncated(undefined))) return;
+    if (lostAlready && !(await this.#truncated(undefined)).goesOn) return;
     const { store, types, stream, filter, pageSize } = this.#options;
     const inbox = this.#inbox;
     let after = typeof from === 'object' && 'after' in from ? from.after : undefined;
@@ -252,9 +252,14 @@ export class CatchUp {
         continue;
       }
       if (page.truncated) {
-        if (!(await this.#truncated(after))) return;
-        // What was read before the gap says nothing about cursors after it (an epoch may have changed).
-        this.#readUpTo = undefined;
+        const { goesOn, oldest } = await this.#truncated(after);
+        if (!goesOn) return;
+        // What was read before the gap still bounds what is held (a lagging feed may bring events
+        // from before it: simulation seed 284392) while the history after the gap sorts after it:
+        // retention passed this position, or a new epoch began whose cursors all sort above it.
+        // A new epoch sorting below, or a store left empty, says nothing about cursors after it.
+        const upTo = this.#readUpTo;
+        if (oldest === undefined || upTo === undefined || oldest <= upTo) this.#readUpTo = undefined;
       }
       for (const event of page.events) {
         if (!inbox.hasRoom()) await inbox.whenRoom();
@@ -357,14 +362,17 @@ export class CatchUp {
       return true; // a courtesy check: a store that fails it now fails the next read too
     }
     if (newest === undefined || newest >= after) return true;
-    if (!(await this.#truncated(after))) return false;
+    if (!(await this.#truncated(after)).goesOn) return false;
     this.#readUpTo = newest;
     this.#position = newest;
     return true;
   }
 
-  /** Reports lost history (naming the oldest retained cursor); returns whether reading goes on. */
-  async #truncated(after: string | undefined): Promise<boolean> {
+  /**
+   * Reports lost history (naming the oldest retained cursor); returns whether reading goes on,
+   * and that cursor (undefined when the store holds nothing or could not say).
+   */
+  async #truncated(after: string | undefined): Promise<{ goesOn: boolean; oldest: string | undefined }> {
     let oldest: string | undefined;
     try {
       oldest = (await this.#options.store.read({ limit: 1 })).events[0]?.cursor;
@@ -373,7 +381,8 @@ export class CatchUp {
     }
     const lost = `Events after cursor ${after ?? '(start)'} are no longer retained by the store`;
     const message = oldest === undefined ? lost : `${lost}; the oldest retained cursor is ${oldest}`;
-    return this.#options.onTruncated(new HistoryTruncatedError(message, { after, oldest }));
+    const goesOn = await this.#options.onTruncated(new HistoryTruncatedError(message, { after, oldest }));
+    return { goesOn, oldest };
   }
 }
 

@@ -203,6 +203,65 @@ describe('a bus on a shared store (with tail)', () => {
     await bus.close();
   });
 
+  it('a resume that retention passed never yields what a lagging feed brings from before its cursor', async () => {
+    // Found by the simulation (seed 284392 of 300,000): the truncation report reset what the
+    // subscription had read up to, so an event at or before the resume cursor that the lagging
+    // feed delivered afterwards was handed to it.
+    const store = new SharedMemoryStore({ maxEventsPerStream: 2 });
+    const bus = new EventBus({ store, onError: () => {} });
+    await bus.ready();
+    const event = (id: string, type: string, stream = 'a') => ({
+      id,
+      type,
+      stream,
+      time: Date.now(),
+      data: id,
+    });
+    store.stalled = true; // the feed reads x1 and x2 and holds them
+    const [x1] = await store.append([event('x1', 'x'), event('x2', 'x')]);
+    // The tail reads its page in the microtasks after the append: a timer later it holds both.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.append([event('y3', 'y'), event('y4', 'y')]); // retention removes x1 and x2
+    const sub = bus.subscribe('x', { from: { after: x1!.cursor }, onTruncated: 'signal' });
+    expect((await sub.next()).value).toBeInstanceOf(HistoryTruncated); // x2 is gone from the store
+    store.stalled = false; // the feed brings x1 and x2 now: x1 is the resume point itself
+    await store.append([event('x5', 'x', 'b')]); // another stream: retention removes nothing more
+    const seen: unknown[] = [];
+    for (let n = 0; n < 2; n++) {
+      const { value } = await sub.next();
+      seen.push(value instanceof HistoryTruncated ? 'HistoryTruncated' : value?.id);
+    }
+    expect(seen).toEqual(['x2', 'x5']);
+    await bus.close();
+  });
+
+  it('a resume from the last event the feed delivered is not told of retention the feed covers', async () => {
+    // Found by the simulation (seed 187303 of 300,000): the read after the cursor came back
+    // truncated while the feed, at that very cursor, went on to deliver everything after it;
+    // the subscription was told HISTORY_TRUNCATED and yet got every event.
+    const store = new SharedMemoryStore({ maxEventsPerStream: 1 });
+    const bus = new EventBus({ store, onError: () => {} });
+    await bus.ready();
+    const x = (id: string) => ({ id, type: 'x', stream: 'a', time: Date.now(), data: id });
+    const delivered: unknown[] = [];
+    bus.on('x', (event) => void delivered.push(event.id));
+    const [x1] = await store.append([x('x1')]);
+    await vi.waitFor(() => expect(delivered).toEqual(['x1'])); // the feed is at x1
+    store.stalled = true;
+    await store.append([x('x2')]); // the feed reads x2 and holds it
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.append([x('x3')]); // retention removes x2
+    const sub = bus.subscribe('x', { from: { after: x1!.cursor }, onTruncated: 'signal' });
+    store.stalled = false;
+    const seen: unknown[] = [];
+    for (let n = 0; n < 2; n++) {
+      const { value } = await sub.next();
+      seen.push(value instanceof HistoryTruncated ? 'HistoryTruncated' : value?.id);
+    }
+    expect(seen).toEqual(['x2', 'x3']);
+    await bus.close();
+  });
+
   it('when the feed loses its place, a consumer group is woken for the events it skipped', async () => {
     // Found by the simulation (seed 4691 of 20,000): the group's wake-up rode on the feed, so an
     // event the re-placed feed skipped sat in the store until another one came.

@@ -26,4 +26,10 @@ export const REGRESSION_SEEDS: Readonly<Record<number, string>> = {
     'live-no-gap (a checker fault): a burst a delay limiter held until the buses closed was judged as owed',
   118183:
     'resume-no-gap: a replay whose last read found nothing more waited for its reader while the feed lost its place and was placed again past an event appended after that read; it went live on the old read',
+  148926:
+    'group-at-least-once (a checker fault): a burst stored before the group joined, which it handled anyway, was left out of the work it could still be doing',
+  187303:
+    'no-spurious-truncation: a resume from the very cursor the feed had last delivered was told HISTORY_TRUNCATED although the feed held everything after it',
+  284392:
+    'no-duplicate-delivery: a resume that retention passed reset what it had read up to when it was told, and a lagging feed then handed it an event from before its cursor',
 };
