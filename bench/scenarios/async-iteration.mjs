@@ -188,19 +188,19 @@ export async function run({ busline, internals, findings }) {
 }
 
 /**
- * What an event through `subscribe` cannot do without: the stamp's id, clock and size bound
- * (timed in "One exact-type subscriber") and the subscription's own push and read.
+ * What an event through `subscribe` cannot do without: the stamp's id, clock and size bound and
+ * the event object (timed in "One exact-type subscriber"), and the subscription's own push and read.
  */
 function iterationFloor(findings, alone, node) {
   const stamp = (findings.breakdown ?? []).filter(
-    (piece) => piece.part && ['id', 'clock', 'size'].includes(piece.name.split(':')[0]),
+    (piece) => piece.part && ['id', 'clock', 'size', 'envelope'].includes(piece.name.split(':')[0]),
   );
-  if (stamp.length !== 3) return '';
+  if (stamp.length !== 4) return '';
   const stampNs = stamp.reduce((total, piece) => total + piece.ns, 0);
   const floorNs = stampNs + alone.nsPerOp;
   return (
-    ` Floor: the id, clock and size bound of the envelope (${stampNs.toFixed(0)} ns) plus the subscription's own push and read` +
+    ` Floor: the envelope's id, clock, size bound and object (${stampNs.toFixed(0)} ns) plus the subscription's own push and read` +
     ` (${alone.nsPerOp.toFixed(0)} ns) make ${floorNs.toFixed(0)} ns, ${formatRatio(node.nsPerOp / floorNs)} of node with everything else free` +
-    ` (dispatch, the envelope object, the result promise, the calls between); node's events.on has no envelope to build.`
+    ` (dispatch, the result promise, the calls between); node's events.on has no envelope to build.`
   );
 }

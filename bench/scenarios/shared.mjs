@@ -58,8 +58,13 @@ export function publishDiagnosis(findings, { publishNs, peer, peerNs, matchNs })
   );
 }
 
-/** The pieces a publish with the full envelope cannot leave out, and what they alone allow. */
-const FLOOR_PIECES = ['promise', 'id', 'size', 'clock'];
+/**
+ * The pieces a publish with the full envelope cannot leave out, and what they alone allow: the
+ * API's promise, the envelope's id, time and size bound, the event object itself, and handing it
+ * to the subscriber with the per-stream count and the result object (the contract's stats and
+ * PublishResult).
+ */
+const FLOOR_PIECES = ['promise', 'id', 'size', 'clock', 'envelope', 'dispatch'];
 
 function envelopeFloor(breakdown, peer, peerNs) {
   const floor = breakdown.filter((piece) => piece.part && FLOOR_PIECES.includes(piece.name.split(':')[0]));
@@ -68,10 +73,10 @@ function envelopeFloor(breakdown, peer, peerNs) {
   const names = floor.map((piece) => `${piece.name.split(':')[0]} ${piece.ns.toFixed(0)}`).join(' + ');
   const left = peerNs - floorNs;
   return (
-    ` Floor: what the full envelope cannot leave out (${names}) is ${floorNs.toFixed(0)} ns, ${formatRatio(peerNs / floorNs)} of ${peer} with everything else free; ` +
+    ` Floor: what a publish with the full envelope cannot leave out (${names}) is ${floorNs.toFixed(0)} ns, ${formatRatio(peerNs / floorNs)} of ${peer} with everything else free; ` +
     (left > 0
-      ? `1× leaves ${left.toFixed(0)} ns for the rest (dispatch, envelope object, the calls between), which ${peer} spends on its emit alone.`
-      : `1× is out of reach unless publish gives one of them up: the promise (a synchronous publish), the id or the size bound.`)
+      ? `1× leaves ${left.toFixed(0)} ns for the calls between them, which ${peer} spends on its emit alone.`
+      : `1× is out of reach (at most ${formatRatio(peerNs / floorNs)}) unless publish gives one of them up: the promise (a synchronous publish), the id, the size bound or the per-stream count.`)
   );
 }
 
