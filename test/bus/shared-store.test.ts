@@ -226,12 +226,7 @@ describe('a bus on a shared store (with tail)', () => {
     expect((await sub.next()).value).toBeInstanceOf(HistoryTruncated); // x2 is gone from the store
     store.stalled = false; // the feed brings x1 and x2 now: x1 is the resume point itself
     await store.append([event('x5', 'x', 'b')]); // another stream: retention removes nothing more
-    const seen: unknown[] = [];
-    for (let n = 0; n < 2; n++) {
-      const { value } = await sub.next();
-      seen.push(value instanceof HistoryTruncated ? 'HistoryTruncated' : value?.id);
-    }
-    expect(seen).toEqual(['x2', 'x5']);
+    expect(await nextIds(sub, 2)).toEqual(['x2', 'x5']);
     await bus.close();
   });
 
@@ -253,12 +248,7 @@ describe('a bus on a shared store (with tail)', () => {
     await store.append([x('x3')]); // retention removes x2
     const sub = bus.subscribe('x', { from: { after: x1!.cursor }, onTruncated: 'signal' });
     store.stalled = false;
-    const seen: unknown[] = [];
-    for (let n = 0; n < 2; n++) {
-      const { value } = await sub.next();
-      seen.push(value instanceof HistoryTruncated ? 'HistoryTruncated' : value?.id);
-    }
-    expect(seen).toEqual(['x2', 'x3']);
+    expect(await nextIds(sub, 2)).toEqual(['x2', 'x3']);
     await bus.close();
   });
 
@@ -337,6 +327,19 @@ describe('a bus on a shared store (with tail)', () => {
     await bus.close();
   });
 });
+
+/** The next `count` items of a replaying subscription: event ids, 'HistoryTruncated' for a report. */
+async function nextIds(
+  sub: AsyncIterator<StoredEvent | HistoryTruncated>,
+  count: number,
+): Promise<unknown[]> {
+  const items: unknown[] = [];
+  for (let n = 0; n < count; n++) {
+    const { value } = await sub.next();
+    items.push(value instanceof HistoryTruncated ? 'HistoryTruncated' : value?.id);
+  }
+  return items;
+}
 
 /**
  * A ready bus on `store`, and a writer that appends straight to the store as another process
