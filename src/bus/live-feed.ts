@@ -30,13 +30,20 @@ export interface LiveFeedOptions {
 
 /**
  * A catch-up's watch for one cursor (LiveFeed.watch): `seen` once the feed delivers the event at
- * exactly that cursor, `lost` once the feed loses its place. Cursors are compared only for
+ * exactly that cursor, `lost` once the feed loses its place. The feed compares cursors only for
  * equality: cursors of two store epochs do not order.
  */
 export interface CursorWatch {
   readonly cursor: string;
   readonly seen: boolean;
   readonly lost: boolean;
+  /**
+   * A cursor after which the feed has brought, or will bring, every event to the local
+   * subscribers since the watch began (until `lost`): where the feed was when the watch began,
+   * or, if its tail had left events out past that, the first event it delivered since.
+   * Undefined until known.
+   */
+  readonly from: string | undefined;
   release(): void;
 }
 
@@ -88,6 +95,8 @@ export class LiveFeed {
   #skipped = false;
   /** Watches by cursor (see `watch`); usually empty. */
   readonly #watches = new Map<string, Set<Watch>>();
+  /** Watches whose `from` the next delivered event sets. */
+  readonly #unanchored = new Set<Watch>();
   #running: Promise<void>;
   #isReady = false;
   /** The last failure of the feed (a read or the tail), cleared when it delivers again. */
@@ -142,12 +151,12 @@ export class LiveFeed {
   }
 
   /**
-   * Watches for the event at `cursor` to be delivered from now on. A catch-up whose read after
-   * `cursor` comes back truncated, while the feed delivered that very event after the catch-up
-   * began (and has not lost its place since), holds every event after it: nothing is lost.
-   * The same holds when the feed is at `cursor` already, as a resume from the last event the
-   * feed delivered is, unless its tail has left an event out since (simulation seed 187303;
-   * seed 3327 is the one that left an event out): the watch then starts seen.
+   * Watches for the event at `cursor` to be delivered from now on, and notes where the feed is
+   * (`from`). A catch-up whose read after `cursor` comes back truncated, while the feed delivered
+   * that very event after the catch-up began, or was at or before it then (and has not lost its
+   * place since), holds every event after it: nothing is lost. The feed's `#last` is where it is
+   * only while its tail has left nothing out after it (simulation seeds 187303 and 81661; seed
+   * 3327 is one where the tail had left an event out).
    */
   watch(cursor: string): CursorWatch {
     let set = this.#watches.get(cursor);
@@ -156,16 +165,21 @@ export class LiveFeed {
       this.#watches.set(cursor, set);
     }
     const watches = this.#watches;
+    const unanchored = this.#unanchored;
     const watch: Watch = {
       cursor,
-      seen: this.#last === cursor && !this.#skipped,
+      seen: false,
       lost: false,
+      // 'start' (a feed placed with no cursor) is not a cursor: the first delivery anchors it.
+      from: this.#skipped || this.#last === 'start' ? undefined : this.#last,
       release() {
         set.delete(watch);
+        unanchored.delete(watch);
         if (set.size === 0 && watches.get(cursor) === set) watches.delete(cursor);
       },
     };
     set.add(watch);
+    if (watch.from === undefined) unanchored.add(watch);
     return watch;
   }
 
@@ -235,6 +249,7 @@ export class LiveFeed {
           lost ??= { position: this.#last, placed: this.#options.lostHistory(error) };
           this.#last = undefined;
           for (const set of this.#watches.values()) for (const watch of set) watch.lost = true;
+          this.#unanchored.clear();
         }
         report(error);
         await abortableSleep(this.#options.retryMs ?? 250, signal);
@@ -250,6 +265,10 @@ export class LiveFeed {
     if (this.#watches.size > 0) {
       const set = this.#watches.get(event.cursor);
       if (set !== undefined) for (const watch of set) watch.seen = true;
+      if (this.#unanchored.size > 0) {
+        for (const watch of this.#unanchored) watch.from = event.cursor;
+        this.#unanchored.clear();
+      }
     }
     this.#lagMs = this.#options.clock() - event.time;
     const deliveredTo = this.#options.dispatch(event);
@@ -299,5 +318,5 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** CursorWatch as the feed holds it: it sets `seen` and `lost`. */
+/** CursorWatch as the feed holds it: it sets `seen`, `lost` and `from`. */
 type Watch = { -readonly [K in keyof CursorWatch]: CursorWatch[K] };

@@ -208,6 +208,8 @@ export class CatchUp {
     const { store, types, stream, filter, pageSize } = this.#options;
     const inbox = this.#inbox;
     let after = typeof from === 'object' && 'after' in from ? from.after : undefined;
+    /** The cursor this loop began after: possibly the caller's, of another store epoch. */
+    const given = after;
     const since = typeof from === 'object' && 'since' in from ? from.since : undefined;
     let failures = 0;
     let first = true;
@@ -241,7 +243,7 @@ export class CatchUp {
         if (!(await this.#checkNotAhead(after))) return;
       }
       first = false;
-      if (page.truncated && this.#heldCovers(after)) {
+      if (page.truncated && this.#heldCovers(after, after !== given)) {
         // Retention passed `after`, but the feed delivered the event at `after` itself after this
         // catch-up began, without losing its place: every event after it reached `push` since
         // (and is held), or will come live. Nothing is lost: hand over and go live, no report
@@ -317,15 +319,19 @@ export class CatchUp {
   }
 
   /**
-   * Whether the held live events cover everything after `after`: the feed delivered the event at
-   * exactly `after` since this catch-up began and has not lost its place, and nothing held was
-   * dropped. Cursors are compared for equality only (two store epochs' cursors do not order).
+   * Whether the held live events cover everything after `after`: since this catch-up began the
+   * feed has not lost its place and nothing held was dropped, and the feed delivered the event at
+   * exactly `after` since, or has delivered everything after a cursor at or before `after` (the
+   * watch's `from`). That `from` is earlier only by string order, which holds within one store
+   * epoch: it is trusted only for an `after` this loop read from the store itself (`read`), not
+   * for the caller's cursor, which may come from another epoch (then only equality counts).
    */
-  #heldCovers(after: string | undefined): boolean {
+  #heldCovers(after: string | undefined, read: boolean): boolean {
     const watch = this.#watch;
-    return (
-      watch !== undefined && watch.cursor === after && watch.seen && !watch.lost && !this.#pendingOverflowed
-    );
+    if (watch === undefined || after === undefined || watch.lost || this.#pendingOverflowed) return false;
+    if (watch.cursor === after && watch.seen) return true;
+    const from = watch.from;
+    return from !== undefined && (from === after || (read && from < after));
   }
 
   #dropWatch(): void {
