@@ -79,8 +79,10 @@ export class LiveFeed {
   readonly #skip = (id: string, type: string, cursor?: () => string): boolean => {
     if (this.#options.wanted(type)) return false;
     const waits = this.#waiting.get(id);
-    if (waits !== undefined && (cursor === undefined || this.#watches.size > 0)) return false;
-    if (waits !== undefined) this.#settle(waits, id, cursor!(), 0);
+    if (waits !== undefined) {
+      if (cursor === undefined || this.#watches.size > 0) return false;
+      this.#settle(waits, id, cursor(), 0);
+    }
     this.#skipped = true;
     return true;
   };

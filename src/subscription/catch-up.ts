@@ -244,10 +244,10 @@ export class CatchUp {
       }
       first = false;
       if (page.truncated && this.#heldCovers(after, after !== given)) {
-        // Retention passed `after`, but the feed delivered the event at `after` itself after this
-        // catch-up began, without losing its place: every event after it reached `push` since
-        // (and is held), or will come live. Nothing is lost: hand over and go live, no report
-        // (simulation seed 3471).
+        // Retention passed `after`, but since this catch-up began the feed, without losing its
+        // place, delivered the event at `after` itself or everything after a cursor at or before
+        // it: every event after it reached `push` since (and is held), or will come live. Nothing
+        // is lost: hand over and go live, no report (simulation seeds 3471, 187303, 81661).
         this.#readUpTo = after;
         if (await this.#handOverPending(placements)) return;
         after = this.#readUpTo ?? after;
