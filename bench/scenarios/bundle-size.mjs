@@ -2,7 +2,7 @@
 // ships to a browser. esbuild bundles the built package (dist/, what npm users get), minified
 // for the browser; sizes are of the output, raw and gzipped (level 9). Two builds: with code
 // splitting (what Vite, Rollup and webpack do by default: code behind a dynamic import(), such
-// as the consumer groups, goes to a chunk loaded on first use) and without (one file).
+// as the consumer groups and the shared-store delivery, goes to a chunk loaded on first use) and without (one file).
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,13 +128,11 @@ async function startWithoutLongStrings(dir) {
 }
 
 /**
- * Modules the app above never runs (a store with a live feed, the publish waits on it, the
- * telemetry port's glue, schemas, health, the default error logger), which the bus imports
- * statically all the same.
+ * Modules the app above never runs (the telemetry port's glue, schemas, health, the default
+ * error logger), which the bus imports statically all the same. (The shared-store delivery and
+ * the consumer groups are behind dynamic imports: not at start.)
  */
 const UNUSED_BY_APP = [
-  'bus/live-feed.ts',
-  'publish/publish-wait.ts',
   'telemetry/traced-calls.ts',
   'schema/validate-data.ts',
   'bus/bus-health.ts',
@@ -179,7 +177,7 @@ export async function run() {
     const withoutUnused = await startWithoutUnused(dir);
     const kib = (bytes) => bytes / 1024;
     const table = [
-      '| build | loaded at start: minified | gzipped | loaded on first use (consumer groups): minified | gzipped |',
+      '| build | loaded at start: minified | gzipped | loaded on first use (consumer groups, shared-store delivery): minified | gzipped |',
       '| --- | ---: | ---: | ---: | ---: |',
       `| code splitting (Vite, Rollup, webpack) | ${formatBytes(split.start.min)} | ${formatBytes(split.start.gz)} | ${split.lazy ? formatBytes(split.lazy.min) : '—'} | ${split.lazy ? formatBytes(split.lazy.gz) : '—'} |`,
       `| one file (esbuild without splitting) | ${formatBytes(single.start.min)} | ${formatBytes(single.start.gz)} | — | — |`,
@@ -197,7 +195,8 @@ export async function run() {
         'and with `subscribe(…, { from })` (replay), and publishes, is bundled from the built package by esbuild',
         '(`--bundle --minify --platform=browser --format=esm`). "Loaded at start" is the entry file and the chunks',
         'it imports statically; the consumer groups sit behind a dynamic `import()` in `bus.consume` and',
-        '`bus.deadLetters`, so with code splitting they load on first use only.',
+        '`bus.deadLetters`, and the delivery through a shared store (live feed, publish waits) behind one',
+        'made when a bus is given a store with `tail`, so with code splitting they load on first use only.',
       ].join(' '),
       tables: [],
       extra: [table],

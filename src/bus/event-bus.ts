@@ -56,9 +56,10 @@ import { endPublish, startPublish, traceCalls } from '../telemetry/traced-calls.
 import { within } from '../within.js';
 import { type BusHealth, type HealthError, healthError } from './bus-health.js';
 import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from './bus-symbols.js';
-import { LiveFeed } from './live-feed.js';
+import { loadSharedDelivery } from './load-shared-delivery.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
 import { PendingWork } from './pending-work.js';
+import type { SharedDelivery } from './shared-delivery.js';
 import { StreamCounter } from './stream-counter.js';
 import type { EventMap, EventMatching, PatternOf, PublishInput } from './typed-events.js';
 
@@ -147,8 +148,12 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #dispatcher: Dispatcher;
   readonly #stamper: EventStamper;
   readonly #gate: PublishGate;
-  /** Set when the store is shared between processes (it has `tail`): all delivery goes through it. */
-  readonly #feed: LiveFeed | undefined;
+  /** Whether the store is shared between processes (it has `tail`): all delivery goes through its feed. */
+  readonly #sharedStore: boolean;
+  /** Delivery through the shared store's live feed (see SharedDelivery), once its code has loaded. */
+  #shared: SharedDelivery | undefined;
+  /** The same while its code loads, the first time any bus needs it; undefined if the bus closed first. */
+  #loadingShared: Promise<SharedDelivery | undefined> | undefined;
   readonly #streams = new StreamCounter();
   /** Handler calls queued or running, and handler catch-ups: what `drain()` waits for. */
   readonly #pending = new PendingWork();
@@ -192,18 +197,9 @@ export class EventBus<Events extends EventMap = EventMap> {
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
     });
     const { dedup, limiter, limitKey, store, dedupOnBusClock, limiterOnBusClock } = this.#options;
-    this.#feed =
-      store?.tail === undefined
-        ? undefined
-        : new LiveFeed({
-            store: store as EventStore & Required<Pick<EventStore, 'tail'>>,
-            dispatch: (event) => this.#deliverLocally(event),
-            report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
-            lostHistory: () => this.#resyncAfterLoss(),
-            wanted: (type) => (this.#index.lookup(type)?.members.length ?? 0) > 0,
-            // Read per delivered event: the stamper's tick clock shares one reading among a run's events.
-            clock: this.#options.stampClock,
-          });
+    this.#sharedStore = store?.tail !== undefined;
+    if (this.#sharedStore)
+      this.#startSharedDelivery(store as EventStore & Required<Pick<EventStore, 'tail'>>);
     this.#gate = new PublishGate({
       dedup,
       limiter,
@@ -324,7 +320,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     signal: AbortSignal | undefined,
   ): PublishResult | Promise<PublishResult> {
     if (this.#store === null) return this.#dispatch(ready, undefined, signal);
-    if (this.#feed !== undefined) return this.#publishShared([ready], signal).then((results) => results[0]!);
+    if (this.#sharedStore) return this.#publishShared([ready], signal).then((results) => results[0]!);
     // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
     const appending = this.#append([ready], generated);
     if (appending instanceof Promise)
@@ -408,7 +404,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       generated.push(ready[i]!.id !== inputs[i]!.id);
     }
     let next = 0;
-    if (this.#feed !== undefined && admitted.length > 0) {
+    if (this.#sharedStore && admitted.length > 0) {
       return this.#publishShared(admitted, signal).then((shared) =>
         ready.map((event, i) => {
           const verdict = verdicts?.[i] ?? 'admit';
@@ -583,7 +579,7 @@ export class EventBus<Events extends EventMap = EventMap> {
             filter: filter as EventFilter | undefined,
             catchUp,
             slots: this.#readSlots,
-            watchFeed: (cursor) => this.#feed?.watch(cursor),
+            watchFeed: (cursor) => this.#shared?.feed.watch(cursor),
             pageSize: Math.min(bufferSize, REPLAY_PAGE_SIZE),
             pendingLimit: bufferSize,
             onFilterError: (error, event) =>
@@ -631,41 +627,11 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   /**
-   * The shared feed lost its place. The user subscriptions of this moment will each read what
-   * they may have missed from the store, after the feed's last position, once the feed is
-   * placed again (the returned function); only one whose events are gone is told (truncation).
-   * A plain handler gets a queue and a catch-up for this (its calls then go through the queue).
-   * Subscriptions made meanwhile start at the feed's new place, like ones made before `ready()`.
-   * The bus's own watchers (consumer-group wake-ups), also ones added meanwhile, are woken once
-   * the feed is placed again: a group reads from its own cursor, and an event the feed skipped
-   * must not wait in the store for the next one.
-   */
-  #resyncAfterLoss(): (position: string) => void {
-    const affected: Subscriber[] = [];
-    this.#index.forEach((s) => {
-      if (s.weight === 1) affected.push(s);
-    });
-    return (position) => {
-      for (const s of affected) {
-        if (!s.active) continue;
-        if (s.sink === undefined && s.canQueue) s.becomeAsync();
-        if (s.sink instanceof CatchUp) s.sink.resync(position);
-      }
-      const watchers: (() => void)[] = [];
-      this.#index.forEach((s) => {
-        // A watcher's handler is a wake-up that reads nothing from the event.
-        if (s.weight === 0) watchers.push(s.handler as () => void);
-      });
-      for (const wake of watchers) wake();
-    };
-  }
-
-  /**
    * Starts a replay. On a shared store, only once the live feed is positioned: a replay that
    * handed over to live before it would miss what is appended until the feed starts.
    */
   #startReplay(handover: CatchUp, subscription: BufferedSubscription<StoredEvent | HistoryTruncated>): void {
-    if (this.#feed === undefined || this.#feed.isReady) {
+    if (!this.#sharedStore || this.#shared?.feed.isReady === true) {
       handover.start();
       return;
     }
@@ -732,7 +698,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       report: (error, context) => this.#dispatcher.report(error, context),
       watch: (patterns, wake) => this.#watch(patterns, wake),
       // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
-      ready: () => (this.#feed === undefined ? Promise.resolve() : this.#feedPositioned(undefined)),
+      ready: () => (this.#sharedStore ? this.#feedPositioned(undefined) : Promise.resolve()),
     });
     return this.#groups;
   }
@@ -762,7 +728,7 @@ export class EventBus<Events extends EventMap = EventMap> {
    */
   ready(options: ReadyOptions = {}): Promise<void> {
     if (this.#closing) return Promise.reject(new ClosedError('The bus is closed'));
-    if (this.#feed === undefined) return Promise.resolve();
+    if (!this.#sharedStore) return Promise.resolve();
     try {
       const signal = checkSignal(optionsObject('ready', options).signal);
       const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, this.#options.feedTimeoutMs);
@@ -839,7 +805,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       HEALTH_TIMEOUT_MS,
     );
     const closed = this.#closing !== undefined;
-    const feed = this.#feed;
+    const feed = this.#shared?.feed;
     const [reachable, groups] = await Promise.all([
       this.#store === null || closed ? Promise.resolve(!closed) : this.#probeStore(timeoutMs),
       this.#groups === undefined || closed ? Promise.resolve([]) : this.#groups.health(timeoutMs),
@@ -850,13 +816,12 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     const lastError = this.#lastStoreError;
     return {
-      ok: !closed && reachable && (feed === undefined || feed.isReady),
+      ok: !closed && reachable && (!this.#sharedStore || feed?.isReady === true),
       closed,
       store: this.#store === null ? null : { reachable, ...(lastError === undefined ? {} : { lastError }) },
-      feed:
-        feed === undefined
-          ? null
-          : { positioned: feed.isReady, ...(feed.lagMs === undefined ? {} : { lagMs: feed.lagMs }) },
+      feed: !this.#sharedStore
+        ? null
+        : { positioned: feed?.isReady === true, ...(feed?.lagMs === undefined ? {} : { lagMs: feed.lagMs }) },
       groups,
     };
   }
@@ -910,7 +875,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       const groups = this.#groups ?? this.#loadingGroups;
       if (groups !== undefined)
         await Promise.race([Promise.resolve(groups).then((g) => g.close(timeoutMs)), expired]);
-      await this.#feed?.close();
+      const shared = this.#shared ?? (await this.#loadingShared?.catch(() => undefined));
+      await shared?.feed.close();
       for (const close of [...this.#closers]) close();
       this.#index.forEach((s) => {
         s.queue?.letPublishersGo();
@@ -977,7 +943,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       filter: s.filter,
       catchUp: true,
       slots: this.#readSlots,
-      watchFeed: (cursor) => this.#feed?.watch(cursor),
+      watchFeed: (cursor) => this.#shared?.feed.watch(cursor),
       pageSize: Math.min(options.maxPending, REPLAY_PAGE_SIZE),
       pendingLimit: options.maxPending,
       onFilterError: (error, event) => this.#dispatcher.fail(error, 'filter', s, event),
@@ -1094,67 +1060,54 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   /**
-   * Shared store: the events reach local subscribers when the live feed brings them back, in
-   * store order with everyone else's (see LiveFeed). The wait is registered before the append,
-   * so the feed can match them whichever reply comes first.
+   * Starts delivery through the shared store's live feed: at once when SharedDelivery's code is
+   * loaded (by busline/redis, or an earlier bus), after the load otherwise.
    */
-  async #publishShared(events: StoredEvent[], signal: AbortSignal | undefined): Promise<PublishResult[]> {
-    await this.#feedPositioned(signal);
-    signal?.throwIfAborted();
-    const wait = this.#feed!.expect(events);
-    let appended: AppendResult[];
-    try {
-      appended = await this.#appendThroughPort(events);
-    } catch (error) {
-      wait.cancel();
-      throw error;
+  #startSharedDelivery(store: EventStore & Required<Pick<EventStore, 'tail'>>): void {
+    const start = (Delivery: typeof SharedDelivery): SharedDelivery | undefined => {
+      // Closed while the code loaded: no feed to start (close() found none to stop).
+      if (this.#closing !== undefined) return undefined;
+      this.#shared = new Delivery({
+        store,
+        index: this.#index,
+        deliverLocally: (event) => this.#deliverLocally(event),
+        append: (events) => this.#appendThroughPort(events),
+        record: (event, appended) => this.#recordAppended(event, appended),
+        report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
+        clock: this.#options.stampClock,
+        feedTimeoutMs: this.#options.feedTimeoutMs,
+      });
+      return this.#shared;
+    };
+    const loading = loadSharedDelivery();
+    if (!(loading instanceof Promise)) {
+      start(loading);
+      return;
     }
-    const results = events.map((event, i) => this.#recordAppended(event, appended[i]));
-    // Stored: an abort now only ends the wait for the feed (the results say what it reached so far).
-    const onAbort = (): void => wait.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const reached = await wait.settle(appended, this.#options.feedTimeoutMs);
-    signal?.removeEventListener('abort', onAbort);
-    return events.map(
-      (event, i) =>
-        results[i] ?? {
-          id: event.id,
-          status: 'delivered',
-          cursor: appended[i]!.cursor,
-          deliveredTo: reached[i] ?? 0,
-        },
-    );
+    this.#loadingShared = loading.then(start);
+    // A failed load rejects the publishes and waits that need it; it is not left unhandled.
+    this.#loadingShared.catch(() => {});
+  }
+
+  /** SharedDelivery once loaded; rejects with ClosedError if the bus closed while it loaded. */
+  async #whenShared(): Promise<SharedDelivery> {
+    const shared = this.#shared ?? (await this.#loadingShared);
+    if (shared === undefined) throw new ClosedError('The bus closed before its live feed was positioned');
+    return shared;
+  }
+
+  /** Shared store: see SharedDelivery.publish. */
+  #publishShared(events: StoredEvent[], signal: AbortSignal | undefined): Promise<PublishResult[]> {
+    const shared = this.#shared;
+    if (shared !== undefined) return shared.publish(events, signal);
+    return this.#whenShared().then((loaded) => loaded.publish(events, signal));
   }
 
   /** Waits for the shared feed to be positioned: bounded by `timeoutMs`, cancellable, ended by close. */
-  async #feedPositioned(
-    signal: AbortSignal | undefined,
-    timeoutMs = this.#options.feedTimeoutMs,
-  ): Promise<void> {
-    const feed = this.#feed!;
-    if (feed.isReady) return;
-    signal?.throwIfAborted();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const outcome = await Promise.race([
-      feed.ready.then(() => 'ready' as const),
-      new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      }),
-      new Promise<'aborted'>((resolve) => {
-        onAbort = () => resolve('aborted');
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
-    if (outcome === 'aborted') throw signal!.reason;
-    if (outcome === 'ready' && feed.isReady) return;
-    if (outcome === 'ready') throw new ClosedError('The bus closed before its live feed was positioned');
-    throw new StoreUnavailableError(
-      `The shared store's live feed was not positioned within ${timeoutMs} ms (the store cannot be reached); nothing was published`,
-      { cause: feed.lastError },
-    );
+  #feedPositioned(signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
+    const shared = this.#shared;
+    if (shared !== undefined) return shared.positioned(signal, timeoutMs);
+    return this.#whenShared().then((loaded) => loaded.positioned(signal, timeoutMs));
   }
 }
 

@@ -7,12 +7,13 @@ import type { BusTelemetry } from '../telemetry/bus-telemetry.js';
 import { type ReportTelemetryError, traceCalls } from '../telemetry/traced-calls.js';
 import { within } from '../within.js';
 import { type Consumer, GroupConsumer } from './consumer.js';
-import { type ConsumerHandler, resolveConsumeOptions } from './consumer-group-options.js';
+import type { ConsumerHandler } from './consumer-group-options.js';
 import { checkRedriveIds, type DeadLetters } from './dead-letters.js';
 import { GROUP_BACKEND, type GroupBackend, providesGroupBackend } from './group-backend.js';
 import { checkGroupName, groupsNeedAStore } from './group-name.js';
 import { registerConsumerGroups } from './load-consumer-groups.js';
 import { MemoryGroupBackend } from './memory-group-backend.js';
+import { resolveConsumeOptions } from './resolve-consume-options.js';
 
 export interface ConsumerGroupsOptions {
   store: EventStore | null;

@@ -1,15 +1,11 @@
 import { ClosedError, TimeoutError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
-import {
-  type ConsumerHandler,
-  checkCloseTimeout,
-  type ResolvedConsumeOptions,
-  retryDelay,
-} from './consumer-group-options.js';
+import type { ConsumerHandler } from './consumer-group-options.js';
 import { deliveryError } from './dead-letters.js';
 import { DeliveryContext } from './delivery-context.js';
 import type { Delivery, GroupMember } from './group-backend.js';
 import { LazyAbort } from './lazy-abort.js';
+import { checkCloseTimeout, type ResolvedConsumeOptions, retryDelay } from './resolve-consume-options.js';
 
 /** `consumer.stats()`. See docs/consumer-groups.md. */
 export interface ConsumerStats {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { resolveConsumeOptions, retryDelay } from '../../src/groups/consumer-group-options.js';
+import { resolveConsumeOptions, retryDelay } from '../../src/groups/resolve-consume-options.js';
 import { CONSUME_DEFAULTS, type ErrorContext, EventBus, MemoryEventStore } from '../../src/index.js';
 import { deferred, eventually, settle, useFakeTimers } from './support.js';
 

@@ -1,6 +1,8 @@
-// Loaded up front: a bus loads its consumer groups on first use, and a dynamic import under
-// tsx or vitest takes a real turn of the event loop, which virtual time cannot order. Once
-// loaded, every bus gets them at once (see src/groups/load-consumer-groups.ts).
+// Loaded up front: a bus loads its consumer groups on first use, and its shared-store delivery
+// when given a shared store, and a dynamic import under tsx or vitest takes a real turn of the
+// event loop, which virtual time cannot order. Once loaded, every bus gets them at once (see
+// src/groups/load-consumer-groups.ts and src/bus/load-shared-delivery.ts).
+import '../../src/bus/shared-delivery.js';
 import '../../src/groups/consumer-groups.js';
 import { startBus } from './actors.js';
 import { checkBounds } from './bounds.js';
