@@ -35,6 +35,8 @@ function startServer(port: number, file = storeFile): Promise<Server> {
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  started.add(child);
+  void exited.then(() => started.delete(child));
   return new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), WAIT_MS);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
@@ -85,6 +87,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 let context: BrowserContext | undefined;
 let server: Server | undefined;
+/** Every server child still running: each test restarts its server, and none may outlive the file. */
+const started = new Set<ChildProcess>();
 
 beforeAll(async () => {
   // DNS rebinding, simulated: a foreign name that resolves to the dashboard's address.
@@ -93,10 +97,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  if (server && server.child.exitCode === null && server.child.signalCode === null) {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
+  await Promise.all(
+    [...started].map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
   rmSync(dir, { recursive: true, force: true });
 });
 
