@@ -123,8 +123,17 @@ export interface BusCloseOptions {
 const STATS_TOP_STREAMS = 100;
 /** Ids kept for exact duplicate confirmation when the store cannot answer `has` (see PublishGate). */
 const DEDUP_RECENT_IDS = 10_000;
-/** Events read from the store per page while a subscription replays or catches up. */
-const REPLAY_PAGE_SIZE = 500;
+/**
+ * Events read from the store per page while a subscription replays or catches up: its
+ * `bufferSize` or `maxPending`, at least MIN_PAGE_SIZE and at most MAX_PAGE_SIZE. The floor
+ * spares a subscription with room for one or two events a store round trip per event of its
+ * backlog (a fast handler with `maxPending: 1` caught up from a burst seven times slower than
+ * it could run: simulation seed 54388 with store faults); a page waits in the catch-up for room,
+ * so the floor is what such a subscription may hold beyond its bound (docs/guarantees.md).
+ */
+const MIN_PAGE_SIZE = 16;
+const MAX_PAGE_SIZE = 500;
+const pageSizeFor = (room: number): number => Math.min(Math.max(room, MIN_PAGE_SIZE), MAX_PAGE_SIZE);
 /** Wait before a handler's catch-up reads the store again after a failed read. */
 const CATCH_UP_RETRY_MS = 250;
 /** The queue of an `on()` subscription given no `concurrency` or `maxPending` (shared: nothing to allocate). */
@@ -580,7 +589,7 @@ export class EventBus<Events extends EventMap = EventMap> {
             catchUp,
             slots: this.#readSlots,
             watchFeed: (cursor) => this.#shared?.feed.watch(cursor),
-            pageSize: Math.min(bufferSize, REPLAY_PAGE_SIZE),
+            pageSize: pageSizeFor(bufferSize),
             pendingLimit: bufferSize,
             onFilterError: (error, event) =>
               this.#dispatcher.report(error, { source: 'filter', patterns: sources, event }),
@@ -944,7 +953,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       catchUp: true,
       slots: this.#readSlots,
       watchFeed: (cursor) => this.#shared?.feed.watch(cursor),
-      pageSize: Math.min(options.maxPending, REPLAY_PAGE_SIZE),
+      pageSize: pageSizeFor(options.maxPending),
       pendingLimit: options.maxPending,
       onFilterError: (error, event) => this.#dispatcher.fail(error, 'filter', s, event),
       onTruncated: (error) => {

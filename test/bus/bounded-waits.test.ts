@@ -252,6 +252,39 @@ describe('on() queues', () => {
     expect(handled).toEqual(Array.from({ length: 100 }, (_, n) => n).filter((n) => n % 3 !== 0));
   });
 
+  it('a handler with maxPending: 1 catches up in pages, not one store read per missed event', async () => {
+    const store = new MemoryEventStore();
+    const reads: number[] = [];
+    const read = store.read.bind(store);
+    store.read = async (query) => {
+      const page = await read(query);
+      reads.push(page.events.length);
+      return page;
+    };
+    const bus = new EventBus({ store });
+    const handled: number[] = [];
+    let gate!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      gate = resolve;
+    });
+    bus.on(
+      't',
+      async (event) => {
+        await opened;
+        handled.push(event.data as number);
+      },
+      { maxPending: 1 },
+    );
+    for (let n = 0; n < 50; n++) await bus.publish({ type: 't', data: n });
+    gate();
+    await bus.drain();
+    // 0 ran, 1 was queued, 2..49 came from the store: every one once, in order.
+    expect(handled).toEqual(Array.from({ length: 50 }, (_, n) => n));
+    // 48 missed events in pages of 16 (and a last read that finds nothing more), not 48 reads.
+    expect(reads.filter((n) => n > 0)).toEqual([16, 16, 16]);
+    expect(reads.length).toBeLessThanOrEqual(5);
+  });
+
   it('a catch-up that retention overtook reports HISTORY_TRUNCATED to onError and goes on', async () => {
     const errors: { code?: string }[] = [];
     const bus = new EventBus({
