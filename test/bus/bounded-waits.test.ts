@@ -262,19 +262,7 @@ describe('on() queues', () => {
       return page;
     };
     const bus = new EventBus({ store });
-    const handled: number[] = [];
-    let gate!: () => void;
-    const opened = new Promise<void>((resolve) => {
-      gate = resolve;
-    });
-    bus.on(
-      't',
-      async (event) => {
-        await opened;
-        handled.push(event.data as number);
-      },
-      { maxPending: 1 },
-    );
+    const { handled, gate } = gatedHandler(bus);
     for (let n = 0; n < 50; n++) await bus.publish({ type: 't', data: n });
     gate();
     await bus.drain();
@@ -291,19 +279,7 @@ describe('on() queues', () => {
       store: new MemoryEventStore({ maxEventsPerStream: 5 }),
       onError: (error) => errors.push(error as { code?: string }),
     });
-    const handled: number[] = [];
-    let gate!: () => void;
-    const opened = new Promise<void>((resolve) => {
-      gate = resolve;
-    });
-    bus.on(
-      't',
-      async (event) => {
-        await opened;
-        handled.push(event.data as number);
-      },
-      { maxPending: 1 },
-    );
+    const { handled, gate } = gatedHandler(bus);
     for (let n = 0; n < 20; n++) await bus.publish({ type: 't', data: n });
     gate();
     await bus.drain();
@@ -312,3 +288,24 @@ describe('on() queues', () => {
     expect(handled).toEqual([0, 1, 15, 16, 17, 18, 19]);
   });
 });
+
+/**
+ * An async `on('t')` handler with `maxPending: 1` whose calls wait for `gate()`: one call runs,
+ * one waits in the queue, and the rest fall behind (with a store, they are caught up from it).
+ */
+function gatedHandler(bus: EventBus): { handled: number[]; gate: () => void } {
+  const handled: number[] = [];
+  let gate!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    gate = resolve;
+  });
+  bus.on(
+    't',
+    async (event) => {
+      await opened;
+      handled.push(event.data as number);
+    },
+    { maxPending: 1 },
+  );
+  return { handled, gate };
+}
