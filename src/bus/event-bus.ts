@@ -1098,25 +1098,27 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#loadingShared.catch(() => {});
   }
 
-  /** SharedDelivery once loaded; rejects with ClosedError if the bus closed while it loaded. */
-  async #whenShared(): Promise<SharedDelivery> {
-    const shared = this.#shared ?? (await this.#loadingShared);
-    if (shared === undefined) throw new ClosedError('The bus closed before its live feed was positioned');
-    return shared;
+  /**
+   * Calls `use` with SharedDelivery: at once when loaded, after the load otherwise (rejecting
+   * with ClosedError if the bus closed while it loaded, when no feed was started).
+   */
+  #withShared<T>(use: (shared: SharedDelivery) => Promise<T>): Promise<T> {
+    const shared = this.#shared;
+    if (shared !== undefined) return use(shared);
+    return this.#loadingShared!.then((loaded) => {
+      if (loaded === undefined) throw new ClosedError('The bus closed before its live feed was positioned');
+      return use(loaded);
+    });
   }
 
   /** Shared store: see SharedDelivery.publish. */
   #publishShared(events: StoredEvent[], signal: AbortSignal | undefined): Promise<PublishResult[]> {
-    const shared = this.#shared;
-    if (shared !== undefined) return shared.publish(events, signal);
-    return this.#whenShared().then((loaded) => loaded.publish(events, signal));
+    return this.#withShared((shared) => shared.publish(events, signal));
   }
 
   /** Waits for the shared feed to be positioned: bounded by `timeoutMs`, cancellable, ended by close. */
   #feedPositioned(signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
-    const shared = this.#shared;
-    if (shared !== undefined) return shared.positioned(signal, timeoutMs);
-    return this.#whenShared().then((loaded) => loaded.positioned(signal, timeoutMs));
+    return this.#withShared((shared) => shared.positioned(signal, timeoutMs));
   }
 }
 

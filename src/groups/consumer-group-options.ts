@@ -1,8 +1,9 @@
 /**
  * The public declarations of `bus.consume`: its options, handler and context types, defaults
- * and limits. Nothing here runs code: the bus's entry re-exports these, and a bundler keeps a
- * module the entry reaches in the code loaded at start, while the checks that apply them
- * (resolve-consume-options.ts) load with the rest of the consumer groups, on first use.
+ * and limits. Nothing here runs code: the bus's entry re-exports these, and esbuild with code
+ * splitting puts a module that the entry re-exports and a lazy chunk imports in the code
+ * loaded at start; the checks that apply them (resolve-consume-options.ts) load with the rest
+ * of the consumer groups, on first use.
  */
 import type { StoredEvent } from '../event.js';
 
