@@ -1,6 +1,7 @@
 export type { BusHealth, GroupHealth, HealthError } from './bus/bus-health.js';
+export type { BusStats } from './bus/bus-stats.js';
 export { createErrorLogger, ERROR_LOG_DEFAULTS, type ErrorLoggerOptions } from './bus/error-logger.js';
-export { type BusCloseOptions, type BusStats, EventBus, type PublishResult } from './bus/event-bus.js';
+export { type BusCloseOptions, EventBus } from './bus/event-bus.js';
 export type { ErrorContext, EventBusOptions, EventSchemas } from './bus/options.js';
 export type {
   AnyEventOf,
@@ -55,6 +56,7 @@ export {
 export { PATTERN_LIMITS } from './pattern/limits.js';
 export { type ParsedPattern, parsePattern } from './pattern/parse.js';
 export { TypeMatcher } from './pattern/type-matcher.js';
+export type { PublishResult } from './publish/publish-result.js';
 export type { StandardSchemaV1 } from './schema/standard-schema.js';
 export { checkAppendInput } from './store/append-input.js';
 export {

@@ -1,4 +1,7 @@
+import { TimeoutError } from '../errors.js';
 import type { GroupHealth } from '../groups/consumer-groups.js';
+import type { EventStore } from '../store/event-store.js';
+import { within } from '../within.js';
 
 export type { GroupHealth };
 
@@ -42,4 +45,20 @@ export interface BusHealth {
 export function healthError(error: unknown, at: number): HealthError {
   if (error instanceof Error) return { name: error.name, message: error.message, at };
   return { name: 'Error', message: String(error), at };
+}
+
+/** Whether `store` answers `stats()` within `timeoutMs`: undefined when it did, else the failure. */
+export async function probeStore(
+  store: EventStore,
+  timeoutMs: number,
+  clock: () => number,
+): Promise<HealthError | undefined> {
+  let failure: unknown;
+  try {
+    if (await within(store.stats(), timeoutMs)) return undefined;
+    failure = new TimeoutError(`The store did not answer within ${timeoutMs} ms`);
+  } catch (error) {
+    failure = error;
+  }
+  return healthError(failure, clock());
 }

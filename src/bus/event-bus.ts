@@ -1,4 +1,3 @@
-import type { DeduplicatorStats } from '../dedup/deduplicator.js';
 import {
   BuslineError,
   ClosedError,
@@ -9,27 +8,27 @@ import {
 } from '../errors.js';
 import type { EventInput, StoredEvent } from '../event.js';
 import { readEventInput } from '../event-input.js';
+import { BusGroups } from '../groups/bus-groups.js';
 import type { Consumer } from '../groups/consumer.js';
 import type { ConsumeOptions, ConsumerHandler } from '../groups/consumer-group-options.js';
-import type { ConsumerGroups } from '../groups/consumer-groups.js';
 import type { DeadLetters } from '../groups/dead-letters.js';
-import { checkGroupName, groupsNeedAStore } from '../groups/group-name.js';
-import { loadConsumerGroups } from '../groups/load-consumer-groups.js';
-import type { RateLimiterStats } from '../limit/rate-limiter.js';
 import { checkSignal, optionsObject, positiveInteger } from '../option-checks.js';
 import { type ParsedPattern, parsePatterns } from '../pattern/parse.js';
 import { SubscriptionIndex } from '../pattern/subscription-index.js';
 import { admitBatch, holdBatchIds } from '../publish/batch-admission.js';
 import { EventStamper } from '../publish/event-stamper.js';
 import { type Admission, PublishGate } from '../publish/publish-gate.js';
+import type { PublishResult } from '../publish/publish-result.js';
+import { untilSettledOrAborted } from '../publish/until-settled-or-aborted.js';
 import { appendValidated } from '../store/append-input.js';
 import type { AppendResult, EventStore, StoreStats } from '../store/event-store.js';
 import { appendOwned } from '../store/memory/memory-event-store.js';
 import { BufferedSubscription, type Subscription } from '../subscription/buffered-subscription.js';
-import { CatchUp } from '../subscription/catch-up.js';
+import { CatchUp, type CatchUpOptions } from '../subscription/catch-up.js';
 import { Dispatcher } from '../subscription/dispatcher.js';
 import { HandlerQueue } from '../subscription/handler-queue.js';
 import { HistoryTruncated } from '../subscription/history-truncated.js';
+import type { Inbox } from '../subscription/inbox.js';
 import { ReadSlots } from '../subscription/read-slots.js';
 import {
   checkOnTruncated,
@@ -46,70 +45,20 @@ import {
 import {
   type EventFilter,
   type EventHandler,
-  type EventSink,
   type HandlerSink,
   type QueueOptions,
   Subscriber,
 } from '../subscription/subscriber.js';
 import type { BusTelemetry, PublishScope } from '../telemetry/bus-telemetry.js';
 import { endPublish, startPublish, traceCalls } from '../telemetry/traced-calls.js';
-import { within } from '../within.js';
-import { type BusHealth, type HealthError, healthError } from './bus-health.js';
+import { type BusHealth, type HealthError, healthError, probeStore } from './bus-health.js';
+import { BusSharedDelivery } from './bus-shared-delivery.js';
+import { type BusStats, subscriptionStats } from './bus-stats.js';
 import { BUS_HAS_STORE, BUS_MAX_EVENT_BYTES } from './bus-symbols.js';
-import { loadSharedDelivery } from './load-shared-delivery.js';
 import { type EventBusOptions, type ResolvedBusOptions, resolveBusOptions } from './options.js';
 import { PendingWork } from './pending-work.js';
-import type { SharedDelivery } from './shared-delivery.js';
 import { StreamCounter } from './stream-counter.js';
 import type { EventMap, EventMatching, PatternOf, PublishInput } from './typed-events.js';
-
-export interface PublishResult {
-  id: string;
-  /** `delivered`: accepted and dispatched (even to no subscriber); the others: not published. */
-  status: 'delivered' | 'duplicate' | 'rate_limited';
-  /** Resume point in the store; absent without a store. */
-  cursor?: string;
-  /** User subscriptions the event reached after their `stream` and `filter` (the bus's own watchers not counted). */
-  deliveredTo: number;
-}
-
-export interface BusStats {
-  published: number;
-  /** Deliveries: one per (event, user subscription reached). */
-  delivered: number;
-  duplicates: number;
-  /** Events refused by the rate limiter, whatever `onLimit` says (drop, throw, delay past its bound). */
-  rateLimited: number;
-  /** Events discarded by explicit overflow policies (never by a catch-up). */
-  dropped: number;
-  /** Handler and filter failures reported to `onError`. */
-  handlerErrors: number;
-  /** Async handler calls running or queued, and handler catch-ups reading the store. */
-  pendingHandlers: number;
-  /** User subscriptions (`on`, `once`, `subscribe`); the bus's own watchers are not counted. */
-  subscriptions: number;
-  /**
-   * Events waiting in iterator buffers and `on()` handler queues for their reader or handler,
-   * and live events held by subscriptions reading the store (each bounded; see docs/guarantees.md).
-   */
-  buffered: number;
-  /** Subscriptions reading the store now: replaying (`from`) or catching up after falling behind. */
-  catchingUp: number;
-  /**
-   * Catch-up lag, in events: summed over the subscriptions catching up, the events each is
-   * known to be behind (those published since it fell behind, less those it has taken since).
-   * A lower bound during a replay, whose older history is not counted.
-   */
-  catchUpLag: number;
-  /** Subscribers per pattern, most subscribed first. */
-  patterns: { pattern: string; subscribers: number }[];
-  /** Publish counts of the busiest streams (at most 100), busiest first. */
-  streams: { stream: string; published: number }[];
-  /** The deduplicator's numbers (`null` with `dedup: false`). */
-  dedup: DeduplicatorStats | null;
-  /** The rate limiter's numbers, busiest keys included (`null` without a limiter). */
-  rateLimit: RateLimiterStats | null;
-}
 
 export interface BusCloseOptions {
   /**
@@ -134,6 +83,8 @@ const DEDUP_RECENT_IDS = 10_000;
 const MIN_PAGE_SIZE = 16;
 const MAX_PAGE_SIZE = 500;
 const pageSizeFor = (room: number): number => Math.min(Math.max(room, MIN_PAGE_SIZE), MAX_PAGE_SIZE);
+/** What each subscription's CatchUp says for itself; the rest is the bus's (see EventBus#catchUp). */
+type OwnCatchUpOptions = Omit<CatchUpOptions, 'store' | 'slots' | 'watchFeed' | 'pageSize' | 'pendingLimit'>;
 /** Wait before a handler's catch-up reads the store again after a failed read. */
 const CATCH_UP_RETRY_MS = 250;
 /** The queue of an `on()` subscription given no `concurrency` or `maxPending` (shared: nothing to allocate). */
@@ -159,10 +110,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #gate: PublishGate;
   /** Whether the store is shared between processes (it has `tail`): all delivery goes through its feed. */
   readonly #sharedStore: boolean;
-  /** Delivery through the shared store's live feed (see SharedDelivery), once its code has loaded. */
-  #shared: SharedDelivery | undefined;
-  /** The same while its code loads, the first time any bus needs it; undefined if the bus closed first. */
-  #loadingShared: Promise<SharedDelivery | undefined> | undefined;
+  /** Delivery through the shared store's live feed (see SharedDelivery); undefined without one. */
+  readonly #shared: BusSharedDelivery | undefined;
   readonly #streams = new StreamCounter();
   /** Handler calls queued or running, and handler catch-ups: what `drain()` waits for. */
   readonly #pending = new PendingWork();
@@ -183,13 +132,8 @@ export class EventBus<Events extends EventMap = EventMap> {
   #rateLimited = 0;
   #dropped = 0;
   #closing: Promise<void> | undefined;
-  /**
-   * `consume` and `deadLetters`, created on first use, their code loaded then too (see
-   * loadConsumerGroups): a bundle of a bus that never uses groups can leave it out.
-   */
-  #groups: ConsumerGroups | undefined;
-  /** The groups while their code loads, the first time any bus uses them. */
-  #loadingGroups: Promise<ConsumerGroups> | undefined;
+  /** `consume` and `deadLetters`: the groups are made, and their code loaded, on first use. */
+  readonly #groups: BusGroups;
 
   constructor(options: EventBusOptions<Events> = {}) {
     this.#options = resolveBusOptions(options as unknown as EventBusOptions<EventMap>);
@@ -207,8 +151,21 @@ export class EventBus<Events extends EventMap = EventMap> {
     });
     const { dedup, limiter, limitKey, store, dedupOnBusClock, limiterOnBusClock } = this.#options;
     this.#sharedStore = store?.tail !== undefined;
-    if (this.#sharedStore)
-      this.#startSharedDelivery(store as EventStore & Required<Pick<EventStore, 'tail'>>);
+    this.#shared = this.#sharedStore
+      ? new BusSharedDelivery(
+          {
+            store: store as EventStore & Required<Pick<EventStore, 'tail'>>,
+            index: this.#index,
+            deliverLocally: (event) => this.#deliverLocally(event),
+            append: (events) => this.#appendThroughPort(events),
+            record: (event, appended) => this.#recordAppended(event, appended),
+            report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
+            clock: this.#options.stampClock,
+            feedTimeoutMs: this.#options.feedTimeoutMs,
+          },
+          () => this.#closing !== undefined,
+        )
+      : undefined;
     this.#gate = new PublishGate({
       dedup,
       limiter,
@@ -220,6 +177,16 @@ export class EventBus<Events extends EventMap = EventMap> {
       limited: () => {
         this.#rateLimited++;
       },
+    });
+    this.#groups = new BusGroups({
+      store,
+      telemetry: this.#telemetry,
+      reportTelemetry: this.#reportTelemetry,
+      clock: this.#options.clock,
+      report: (error, context) => this.#dispatcher.report(error, context),
+      watch: (patterns, wake) => this.#watch(patterns, wake),
+      // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
+      ready: () => (this.#sharedStore ? this.#shared!.positioned(undefined) : Promise.resolve()),
     });
     try {
       const detach = this.#telemetry?.attach?.({ stats: () => this.stats(), health: () => this.health() });
@@ -329,7 +296,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     signal: AbortSignal | undefined,
   ): PublishResult | Promise<PublishResult> {
     if (this.#store === null) return this.#dispatch(ready, undefined, signal);
-    if (this.#sharedStore) return this.#publishShared([ready], signal).then((results) => results[0]!);
+    if (this.#sharedStore) return this.#shared!.publish([ready], signal).then((results) => results[0]!);
     // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
     const appending = this.#append([ready], generated);
     if (appending instanceof Promise)
@@ -414,7 +381,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     let next = 0;
     if (this.#sharedStore && admitted.length > 0) {
-      return this.#publishShared(admitted, signal).then((shared) =>
+      return this.#shared!.publish(admitted, signal).then((shared) =>
         ready.map((event, i) => {
           const verdict = verdicts?.[i] ?? 'admit';
           return this.#goesOn(verdict) ? shared[next++]! : this.#refused(event, verdict as 'rate_limited');
@@ -580,17 +547,12 @@ export class EventBus<Events extends EventMap = EventMap> {
     const handover =
       this.#store === null
         ? undefined
-        : new CatchUp(subscription, {
-            store: this.#store,
+        : this.#catchUp(subscription, bufferSize, {
             start,
             types: sources,
             stream,
             filter: filter as EventFilter | undefined,
             catchUp,
-            slots: this.#readSlots,
-            watchFeed: (cursor) => this.#shared?.feed.watch(cursor),
-            pageSize: pageSizeFor(bufferSize),
-            pendingLimit: bufferSize,
             onFilterError: (error, event) =>
               this.#dispatcher.report(error, { source: 'filter', patterns: sources, event }),
             onTruncated: async (error) => {
@@ -640,11 +602,11 @@ export class EventBus<Events extends EventMap = EventMap> {
    * handed over to live before it would miss what is appended until the feed starts.
    */
   #startReplay(handover: CatchUp, subscription: BufferedSubscription<StoredEvent | HistoryTruncated>): void {
-    if (!this.#sharedStore || this.#shared?.feed.isReady === true) {
+    if (!this.#sharedStore || this.#shared?.feed?.isReady === true) {
       handover.start();
       return;
     }
-    this.#feedPositioned(undefined).then(
+    this.#shared!.positioned(undefined).then(
       () => handover.start(),
       (error: unknown) => subscription.fail(error as Error),
     );
@@ -662,7 +624,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   ): Promise<Consumer> {
     this.#assertOpen();
     // Closed while the groups loaded: ConsumerGroups is closed too, and refuses with ClosedError.
-    const groups = this.#consumerGroups();
+    const groups = this.#groups.get();
     return (groups instanceof Promise ? await groups : groups).consume(
       pattern,
       handler as ConsumerHandler,
@@ -673,43 +635,7 @@ export class EventBus<Events extends EventMap = EventMap> {
   /** The dead letters of a consumer group: `list()` and `redrive(ids?)`. */
   deadLetters(group: string): DeadLetters {
     this.#assertOpen();
-    // What can be checked now throws now; the list itself lives with the groups, loaded on first use.
-    const name = checkGroupName(group);
-    if (this.#store === null) throw groupsNeedAStore('deadLetters');
-    // At once when the groups are loaded (no extra turn), after the load otherwise.
-    const withLetters = <T>(use: (letters: DeadLetters) => Promise<T>): Promise<T> => {
-      const groups = this.#consumerGroups();
-      return groups instanceof Promise
-        ? groups.then((g) => use(g.deadLetters(name)))
-        : use(groups.deadLetters(name));
-    };
-    return {
-      list: () => withLetters((letters) => letters.list()),
-      redrive: (ids?: readonly string[]) => withLetters((letters) => letters.redrive(ids)),
-    };
-  }
-
-  /** The bus's consumer groups, made on first use; a promise only while their code loads. */
-  #consumerGroups(): ConsumerGroups | Promise<ConsumerGroups> {
-    if (this.#groups !== undefined) return this.#groups;
-    const loading = loadConsumerGroups();
-    if (!(loading instanceof Promise)) return this.#makeGroups(loading);
-    this.#loadingGroups ??= loading.then((groups) => this.#groups ?? this.#makeGroups(groups));
-    return this.#loadingGroups;
-  }
-
-  #makeGroups(Groups: typeof ConsumerGroups): ConsumerGroups {
-    this.#groups = new Groups({
-      store: this.#store,
-      telemetry: this.#telemetry,
-      reportTelemetry: this.#reportTelemetry,
-      clock: this.#options.clock,
-      report: (error, context) => this.#dispatcher.report(error, context),
-      watch: (patterns, wake) => this.#watch(patterns, wake),
-      // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
-      ready: () => (this.#sharedStore ? this.#feedPositioned(undefined) : Promise.resolve()),
-    });
-    return this.#groups;
+    return this.#groups.deadLetters(group);
   }
 
   /** An internal subscription (consumer-group wake-ups): not counted as a subscriber anywhere. */
@@ -741,7 +667,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     try {
       const signal = checkSignal(optionsObject('ready', options).signal);
       const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, this.#options.feedTimeoutMs);
-      return this.#feedPositioned(signal, timeoutMs);
+      return this.#shared!.positioned(signal, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -763,24 +689,6 @@ export class EventBus<Events extends EventMap = EventMap> {
   }
 
   stats(): BusStats {
-    const patterns = new Map<string, number>();
-    let subscriptions = 0;
-    let buffered = 0;
-    let catchingUp = 0;
-    let catchUpLag = 0;
-    const sinks = new Set<EventSink>();
-    this.#index.forEach((s) => {
-      if (s.weight === 0) return;
-      subscriptions++;
-      // A subscription with several patterns is visited once per pattern: count its sink once.
-      if (s.sink !== undefined && !sinks.has(s.sink)) {
-        sinks.add(s.sink);
-        buffered += s.sink.held;
-        if (s.sink.catchingUp === true) catchingUp++;
-        catchUpLag += s.sink.behind ?? 0;
-      }
-      for (const p of s.patterns) patterns.set(p.source, (patterns.get(p.source) ?? 0) + 1);
-    });
     return {
       published: this.#published,
       delivered: this.#dispatcher.delivered,
@@ -789,13 +697,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       dropped: this.#dropped,
       handlerErrors: this.#dispatcher.handlerErrors,
       pendingHandlers: this.#pending.size,
-      subscriptions,
-      buffered,
-      catchingUp,
-      catchUpLag,
-      patterns: [...patterns]
-        .sort((a, b) => b[1] - a[1])
-        .map(([pattern, subscribers]) => ({ pattern, subscribers })),
+      ...subscriptionStats(this.#index),
       streams: this.#streams.top(STATS_TOP_STREAMS),
       dedup: this.#options.dedup?.stats() ?? null,
       rateLimit: this.#options.limiter?.stats() ?? null,
@@ -815,10 +717,12 @@ export class EventBus<Events extends EventMap = EventMap> {
     );
     const closed = this.#closing !== undefined;
     const feed = this.#shared?.feed;
-    const [reachable, groups] = await Promise.all([
-      this.#store === null || closed ? Promise.resolve(!closed) : this.#probeStore(timeoutMs),
-      this.#groups === undefined || closed ? Promise.resolve([]) : this.#groups.health(timeoutMs),
+    const [probeError, groups] = await Promise.all([
+      this.#store === null || closed ? undefined : probeStore(this.#store, timeoutMs, this.#options.clock),
+      closed ? [] : this.#groups.health(timeoutMs),
     ]);
+    const reachable = !closed && probeError === undefined;
+    if (probeError !== undefined) this.#lastStoreError = probeError;
     const feedError = feed?.lastError;
     if (feedError !== undefined && this.#lastStoreError?.message !== (feedError as Error)?.message) {
       this.#lastStoreError = healthError(feedError, this.#options.clock());
@@ -833,19 +737,6 @@ export class EventBus<Events extends EventMap = EventMap> {
         : { positioned: feed?.isReady === true, ...(feed?.lagMs === undefined ? {} : { lagMs: feed.lagMs }) },
       groups,
     };
-  }
-
-  /** Whether the store answers `stats()` within `timeoutMs`; a failure becomes the last error. */
-  async #probeStore(timeoutMs: number): Promise<boolean> {
-    let failure: unknown;
-    try {
-      if (await within(this.#store!.stats(), timeoutMs)) return true;
-      failure = new TimeoutError(`The store did not answer within ${timeoutMs} ms`);
-    } catch (error) {
-      failure = error;
-    }
-    this.#lastStoreError = healthError(failure, this.#options.clock());
-    return false;
   }
 
   /** Resolves when every handler call and handler catch-up started or queued so far has settled (for tests). */
@@ -881,11 +772,9 @@ export class EventBus<Events extends EventMap = EventMap> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     try {
-      const groups = this.#groups ?? this.#loadingGroups;
-      if (groups !== undefined)
-        await Promise.race([Promise.resolve(groups).then((g) => g.close(timeoutMs)), expired]);
-      const shared = this.#shared ?? (await this.#loadingShared?.catch(() => undefined));
-      await shared?.feed.close();
+      const closingGroups = this.#groups.close(timeoutMs);
+      if (closingGroups !== undefined) await Promise.race([closingGroups, expired]);
+      await this.#shared?.stop();
       for (const close of [...this.#closers]) close();
       this.#index.forEach((s) => {
         s.queue?.letPublishersGo();
@@ -944,17 +833,12 @@ export class EventBus<Events extends EventMap = EventMap> {
       },
     });
     if (this.#store === null) return { queue, sink: queue };
-    const catchUp = new CatchUp(queue, {
-      store: this.#store,
+    const catchUp = this.#catchUp(queue, options.maxPending, {
       start: 'now',
       types: s.sources,
       stream: s.stream,
       filter: s.filter,
       catchUp: true,
-      slots: this.#readSlots,
-      watchFeed: (cursor) => this.#shared?.feed.watch(cursor),
-      pageSize: pageSizeFor(options.maxPending),
-      pendingLimit: options.maxPending,
       onFilterError: (error, event) => this.#dispatcher.fail(error, 'filter', s, event),
       onTruncated: (error) => {
         // A handler cannot be ended like a loop: it is told, and goes on from the oldest retained event.
@@ -968,6 +852,21 @@ export class EventBus<Events extends EventMap = EventMap> {
       busy: (delta) => this.#pending.change(delta),
     });
     return { queue, sink: catchUp };
+  }
+
+  /**
+   * A CatchUp in front of `inbox`, reading this bus's store, for a subscription with room for
+   * `room` events: the live events it holds while reading, and its pages (see pageSizeFor).
+   */
+  #catchUp(inbox: Inbox<StoredEvent>, room: number, options: OwnCatchUpOptions): CatchUp {
+    return new CatchUp(inbox, {
+      ...options,
+      store: this.#store!,
+      slots: this.#readSlots,
+      watchFeed: (cursor) => this.#shared?.feed?.watch(cursor),
+      pageSize: pageSizeFor(room),
+      pendingLimit: room,
+    });
   }
 
   /**
@@ -1067,75 +966,4 @@ export class EventBus<Events extends EventMap = EventMap> {
     this.#streams.count(event.stream);
     return undefined;
   }
-
-  /**
-   * Starts delivery through the shared store's live feed: at once when SharedDelivery's code is
-   * loaded (by busline/redis, or an earlier bus), after the load otherwise.
-   */
-  #startSharedDelivery(store: EventStore & Required<Pick<EventStore, 'tail'>>): void {
-    const start = (Delivery: typeof SharedDelivery): SharedDelivery | undefined => {
-      // Closed while the code loaded: no feed to start (close() found none to stop).
-      if (this.#closing !== undefined) return undefined;
-      this.#shared = new Delivery({
-        store,
-        index: this.#index,
-        deliverLocally: (event) => this.#deliverLocally(event),
-        append: (events) => this.#appendThroughPort(events),
-        record: (event, appended) => this.#recordAppended(event, appended),
-        report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
-        clock: this.#options.stampClock,
-        feedTimeoutMs: this.#options.feedTimeoutMs,
-      });
-      return this.#shared;
-    };
-    const loading = loadSharedDelivery();
-    if (!(loading instanceof Promise)) {
-      start(loading);
-      return;
-    }
-    this.#loadingShared = loading.then(start);
-    // A failed load rejects the publishes and waits that need it; it is not left unhandled.
-    this.#loadingShared.catch(() => {});
-  }
-
-  /**
-   * Calls `use` with SharedDelivery: at once when loaded, after the load otherwise (rejecting
-   * with ClosedError if the bus closed while it loaded, when no feed was started).
-   */
-  #withShared<T>(use: (shared: SharedDelivery) => Promise<T>): Promise<T> {
-    const shared = this.#shared;
-    if (shared !== undefined) return use(shared);
-    return this.#loadingShared!.then((loaded) => {
-      if (loaded === undefined) throw new ClosedError('The bus closed before its live feed was positioned');
-      return use(loaded);
-    });
-  }
-
-  /** Shared store: see SharedDelivery.publish. */
-  #publishShared(events: StoredEvent[], signal: AbortSignal | undefined): Promise<PublishResult[]> {
-    return this.#withShared((shared) => shared.publish(events, signal));
-  }
-
-  /** Waits for the shared feed to be positioned: bounded by `timeoutMs`, cancellable, ended by close. */
-  #feedPositioned(signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
-    return this.#withShared((shared) => shared.positioned(signal, timeoutMs));
-  }
-}
-
-/** Resolves when `promise` settles or `signal` aborts, whichever is first (never rejects). */
-function untilSettledOrAborted(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
-  const settled = promise.then(
-    () => undefined,
-    () => undefined,
-  );
-  if (signal === undefined) return settled;
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    void settled.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
 }

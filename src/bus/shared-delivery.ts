@@ -11,10 +11,10 @@
 import { ClosedError, StoreUnavailableError } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { SubscriptionIndex } from '../pattern/subscription-index.js';
+import type { PublishResult } from '../publish/publish-result.js';
 import type { AppendResult, EventStore } from '../store/event-store.js';
 import { CatchUp } from '../subscription/catch-up.js';
 import type { Subscriber } from '../subscription/subscriber.js';
-import type { PublishResult } from './event-bus.js';
 import { LiveFeed } from './live-feed.js';
 import { registerSharedDelivery } from './load-shared-delivery.js';
 

@@ -1,7 +1,7 @@
 /**
  * The checks `bus.deadLetters(group)` makes synchronously, kept apart from the rest of the
  * consumer groups so that the bus can make them without loading that code (see
- * EventBus#consumerGroups: a bus that never uses groups does not carry them in its bundle).
+ * BusGroups: a bus that never uses groups does not carry them in its bundle).
  */
 import { InvalidOptionError } from '../errors.js';
 import { describe, EVENT_DEFAULTS } from '../event.js';

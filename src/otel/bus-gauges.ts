@@ -6,7 +6,7 @@
  */
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import type { BusHealth } from '../bus/bus-health.js';
-import type { BusStats } from '../bus/event-bus.js';
+import type { BusStats } from '../bus/bus-stats.js';
 import type { TelemetrySource } from '../telemetry/bus-telemetry.js';
 
 interface Gauge {

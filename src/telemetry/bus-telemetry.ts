@@ -56,7 +56,7 @@ export interface ProcessScope {
 
 /** What a bus lets its telemetry read whenever it likes (observable gauges). */
 export interface TelemetrySource {
-  stats(): import('../bus/event-bus.js').BusStats;
+  stats(): import('../bus/bus-stats.js').BusStats;
   /** `bus.health()`: groups' pending and dead-letter counts, the shared feed's lag (asks the store). */
   health(): Promise<import('../bus/bus-health.js').BusHealth>;
 }
