@@ -16,7 +16,8 @@ export type BuslineErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'TIMEOUT'
   | 'CLOSED'
-  | 'UNEXPECTED_RESPONSE';
+  | 'UNEXPECTED_RESPONSE'
+  | 'MODULE_LOAD_FAILED';
 
 export interface BuslineErrorOptions {
   cause?: unknown;
@@ -170,4 +171,15 @@ export class UnexpectedResponseError extends BuslineError {
     this.status = options?.status;
     this.contentType = options?.contentType;
   }
+}
+
+/**
+ * busline could not load part of its own code that it loads on first use (the consumer groups,
+ * the delivery through a shared store): in a bundle split into chunks, the chunk's request
+ * failed (the network, or a deploy that replaced it). Nothing was done; busline tries the load
+ * again on the next call (and, for a shared store's live feed, on its own). `cause` is the
+ * loader's error.
+ */
+export class ModuleLoadError extends BuslineError {
+  readonly code = 'MODULE_LOAD_FAILED';
 }

@@ -27,6 +27,7 @@ export {
   InvalidEventError,
   InvalidOptionError,
   InvalidPatternError,
+  ModuleLoadError,
   RateLimitedError,
   type SchemaIssue,
   SchemaMismatchError,

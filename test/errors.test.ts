@@ -34,6 +34,7 @@ describe('errors', () => {
       'INVALID_EVENT',
       'INVALID_OPTION',
       'INVALID_PATTERN',
+      'MODULE_LOAD_FAILED',
       'RATE_LIMITED',
       'SCHEMA_MISMATCH',
       'STORE_UNAVAILABLE',

@@ -723,7 +723,7 @@ export class EventBus<Events extends EventMap = EventMap> {
     ]);
     const reachable = !closed && probeError === undefined;
     if (probeError !== undefined) this.#lastStoreError = probeError;
-    const feedError = feed?.lastError;
+    const feedError = this.#shared?.lastError;
     if (feedError !== undefined && this.#lastStoreError?.message !== (feedError as Error)?.message) {
       this.#lastStoreError = healthError(feedError, this.#options.clock());
     }

@@ -2,8 +2,10 @@
  * A bus's consumer groups (`bus.consume`, `bus.deadLetters`), made on first use with their code
  * loaded then too (see load-consumer-groups.ts): a bundle of a bus that never uses groups can
  * leave that code out. This part stays small: it holds the groups once made, and makes the
- * checks `deadLetters` owes its caller at once.
+ * checks `deadLetters` owes its caller at once. A failed load (a chunk's request failed) is a
+ * ModuleLoadError for the call that needed it, and is not kept: the next call loads again.
  */
+import { ModuleLoadError } from '../errors.js';
 import type { ConsumerGroups, ConsumerGroupsOptions, GroupHealth } from './consumer-groups.js';
 import type { DeadLetters } from './dead-letters.js';
 import { checkGroupName, groupsNeedAStore } from './group-name.js';
@@ -24,7 +26,16 @@ export class BusGroups {
     if (this.#groups !== undefined) return this.#groups;
     const loading = loadConsumerGroups();
     if (!(loading instanceof Promise)) return this.#make(loading);
-    this.#loading ??= loading.then((Groups) => this.#groups ?? this.#make(Groups));
+    this.#loading ??= loading.then(
+      (Groups) => this.#groups ?? this.#make(Groups),
+      (error: unknown) => {
+        this.#loading = undefined;
+        throw new ModuleLoadError(
+          `Could not load the consumer groups' code, which busline loads on first use (with a split bundle, its chunk): ${String((error as Error)?.message ?? error)}. Nothing was done; the next call loads it again`,
+          { cause: error },
+        );
+      },
+    );
     return this.#loading;
   }
 
@@ -52,7 +63,11 @@ export class BusGroups {
   /** Closes the groups made or loading (their consumers wait up to `timeoutMs`); undefined if there are none. */
   close(timeoutMs: number): Promise<void> | undefined {
     if (this.#groups !== undefined) return this.#groups.close(timeoutMs);
-    return this.#loading?.then((groups) => groups.close(timeoutMs));
+    // A load that failed made no groups: nothing to close.
+    return this.#loading?.then(
+      (groups) => groups.close(timeoutMs),
+      () => undefined,
+    );
   }
 
   #make(Groups: typeof ConsumerGroups): ConsumerGroups {

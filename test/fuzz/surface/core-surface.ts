@@ -148,6 +148,7 @@ export const coreSurface: Record<keyof typeof core, SurfaceCase> = {
   StoreUnavailableError: errorCase((m, o) => new core.StoreUnavailableError(m as never, o as never)),
   UnexpectedResponseError: errorCase((m, o) => new core.UnexpectedResponseError(m as never, o as never)),
   TimeoutError: errorCase((m, o) => new core.TimeoutError(m as never, o as never)),
+  ModuleLoadError: errorCase((m, o) => new core.ModuleLoadError(m as never, o as never)),
   createErrorLogger: {
     fuzz: {
       options: () =>
