@@ -164,20 +164,61 @@ export function renderMarkdown(sections, meta) {
       );
     }
   }
-  for (const s of sections) {
-    out.push('', `## ${s.title}`, '');
-    if (s.description) out.push(s.description, '');
-    for (const table of s.tables) {
-      if (table.caption) out.push(`${table.caption}`, '');
-      out.push(markdownTable(tableCells(table)), '');
-    }
-    for (const text of s.extra ?? []) out.push(text, '');
-    for (const t of s.targets ?? []) {
-      out.push(
-        `- **${t.pass ? 'PASS' : 'MISS'}** ${t.text}: measured ${t.shown} (target ${t.cmp} ${t.wanted}).`,
-      );
-      if (t.diagnosis) out.push(`  Where the time goes: ${t.diagnosis}`);
-    }
-  }
+  for (const s of sections) out.push(...targetRows(s));
+  for (const s of sections) out.push('', ...sectionLines(s));
   return `${out.join('\n')}\n`;
+}
+
+/** A section's rows of the Targets table. */
+function targetRows(s) {
+  return (s.targets ?? []).map(
+    (t) => `| ${s.title} | ${t.text} (${t.cmp} ${t.wanted}) | ${t.shown} | ${t.pass ? 'PASS' : '**MISS**'} |`,
+  );
+}
+
+/** A section as Markdown, from its heading to its last target. */
+function sectionLines(s) {
+  const out = [`## ${s.title}`, ''];
+  if (s.description) out.push(s.description, '');
+  for (const table of s.tables) {
+    if (table.caption) out.push(`${table.caption}`, '');
+    out.push(markdownTable(tableCells(table)), '');
+  }
+  for (const text of s.extra ?? []) out.push(text, '');
+  for (const t of s.targets ?? []) {
+    out.push(
+      `- **${t.pass ? 'PASS' : 'MISS'}** ${t.text}: measured ${t.shown} (target ${t.cmp} ${t.wanted}).`,
+    );
+    if (t.diagnosis) out.push(`  Where the time goes: ${t.diagnosis}`);
+  }
+  return out;
+}
+
+/**
+ * The doc `markdown` with `sections` put in place of the ones of the same title (their text and
+ * their rows of the Targets table), and a header line naming them and `note` (when and from
+ * which commit). The rest of the doc, from its last full run, is left as it was.
+ */
+export function replaceSections(markdown, sections, note) {
+  let lines = markdown.replace(/\n$/, '').split('\n');
+  for (const s of sections) {
+    const heading = lines.indexOf(`## ${s.title}`);
+    if (heading < 0) throw new Error(`docs/benchmarks.md has no section "${s.title}": run the whole suite`);
+    let end = lines.findIndex((line, i) => i > heading && line.startsWith('## '));
+    if (end < 0) end = lines.length;
+    // The blank line before the next heading stays.
+    lines.splice(heading, end - heading - (end < lines.length ? 1 : 0), ...sectionLines(s));
+    const rowPrefix = `| ${s.title} | `;
+    const first = lines.findIndex((line) => line.startsWith(rowPrefix));
+    lines = lines.filter((line) => !line.startsWith(rowPrefix));
+    if (first >= 0) lines.splice(first, 0, ...targetRows(s));
+  }
+  const titles = sections.map((s) => s.title).join(', ');
+  const updatedPrefix = `- Regenerated alone since (BENCH_UPDATE): ${titles}, `;
+  // An earlier update of the same sections is superseded.
+  lines = lines.filter((line) => !line.startsWith(updatedPrefix));
+  const updated = `${updatedPrefix}${note}`;
+  const suiteLine = lines.findIndex((line) => line.startsWith('- Suite run time:'));
+  lines.splice(suiteLine + 1, 0, updated);
+  return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // Entry point of `npm run bench`: runs every scenario in turn, each in a process of its own
 // (printing each table as it finishes), then writes docs/benchmarks.md.
-// BENCH_ONLY=exact,churn runs a subset (and does not touch the doc); BENCH_QUICK=1 shortens passes.
+// BENCH_ONLY=exact,churn runs a subset (and does not touch the doc, unless BENCH_UPDATE=1: then
+// its sections replace theirs in the doc, which says so); BENCH_QUICK=1 shortens passes.
 //
 // A process per scenario: run one after another in one process, the scenarios left busline's
 // shared code trained on every bus shape they made (many patterns, churn, other stores), and a
@@ -17,7 +18,7 @@ import { deserialize, serialize } from 'node:v8';
 import { DEFAULTS } from './harness.mjs';
 import { buildInternals, importInternals } from './internals.mjs';
 import { peerVersions } from './peers.mjs';
-import { printSection, renderMarkdown } from './report.mjs';
+import { printSection, renderMarkdown, replaceSections } from './report.mjs';
 
 const SCENARIOS = [
   'exact',
@@ -111,8 +112,14 @@ for (const t of targets) {
 }
 
 const seconds = (performance.now() - started) / 1000;
-if (only || process.env.BENCH_QUICK === '1') {
+const doc = new URL('../docs/benchmarks.md', import.meta.url);
+if (process.env.BENCH_QUICK === '1' || (only && process.env.BENCH_UPDATE !== '1')) {
   console.log(`\n(partial or quick run: docs/benchmarks.md left as it was) ${seconds.toFixed(0)} s`);
+} else if (only) {
+  const date = new Date().toISOString().slice(0, 10);
+  const note = `${date}, dist/ built from ${commit}, 1-min load average ${os.loadavg()[0].toFixed(2)}${cpuPressure()}`;
+  writeFileSync(doc, replaceSections(readFileSync(doc, 'utf8'), sections, note));
+  console.log(`\nReplaced ${selected.join(', ')} in docs/benchmarks.md in ${seconds.toFixed(0)} s`);
 } else {
   const markdown = renderMarkdown(sections, {
     date: new Date().toISOString().slice(0, 10),
@@ -123,7 +130,7 @@ if (only || process.env.BENCH_QUICK === '1') {
     peers: peerVersions(),
     load: `1-min load average ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at the end${cpuPressure()}`,
   });
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
+  writeFileSync(doc, markdown);
   console.log(`\nWrote docs/benchmarks.md in ${seconds.toFixed(0)} s`);
 }
 

@@ -96,7 +96,7 @@ export class BusSharedDelivery {
   #failed(cause: unknown): ModuleLoadError {
     this.#loading = undefined;
     const error = new ModuleLoadError(
-      `Could not load the code that delivers through a shared store, which busline loads on first use (with a split bundle, its chunk): ${String((cause as Error)?.message ?? cause)}. The calls that waited for it failed; the bus loads it again in ${this.#retryMs} ms, or at the next publish`,
+      `Could not load the shared-store delivery code (loaded on first use): ${String((cause as Error)?.message ?? cause)}. The calls that waited for it failed; loading again in ${this.#retryMs} ms, or at the next publish`,
       { cause },
     );
     this.#loadError = error;

@@ -31,7 +31,7 @@ export class BusGroups {
       (error: unknown) => {
         this.#loading = undefined;
         throw new ModuleLoadError(
-          `Could not load the consumer groups' code, which busline loads on first use (with a split bundle, its chunk): ${String((error as Error)?.message ?? error)}. Nothing was done; the next call loads it again`,
+          `Could not load the consumer-group code (loaded on first use): ${String((error as Error)?.message ?? error)}. Nothing was done; the next call loads it again`,
           { cause: error },
         );
       },
