@@ -108,9 +108,10 @@ export class EventBus<Events extends EventMap = EventMap> {
   readonly #dispatcher: Dispatcher;
   readonly #stamper: EventStamper;
   readonly #gate: PublishGate;
-  /** Whether the store is shared between processes (it has `tail`): all delivery goes through its feed. */
-  readonly #sharedStore: boolean;
-  /** Delivery through the shared store's live feed (see SharedDelivery); undefined without one. */
+  /**
+   * Delivery through the live feed of a store shared between processes (one with `tail`): all
+   * delivery goes through it (see SharedDelivery). Undefined with any other store, or none.
+   */
   readonly #shared: BusSharedDelivery | undefined;
   readonly #streams = new StreamCounter();
   /** Handler calls queued or running, and handler catch-ups: what `drain()` waits for. */
@@ -150,22 +151,22 @@ export class EventBus<Events extends EventMap = EventMap> {
       isKnownType: (type) => this.#index.lookup(type) !== undefined,
     });
     const { dedup, limiter, limitKey, store, dedupOnBusClock, limiterOnBusClock } = this.#options;
-    this.#sharedStore = store?.tail !== undefined;
-    this.#shared = this.#sharedStore
-      ? new BusSharedDelivery(
-          {
-            store: store as EventStore & Required<Pick<EventStore, 'tail'>>,
-            index: this.#index,
-            deliverLocally: (event) => this.#deliverLocally(event),
-            append: (events) => this.#appendThroughPort(events),
-            record: (event, appended) => this.#recordAppended(event, appended),
-            report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
-            clock: this.#options.stampClock,
-            feedTimeoutMs: this.#options.feedTimeoutMs,
-          },
-          () => this.#closing !== undefined,
-        )
-      : undefined;
+    this.#shared =
+      store?.tail !== undefined
+        ? new BusSharedDelivery(
+            {
+              store: store as EventStore & Required<Pick<EventStore, 'tail'>>,
+              index: this.#index,
+              deliverLocally: (event) => this.#deliverLocally(event),
+              append: (events) => this.#appendThroughPort(events),
+              record: (event, appended) => this.#recordAppended(event, appended),
+              report: (error) => this.#dispatcher.report(error, { source: 'feed', patterns: [] }),
+              clock: this.#options.stampClock,
+              feedTimeoutMs: this.#options.feedTimeoutMs,
+            },
+            () => this.#closing !== undefined,
+          )
+        : undefined;
     this.#gate = new PublishGate({
       dedup,
       limiter,
@@ -186,7 +187,7 @@ export class EventBus<Events extends EventMap = EventMap> {
       report: (error, context) => this.#dispatcher.report(error, context),
       watch: (patterns, wake) => this.#watch(patterns, wake),
       // Bounded like a publish: with the store down, consume() rejects after feedTimeoutMs.
-      ready: () => (this.#sharedStore ? this.#shared!.positioned(undefined) : Promise.resolve()),
+      ready: () => this.#shared?.positioned(undefined) ?? Promise.resolve(),
     });
     try {
       const detach = this.#telemetry?.attach?.({ stats: () => this.stats(), health: () => this.health() });
@@ -296,7 +297,8 @@ export class EventBus<Events extends EventMap = EventMap> {
     signal: AbortSignal | undefined,
   ): PublishResult | Promise<PublishResult> {
     if (this.#store === null) return this.#dispatch(ready, undefined, signal);
-    if (this.#sharedStore) return this.#shared!.publish([ready], signal).then((results) => results[0]!);
+    if (this.#shared !== undefined)
+      return this.#shared.publish([ready], signal).then((results) => results[0]!);
     // An id the bus made (the input had none) sorts after the ones before it: the store indexes it cheaply.
     const appending = this.#append([ready], generated);
     if (appending instanceof Promise)
@@ -380,8 +382,8 @@ export class EventBus<Events extends EventMap = EventMap> {
       generated.push(ready[i]!.id !== inputs[i]!.id);
     }
     let next = 0;
-    if (this.#sharedStore && admitted.length > 0) {
-      return this.#shared!.publish(admitted, signal).then((shared) =>
+    if (this.#shared !== undefined && admitted.length > 0) {
+      return this.#shared.publish(admitted, signal).then((shared) =>
         ready.map((event, i) => {
           const verdict = verdicts?.[i] ?? 'admit';
           return this.#goesOn(verdict) ? shared[next++]! : this.#refused(event, verdict as 'rate_limited');
@@ -602,11 +604,12 @@ export class EventBus<Events extends EventMap = EventMap> {
    * handed over to live before it would miss what is appended until the feed starts.
    */
   #startReplay(handover: CatchUp, subscription: BufferedSubscription<StoredEvent | HistoryTruncated>): void {
-    if (!this.#sharedStore || this.#shared?.feed?.isReady === true) {
+    const shared = this.#shared;
+    if (shared === undefined || shared.feed?.isReady === true) {
       handover.start();
       return;
     }
-    this.#shared!.positioned(undefined).then(
+    shared.positioned(undefined).then(
       () => handover.start(),
       (error: unknown) => subscription.fail(error as Error),
     );
@@ -663,11 +666,12 @@ export class EventBus<Events extends EventMap = EventMap> {
    */
   ready(options: ReadyOptions = {}): Promise<void> {
     if (this.#closing) return Promise.reject(new ClosedError('The bus is closed'));
-    if (!this.#sharedStore) return Promise.resolve();
+    const shared = this.#shared;
+    if (shared === undefined) return Promise.resolve();
     try {
       const signal = checkSignal(optionsObject('ready', options).signal);
       const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, this.#options.feedTimeoutMs);
-      return this.#shared!.positioned(signal, timeoutMs);
+      return shared.positioned(signal, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -729,12 +733,16 @@ export class EventBus<Events extends EventMap = EventMap> {
     }
     const lastError = this.#lastStoreError;
     return {
-      ok: !closed && reachable && (!this.#sharedStore || feed?.isReady === true),
+      ok: !closed && reachable && (this.#shared === undefined || feed?.isReady === true),
       closed,
       store: this.#store === null ? null : { reachable, ...(lastError === undefined ? {} : { lastError }) },
-      feed: !this.#sharedStore
-        ? null
-        : { positioned: feed?.isReady === true, ...(feed?.lagMs === undefined ? {} : { lagMs: feed.lagMs }) },
+      feed:
+        this.#shared === undefined
+          ? null
+          : {
+              positioned: feed?.isReady === true,
+              ...(feed?.lagMs === undefined ? {} : { lagMs: feed.lagMs }),
+            },
       groups,
     };
   }
