@@ -183,3 +183,11 @@ export class UnexpectedResponseError extends BuslineError {
 export class ModuleLoadError extends BuslineError {
   readonly code = 'MODULE_LOAD_FAILED';
 }
+
+/** The ModuleLoadError of the `what` code whose load failed with `cause`; `after` says what happens next. */
+export function moduleLoadFailed(what: string, cause: unknown, after: string): ModuleLoadError {
+  const reason = String((cause as Error)?.message ?? cause);
+  return new ModuleLoadError(`Could not load the ${what} code (loaded on first use): ${reason}. ${after}`, {
+    cause,
+  });
+}

@@ -8,7 +8,7 @@
  * other processes would never reach this bus's subscribers, so the bus loads again on its own
  * (after 1 s, doubling up to 30 s), and at once on the next call that needs it.
  */
-import { ClosedError, ModuleLoadError } from '../errors.js';
+import { ClosedError, type ModuleLoadError, moduleLoadFailed } from '../errors.js';
 import type { StoredEvent } from '../event.js';
 import type { PublishResult } from '../publish/publish-result.js';
 import type { LiveFeed } from './live-feed.js';
@@ -95,9 +95,10 @@ export class BusSharedDelivery {
   /** A failed load: typed, reported, and tried again later unless the bus closed meanwhile. */
   #failed(cause: unknown): ModuleLoadError {
     this.#loading = undefined;
-    const error = new ModuleLoadError(
-      `Could not load the shared-store delivery code (loaded on first use): ${String((cause as Error)?.message ?? cause)}. The calls that waited for it failed; loading again in ${this.#retryMs} ms, or at the next publish`,
-      { cause },
+    const error = moduleLoadFailed(
+      'shared-store delivery',
+      cause,
+      `The calls that waited for it failed; loading again in ${this.#retryMs} ms, or at the next publish`,
     );
     this.#loadError = error;
     if (!this.#closed()) {

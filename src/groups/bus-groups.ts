@@ -5,7 +5,7 @@
  * checks `deadLetters` owes its caller at once. A failed load (a chunk's request failed) is a
  * ModuleLoadError for the call that needed it, and is not kept: the next call loads again.
  */
-import { ModuleLoadError } from '../errors.js';
+import { moduleLoadFailed } from '../errors.js';
 import type { ConsumerGroups, ConsumerGroupsOptions, GroupHealth } from './consumer-groups.js';
 import type { DeadLetters } from './dead-letters.js';
 import { checkGroupName, groupsNeedAStore } from './group-name.js';
@@ -30,10 +30,7 @@ export class BusGroups {
       (Groups) => this.#groups ?? this.#make(Groups),
       (error: unknown) => {
         this.#loading = undefined;
-        throw new ModuleLoadError(
-          `Could not load the consumer-group code (loaded on first use): ${String((error as Error)?.message ?? error)}. Nothing was done; the next call loads it again`,
-          { cause: error },
-        );
+        throw moduleLoadFailed('consumer-group', error, 'Nothing was done; the next call loads it again');
       },
     );
     return this.#loading;
